@@ -1,0 +1,8 @@
+//! The model: typed, resolved resources with addresses and defaults, built from the
+//! syntax tree. Pure: the same files, variables and environment give the same model.
+
+pub mod address;
+pub mod value;
+
+pub use address::{Address, Kind};
+pub use value::{AttributeRef, Value};

@@ -1,0 +1,7 @@
+//! Syntax: the pest grammar turned into a tree with byte spans, and the formatter.
+//! Knows nothing of Azure or Kubernetes.
+
+pub mod ast;
+mod parser;
+
+pub use parser::{parse_file, parse_value, parse_vars_file};

@@ -1,0 +1,568 @@
+//! The pest parser and the conversion of its pairs into the syntax tree. After a syntax
+//! error the file is cut at top-level items and each is parsed alone, so one run reports
+//! every broken item, not only the first.
+
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use super::ast::*;
+use crate::diag::{Diagnostic, FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/aksform.pest"]
+struct Grammar;
+
+/// Parses a whole `.aks` file. Returns the items that parsed and a diagnostic for each error.
+pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    let comments = scan_comments(file, text);
+    let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
+    match Grammar::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let items = pairs.next().map(|p| builder.items(p)).unwrap_or_default();
+            (File { items, comments }, builder.diagnostics)
+        }
+        Err(_) => {
+            let mut items = Vec::new();
+            for (start, end) in top_level_chunks(text) {
+                let chunk = &text[start..end];
+                builder.offset = start;
+                match Grammar::parse(Rule::file, chunk) {
+                    Ok(mut pairs) => items.extend(pairs.next().map(|p| builder.items(p)).unwrap_or_default()),
+                    Err(error) => builder.diagnostics.push(syntax_error(file, start, chunk, &error)),
+                }
+            }
+            (File { items, comments }, builder.diagnostics)
+        }
+    }
+}
+
+/// Parses a vars file (`name = value` lines).
+pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnostic>) {
+    let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
+    match Grammar::parse(Rule::vars_file, text) {
+        Ok(mut pairs) => {
+            let attributes = pairs
+                .next()
+                .map(|p| p.into_inner().filter(|p| p.as_rule() == Rule::attribute).map(|p| builder.attribute(p)).collect())
+                .unwrap_or_default();
+            (attributes, builder.diagnostics)
+        }
+        Err(error) => (Vec::new(), vec![syntax_error(file, 0, text, &error)]),
+    }
+}
+
+/// Parses one value, as given with `--var name=value`. `None` when it is not a value.
+pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> {
+    let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
+    let mut pairs = Grammar::parse(Rule::lone_expr, text).ok()?;
+    let expr = pairs.next()?.into_inner().find(|p| p.as_rule() == Rule::expr)?;
+    Some((builder.expr(expr), builder.diagnostics))
+}
+
+fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let (start, end) = match error.location {
+        InputLocation::Pos(p) => (p, p),
+        InputLocation::Span((s, e)) => (s, e),
+    };
+    // Point at the offending character (or the end of input) rather than an empty spot.
+    let end = if end > start { end } else { text[start..].chars().next().map_or(start, |c| start + c.len_utf8()) };
+    let found = match text[start..].chars().next() {
+        None => "the end of the file".to_string(),
+        Some(c) if c.is_whitespace() => "a line break".to_string(),
+        Some(_) => {
+            let token: String = text[start..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
+            format!("`{token}`")
+        }
+    };
+    let expected = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let message = if expected.is_empty() { format!("unexpected {found}") } else { format!("expected {expected}, found {found}") };
+    let help = if found == "the end of the file" {
+        "a block is missing its closing `}` or a string its closing `\"`"
+    } else {
+        "an item is `name = value` or `kind \"name\" { ... }`; labels of a block stay on its first line"
+    };
+    Diagnostic::error("AKS001", message)
+        .with_primary(Span::new(file, offset + start, offset + end), "here")
+        .with_help(help)
+}
+
+fn describe_expected(rules: &[Rule]) -> String {
+    let mut names: Vec<&str> = rules
+        .iter()
+        .filter_map(|r| match r {
+            Rule::expr | Rule::mapping | Rule::constructor | Rule::cidr | Rule::ip | Rule::range | Rule::port_protocol
+            | Rule::number | Rule::boolean | Rule::call | Rule::reference | Rule::list | Rule::map => Some("a value"),
+            Rule::string | Rule::string_inner => Some("a string"),
+            Rule::ident => Some("a name"),
+            Rule::attribute | Rule::block => Some("an attribute or block"),
+            Rule::body => Some("`{`"),
+            Rule::EOI => Some("the end of the file"),
+            Rule::port_ref => Some("a port name"),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    match names.len() {
+        0 => String::new(),
+        1 => names[0].to_string(),
+        _ => {
+            let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+            format!("{} or {}", rest.join(", "), last)
+        }
+    }
+}
+
+/// Byte ranges of top-level items: a new item starts at a line whose first character is
+/// the start of a name (at column 0, or indented while no bracket is open).
+fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    let mut depth: i64 = 0;
+    let mut i = 0;
+    let mut at_line_start = true;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if at_line_start {
+            let mut j = i;
+            while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
+                j += 1;
+            }
+            if j < bytes.len() && (bytes[j].is_ascii_alphabetic() || bytes[j] == b'_') && (j == i || depth <= 0) && i > 0 {
+                starts.push(i);
+                depth = 0;
+            }
+            at_line_start = false;
+        }
+        match b {
+            b'\n' => at_line_start = true,
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if i < bytes.len() && bytes[i] == b'\n' {
+                    at_line_start = true;
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                at_line_start = true;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                at_line_start = true;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut chunks = Vec::new();
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        if text.is_char_boundary(start) && text.is_char_boundary(end) && start < end {
+            chunks.push((start, end));
+        }
+    }
+    chunks
+}
+
+/// Comments with their spans, found by a scan that knows strings.
+fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
+    let bytes = text.as_bytes();
+    let mut comments = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'#' | b'/' if bytes[i] == b'#' || bytes.get(i + 1) == Some(&b'/') => {
+                let start = i;
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                let end = text[start..i].trim_end().len() + start;
+                comments.push(Comment { text: text[start..end].to_string(), span: Span::new(file, start, end) });
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let start = i;
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i = (i + 2).min(bytes.len());
+                if text.is_char_boundary(i) {
+                    comments.push(Comment { text: text[start..i].to_string(), span: Span::new(file, start, i) });
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    comments
+}
+
+struct Builder {
+    file: FileId,
+    offset: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Builder {
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn items(&mut self, pair: Pair<Rule>) -> Vec<Item> {
+        pair.into_inner().filter_map(|p| self.item(p)).collect()
+    }
+
+    fn item(&mut self, pair: Pair<Rule>) -> Option<Item> {
+        match pair.as_rule() {
+            Rule::attribute => Some(Item::Attribute(self.attribute(pair))),
+            Rule::block => Some(Item::Block(self.block(pair))),
+            _ => None,
+        }
+    }
+
+    fn ident(&self, pair: &Pair<Rule>) -> Ident {
+        Ident { name: pair.as_str().to_string(), span: self.span(pair) }
+    }
+
+    fn attribute(&mut self, pair: Pair<Rule>) -> Attribute {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let (key, quoted_key, value) = match (inner.next(), inner.next()) {
+            (Some(k), Some(v)) => {
+                let quoted = k.as_rule() == Rule::string;
+                let key = if quoted { Ident { name: self.string(k.clone()), span: self.span(&k) } } else { self.ident(&k) };
+                (key, quoted, self.expr(v))
+            }
+            _ => unreachable!("the grammar gives an attribute a key and a value"),
+        };
+        Attribute { key, quoted_key, value, span }
+    }
+
+    fn block(&mut self, pair: Pair<Rule>) -> Block {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let kind = inner.next().map(|p| self.ident(&p)).unwrap_or(Ident { name: String::new(), span });
+        let mut labels = Vec::new();
+        let mut body = None;
+        for p in inner {
+            if p.as_rule() == Rule::body {
+                body = Some(self.body(p));
+            } else {
+                labels.push(self.value(p));
+            }
+        }
+        Block { kind, labels, body, span }
+    }
+
+    fn body(&mut self, pair: Pair<Rule>) -> Body {
+        let span = self.span(&pair);
+        Body { items: self.items(pair), span }
+    }
+
+    fn expr(&mut self, pair: Pair<Rule>) -> Expr {
+        match pair.into_inner().next() {
+            Some(inner) => self.value(inner),
+            None => unreachable!("the grammar gives an expression one value"),
+        }
+    }
+
+    fn value(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let text = pair.as_str();
+        let kind = match pair.as_rule() {
+            Rule::expr => return self.expr(pair),
+            Rule::string => ExprKind::String(self.string(pair)),
+            Rule::number => ExprKind::Number(self.number(text, span)),
+            Rule::boolean => ExprKind::Bool(text == "true"),
+            Rule::ident => ExprKind::Word(text.to_string()),
+            Rule::ip => ExprKind::Ip(self.ip(text, span)),
+            Rule::cidr => ExprKind::Cidr(self.cidr(text, span)),
+            Rule::range => {
+                let mut inner = pair.into_inner();
+                let mut next = |b: &mut Self| inner.next().map_or(0, |p| b.number(p.as_str(), b.span(&p)));
+                let start = next(self);
+                let end = next(self);
+                ExprKind::Range { start, end }
+            }
+            Rule::port_protocol => {
+                let mut inner = pair.into_inner();
+                let port = inner.next().map_or(0, |p| self.number(p.as_str(), self.span(&p)));
+                let protocol = inner.next().map(|p| self.ident(&p)).unwrap_or(Ident { name: String::new(), span });
+                ExprKind::PortProtocol { port, protocol }
+            }
+            Rule::reference => {
+                let mut segments = Vec::new();
+                let mut port = None;
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::ident => segments.push(Segment { name: p.as_str().to_string(), quoted: false, span: self.span(&p) }),
+                        Rule::string => {
+                            let s = self.span(&p);
+                            segments.push(Segment { name: self.string(p), quoted: true, span: s })
+                        }
+                        Rule::port_ref => port = Some(self.ident(&p)),
+                        _ => {}
+                    }
+                }
+                ExprKind::Reference(Reference { segments, port })
+            }
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let function = inner.next().map(|p| self.ident(&p)).unwrap_or(Ident { name: String::new(), span });
+                let args = inner.map(|p| self.expr(p)).collect();
+                ExprKind::Call { function, args }
+            }
+            Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::map => ExprKind::Map(Body { items: self.items(pair), span }),
+            Rule::mapping => {
+                let mut inner = pair.into_inner();
+                match (inner.next(), inner.next()) {
+                    (Some(a), Some(b)) => ExprKind::Mapping { from: Box::new(self.value(a)), to: Box::new(self.value(b)) },
+                    _ => unreachable!("the grammar gives a mapping two sides"),
+                }
+            }
+            Rule::constructor => {
+                let mut inner = pair.into_inner();
+                let name = inner.next().map(|p| self.ident(&p)).unwrap_or(Ident { name: String::new(), span });
+                let mut args = Vec::new();
+                let mut body = None;
+                for p in inner {
+                    if p.as_rule() == Rule::body {
+                        body = Some(self.body(p));
+                    } else {
+                        args.push(self.value(p));
+                    }
+                }
+                ExprKind::Constructor { name, args, body }
+            }
+            other => unreachable!("not a value rule: {other:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    fn string(&mut self, pair: Pair<Rule>) -> String {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('\\') => out.push('\\'),
+                Some('"') => out.push('"'),
+                other => {
+                    let shown = other.map_or(String::new(), |c| c.to_string());
+                    self.diagnostics.push(
+                        Diagnostic::error("AKS002", format!("unknown escape `\\{shown}` in string"))
+                            .with_primary(span, "in this string")
+                            .with_help("the escapes are \\n, \\t, \\\\ and \\\""),
+                    );
+                    if let Some(c) = other {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn number(&mut self, text: &str, span: Span) -> u64 {
+        text.parse().unwrap_or_else(|_| {
+            self.diagnostics.push(
+                Diagnostic::error("AKS002", format!("number `{text}` is too large"))
+                    .with_primary(span, "this number")
+                    .with_help("numbers are whole and at most 18446744073709551615"),
+            );
+            0
+        })
+    }
+
+    fn ip(&mut self, text: &str, span: Span) -> Ipv4Addr {
+        text.parse().unwrap_or_else(|_| {
+            self.diagnostics.push(
+                Diagnostic::error("AKS002", format!("`{text}` is not an IPv4 address"))
+                    .with_primary(span, "invalid address")
+                    .with_help("each of the four parts is a number from 0 to 255, without leading zeros"),
+            );
+            Ipv4Addr::UNSPECIFIED
+        })
+    }
+
+    fn cidr(&mut self, text: &str, span: Span) -> Ipv4Net {
+        let (addr_text, prefix_text) = text.split_once('/').unwrap_or((text, ""));
+        let addr = self.ip(addr_text, span);
+        let prefix: u8 = match prefix_text.parse() {
+            Ok(p) if p <= 32 => p,
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::error("AKS002", format!("`/{prefix_text}` is not a prefix length"))
+                        .with_primary(span, "invalid CIDR block")
+                        .with_help("an IPv4 prefix length is a number from 0 to 32"),
+                );
+                return Ipv4Net::default();
+            }
+        };
+        let net = Ipv4Net::new(addr, prefix).unwrap_or_default();
+        if net.network() != addr {
+            self.diagnostics.push(
+                Diagnostic::error("AKS003", format!("`{text}` has host bits set"))
+                    .with_primary(span, format!("the network of this block is {}", net.trunc()))
+                    .with_help(format!("write `{}`", net.trunc())),
+            );
+            return net.trunc();
+        }
+        net
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (File, Vec<Diagnostic>) {
+        parse_file(FileId(0), text)
+    }
+
+    fn ok(text: &str) -> File {
+        let (file, diagnostics) = parse(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+        file
+    }
+
+    fn only_block(text: &str) -> Block {
+        match ok(text).items.into_iter().next() {
+            Some(Item::Block(b)) => b,
+            other => panic!("not a block: {other:?}"),
+        }
+    }
+
+    fn attribute_value(block: &Block, key: &str) -> ExprKind {
+        block
+            .body
+            .iter()
+            .flat_map(|b| &b.items)
+            .find_map(|i| match i {
+                Item::Attribute(a) if a.key.name == key => Some(a.value.kind.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no attribute {key}"))
+    }
+
+    #[test]
+    fn parses_network_literals() {
+        let b = only_block(
+            "vnet \"shop\" {\n  space = [10.20.0.0/16, 10.30.0.0/16]\n  dns = 10.0.0.10\n  range = 3..20\n  port = 53/udp\n}\n",
+        );
+        assert_eq!(
+            attribute_value(&b, "space"),
+            ExprKind::List(vec![
+                Expr { kind: ExprKind::Cidr("10.20.0.0/16".parse().unwrap()), span: Span::new(FileId(0), 25, 37) },
+                Expr { kind: ExprKind::Cidr("10.30.0.0/16".parse().unwrap()), span: Span::new(FileId(0), 39, 51) },
+            ])
+        );
+        assert_eq!(attribute_value(&b, "dns"), ExprKind::Ip("10.0.0.10".parse().unwrap()));
+        assert_eq!(attribute_value(&b, "range"), ExprKind::Range { start: 3, end: 20 });
+        assert!(matches!(attribute_value(&b, "port"), ExprKind::PortProtocol { port: 53, .. }));
+    }
+
+    #[test]
+    fn block_labels_stay_on_their_line() {
+        let b = only_block("service \"web\" {\n  port http 80 -> 8080\n  port https 443\n}\n");
+        let body = b.body.unwrap();
+        assert_eq!(body.items.len(), 2);
+        let Item::Block(first) = &body.items[0] else { panic!() };
+        assert_eq!(first.labels.len(), 2);
+        assert!(matches!(first.labels[1].kind, ExprKind::Mapping { .. }));
+    }
+
+    #[test]
+    fn constructors_stop_before_the_next_attribute() {
+        let b = only_block("service \"c\" { type = cluster_ip  selector = { app = \"redis\" } }");
+        assert_eq!(attribute_value(&b, "type"), ExprKind::Word("cluster_ip".into()));
+        let b = only_block("service \"c\" { type = load_balancer internal { ip = 10.0.0.4 }  port = 1 }");
+        let ExprKind::Constructor { name, args, body } = attribute_value(&b, "type") else { panic!() };
+        assert_eq!(name.name, "load_balancer");
+        assert_eq!(args.len(), 1);
+        assert_eq!(body.unwrap().items.len(), 1);
+    }
+
+    #[test]
+    fn references_with_quoted_segments_and_ports() {
+        let b = only_block("x \"y\" { zone = dns_zone.\"example.com\"  backend = service.web:http }");
+        let ExprKind::Reference(r) = attribute_value(&b, "zone") else { panic!() };
+        assert_eq!(r.names().collect::<Vec<_>>(), ["dns_zone", "example.com"]);
+        let ExprKind::Reference(r) = attribute_value(&b, "backend") else { panic!() };
+        assert_eq!(r.port.unwrap().name, "http");
+    }
+
+    #[test]
+    fn host_bits_are_reported_with_the_fix() {
+        let (_, d) = parse("vnet \"a\" { address_space = [10.0.0.1/16] }");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "AKS003");
+        assert_eq!(d[0].help.as_deref(), Some("write `10.0.0.0/16`"));
+    }
+
+    #[test]
+    fn bad_octets_are_reported() {
+        let (_, d) = parse("a = 10.0.0.300");
+        assert_eq!(d[0].code, "AKS002");
+    }
+
+    #[test]
+    fn every_broken_item_is_reported() {
+        let (file, d) = parse("vnet \"a\" { x = }\nresource_group \"ok\" {}\nvnet \"b\" { = 1 }\n");
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert_eq!(file.items.len(), 1);
+    }
+
+    #[test]
+    fn comments_are_collected_outside_strings() {
+        let file = ok("# top\na = \"#not\" // tail\n/* block */ b = 1\n");
+        let texts: Vec<_> = file.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["# top", "// tail", "/* block */"]);
+    }
+
+    #[test]
+    fn calls_and_maps() {
+        let file = ok("stack \"s\" { subscription = env(\"SUB\")  tags = { \"team.io/owner\" = \"net\" } }");
+        let Item::Block(b) = &file.items[0] else { panic!() };
+        assert!(matches!(attribute_value(b, "subscription"), ExprKind::Call { .. }));
+        assert!(matches!(attribute_value(b, "tags"), ExprKind::Map(_)));
+    }
+}
