@@ -5,4 +5,5 @@
 
 pub mod diag;
 pub mod model;
+pub mod state;
 pub mod syntax;

@@ -2,7 +2,9 @@
 //! syntax tree. Pure: the same files, variables and environment give the same model.
 
 pub mod address;
+pub mod resource;
 pub mod value;
 
 pub use address::{Address, Kind};
+pub use resource::Resource;
 pub use value::{AttributeRef, Value};
