@@ -7,7 +7,7 @@ mod source;
 
 use serde::Serialize;
 
-pub use render::{render_json, render_terminal, RenderOptions};
+pub use render::{RenderOptions, render_json, render_terminal};
 pub use source::{FileId, SourceFile, SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SpanContents};
-use serde_json::{json, Value};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SpanContents,
+};
+use serde_json::{Value, json};
 
 use super::{Diagnostic, Label, Severity, SourceMap, Span};
 
@@ -33,7 +35,12 @@ pub fn render_terminal(diagnostics: &[Diagnostic], sources: &SourceMap, options:
     for diagnostic in diagnostics {
         let view = View::new(diagnostic, sources);
         if handler.render_report(&mut out, &view).is_err() {
-            out.push_str(&format!("{}[{}]: {}\n", severity_word(diagnostic.severity), diagnostic.code, diagnostic.message));
+            out.push_str(&format!(
+                "{}[{}]: {}\n",
+                severity_word(diagnostic.severity),
+                diagnostic.code,
+                diagnostic.message
+            ));
         }
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -124,7 +131,15 @@ impl<'a> View<'a> {
             message = format!("{subject}: {message}");
         }
         let Some(primary) = diagnostic.primary_span() else {
-            return View { diagnostic, message, severity, source: None, labels: Vec::new(), related: Vec::new(), show_meta: true };
+            return View {
+                diagnostic,
+                message,
+                severity,
+                source: None,
+                labels: Vec::new(),
+                related: Vec::new(),
+                show_meta: true,
+            };
         };
         let file = primary.file;
         let labels: Vec<&Label> = diagnostic.labels.iter().filter(|l| l.span.file == file).collect();
@@ -199,7 +214,11 @@ impl miette::Diagnostic for View<'_> {
         Some(Box::new(self.labels.iter().map(|l| {
             let span = (l.span.start as usize, l.span.len());
             let text = (!l.message.is_empty()).then(|| l.message.clone());
-            if l.primary { LabeledSpan::new_primary_with_span(text, span) } else { LabeledSpan::new_with_span(text, span) }
+            if l.primary {
+                LabeledSpan::new_primary_with_span(text, span)
+            } else {
+                LabeledSpan::new_with_span(text, span)
+            }
         })))
     }
 

@@ -204,7 +204,10 @@ impl FromStr for Address {
             [kind, name] => {
                 let kind = kind_of(kind)?;
                 if !kind.is_top_level() {
-                    return Err(error(&format!("a {kind} lives inside a {}", kind.parent().map_or("", |p| p.keyword()))));
+                    return Err(error(&format!(
+                        "a {kind} lives inside a {}",
+                        kind.parent().map_or("", |p| p.keyword())
+                    )));
                 }
                 Ok(Address::new(kind, name.clone()))
             }

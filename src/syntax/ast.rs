@@ -74,19 +74,35 @@ pub enum ExprKind {
     Cidr(Ipv4Net),
     Ip(Ipv4Addr),
     /// `53/udp`
-    PortProtocol { port: u64, protocol: Ident },
+    PortProtocol {
+        port: u64,
+        protocol: Ident,
+    },
     /// `3..20`
-    Range { start: u64, end: u64 },
+    Range {
+        start: u64,
+        end: u64,
+    },
     /// A bare word: an enumeration value such as `kubenet` or `westeurope`.
     Word(String),
     Reference(Reference),
-    Call { function: Ident, args: Vec<Expr> },
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
     List(Vec<Expr>),
     Map(Body),
     /// `80 -> 8080`, `"/" -> service.web:http`
-    Mapping { from: Box<Expr>, to: Box<Expr> },
+    Mapping {
+        from: Box<Expr>,
+        to: Box<Expr>,
+    },
     /// `load_balancer internal { ip = 10.0.0.4 }`
-    Constructor { name: Ident, args: Vec<Expr>, body: Option<Body> },
+    Constructor {
+        name: Ident,
+        args: Vec<Expr>,
+        body: Option<Body>,
+    },
 }
 
 impl ExprKind {

@@ -5,8 +5,8 @@
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
-use pest::iterators::Pair;
 use pest::Parser as _;
+use pest::iterators::Pair;
 
 use super::ast::*;
 use crate::diag::{Diagnostic, FileId, Span};
@@ -46,7 +46,9 @@ pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnos
         Ok(mut pairs) => {
             let attributes = pairs
                 .next()
-                .map(|p| p.into_inner().filter(|p| p.as_rule() == Rule::attribute).map(|p| builder.attribute(p)).collect())
+                .map(|p| {
+                    p.into_inner().filter(|p| p.as_rule() == Rule::attribute).map(|p| builder.attribute(p)).collect()
+                })
                 .unwrap_or_default();
             (attributes, builder.diagnostics)
         }
@@ -82,7 +84,8 @@ fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Er
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let message = if expected.is_empty() { format!("unexpected {found}") } else { format!("expected {expected}, found {found}") };
+    let message =
+        if expected.is_empty() { format!("unexpected {found}") } else { format!("expected {expected}, found {found}") };
     let help = if found == "the end of the file" {
         "a block is missing its closing `}` or a string its closing `\"`"
     } else {
@@ -97,8 +100,19 @@ fn describe_expected(rules: &[Rule]) -> String {
     let mut names: Vec<&str> = rules
         .iter()
         .filter_map(|r| match r {
-            Rule::expr | Rule::mapping | Rule::constructor | Rule::cidr | Rule::ip | Rule::range | Rule::port_protocol
-            | Rule::number | Rule::boolean | Rule::call | Rule::reference | Rule::list | Rule::map => Some("a value"),
+            Rule::expr
+            | Rule::mapping
+            | Rule::constructor
+            | Rule::cidr
+            | Rule::ip
+            | Rule::range
+            | Rule::port_protocol
+            | Rule::number
+            | Rule::boolean
+            | Rule::call
+            | Rule::reference
+            | Rule::list
+            | Rule::map => Some("a value"),
             Rule::string | Rule::string_inner => Some("a string"),
             Rule::ident => Some("a name"),
             Rule::attribute | Rule::block => Some("an attribute or block"),
@@ -135,7 +149,11 @@ fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
             while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
                 j += 1;
             }
-            if j < bytes.len() && (bytes[j].is_ascii_alphabetic() || bytes[j] == b'_') && (j == i || depth <= 0) && i > 0 {
+            if j < bytes.len()
+                && (bytes[j].is_ascii_alphabetic() || bytes[j] == b'_')
+                && (j == i || depth <= 0)
+                && i > 0
+            {
                 starts.push(i);
                 depth = 0;
             }
@@ -260,7 +278,8 @@ impl Builder {
         let (key, quoted_key, value) = match (inner.next(), inner.next()) {
             (Some(k), Some(v)) => {
                 let quoted = k.as_rule() == Rule::string;
-                let key = if quoted { Ident { name: self.string(k.clone()), span: self.span(&k) } } else { self.ident(&k) };
+                let key =
+                    if quoted { Ident { name: self.string(k.clone()), span: self.span(&k) } } else { self.ident(&k) };
                 (key, quoted, self.expr(v))
             }
             _ => unreachable!("the grammar gives an attribute a key and a value"),
@@ -325,7 +344,9 @@ impl Builder {
                 let mut port = None;
                 for p in pair.into_inner() {
                     match p.as_rule() {
-                        Rule::ident => segments.push(Segment { name: p.as_str().to_string(), quoted: false, span: self.span(&p) }),
+                        Rule::ident => {
+                            segments.push(Segment { name: p.as_str().to_string(), quoted: false, span: self.span(&p) })
+                        }
                         Rule::string => {
                             let s = self.span(&p);
                             segments.push(Segment { name: self.string(p), quoted: true, span: s })
@@ -347,7 +368,9 @@ impl Builder {
             Rule::mapping => {
                 let mut inner = pair.into_inner();
                 match (inner.next(), inner.next()) {
-                    (Some(a), Some(b)) => ExprKind::Mapping { from: Box::new(self.value(a)), to: Box::new(self.value(b)) },
+                    (Some(a), Some(b)) => {
+                        ExprKind::Mapping { from: Box::new(self.value(a)), to: Box::new(self.value(b)) }
+                    }
                     _ => unreachable!("the grammar gives a mapping two sides"),
                 }
             }
