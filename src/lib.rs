@@ -1,9 +1,13 @@
 //! aksform: declarative provisioning of Azure Kubernetes Service networking.
 //!
 //! The pipeline runs one way: [`syntax`] → [`model`] → [`check`] → [`plan`], with [`state`]
-//! feeding the plan. [`diag`] is the one diagnostic type every stage returns.
+//! feeding the plan. [`diag`] is the one diagnostic type every stage returns; [`stack`]
+//! loads a stack folder through the first three stages.
 
+pub mod check;
+pub mod cli;
 pub mod diag;
 pub mod model;
+pub mod stack;
 pub mod state;
 pub mod syntax;

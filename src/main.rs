@@ -1,1 +1,5 @@
-fn main() {}
+//! The `aksform` binary.
+
+fn main() -> std::process::ExitCode {
+    aksform::cli::run()
+}

@@ -2,9 +2,14 @@
 //! syntax tree. Pure: the same files, variables and environment give the same model.
 
 pub mod address;
+pub mod lower;
+pub mod names;
 pub mod resource;
+pub mod resources;
 pub mod value;
 
 pub use address::{Address, Kind};
+pub use lower::{lower, Input};
 pub use resource::Resource;
+pub use resources::*;
 pub use value::{AttributeRef, Value};

@@ -1,0 +1,75 @@
+//! The command line: parses flags, runs the stages, prints, and maps outcomes to exit codes.
+//! Thin by design: the logic lives in the stages.
+
+mod output;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::Address;
+use crate::stack;
+
+#[derive(Debug, Parser)]
+#[command(name = "aksform", version, about = "Declarative provisioning of Azure Kubernetes Service networking")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and check a stack without reading any state.
+    Validate(StackArgs),
+}
+
+/// Flags shared by the commands that load a stack.
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// The stack folder (every .aks file in it), or one of its files.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Set a variable: --var name=value (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a file of `name = value` lines (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Diagnostics as text for people or JSON for machines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+impl StackArgs {
+    pub fn options(&self, allow_replace: Vec<Address>) -> stack::Options {
+        stack::Options { var_files: self.var_files.clone(), vars: self.vars.clone(), allow_replace }
+    }
+}
+
+/// Exit codes: 0 success (no changes), 1 error, 2 success with changes (`--detailed-exitcode`).
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let out = output::Output::new(cli.color);
+    let code = match cli.command {
+        Command::Validate(args) => validate::run(&args, &out),
+    };
+    ExitCode::from(code)
+}

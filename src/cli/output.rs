@@ -1,0 +1,49 @@
+//! Where output goes and how it looks: colour decided once from the flag, the terminal and
+//! NO_COLOR; diagnostics rendered for people or machines.
+
+use std::io::{IsTerminal, Write};
+
+use super::{ColorChoice, Format};
+use crate::diag::{render_json, render_terminal, Diagnostic, RenderOptions, SourceMap};
+
+#[allow(dead_code)] // stdout colour is used by `plan`
+pub struct Output {
+    /// Colour for stdout (plans).
+    pub color_stdout: bool,
+    pub color_stderr: bool,
+}
+
+impl Output {
+    pub fn new(choice: ColorChoice) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let decide = |terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !no_color,
+        };
+        Output { color_stdout: decide(std::io::stdout().is_terminal()), color_stderr: decide(std::io::stderr().is_terminal()) }
+    }
+
+    /// Prints diagnostics: text to stderr, or one JSON document to stdout.
+    pub fn diagnostics(&self, diagnostics: &[Diagnostic], sources: &SourceMap, format: Format) {
+        match format {
+            Format::Json => {
+                let json = render_json(diagnostics, sources);
+                println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            }
+            Format::Text => {
+                if diagnostics.is_empty() {
+                    return;
+                }
+                let options = RenderOptions { color: self.color_stderr, ..RenderOptions::default() };
+                let text = render_terminal(diagnostics, sources, options);
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+        }
+    }
+
+    /// An error that is not about the configuration (I/O, state, flags).
+    pub fn error(&self, message: &str) {
+        eprintln!("error: {message}");
+    }
+}

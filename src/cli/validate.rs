@@ -1,0 +1,24 @@
+//! `aksform validate`: parse, resolve and check a stack; no state is read.
+
+use super::output::Output;
+use super::{Format, StackArgs};
+use crate::stack;
+
+pub fn run(args: &StackArgs, out: &Output) -> u8 {
+    let loaded = match stack::load(&args.path, &args.options(Vec::new()), &|name| std::env::var(name).ok()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    out.diagnostics(&loaded.diagnostics.0, &loaded.sources, args.format);
+    if loaded.diagnostics.has_errors() {
+        return 1;
+    }
+    if args.format == Format::Text {
+        let count = loaded.stack.resources().len();
+        println!("The stack \"{}\" is valid: {count} resources.", loaded.stack.name);
+    }
+    0
+}

@@ -1,0 +1,660 @@
+//! Lowering of the stack block and the Azure resources: resource groups, virtual networks
+//! with subnets and peerings, public IPs, clusters with node pools, DNS zones and records.
+
+use super::{Cx, Fields};
+use crate::diag::Diagnostic;
+use crate::model::address::{Address, Kind};
+use crate::model::names;
+use crate::model::resources::*;
+use crate::model::value::AttributeRef;
+use crate::syntax::ast::{Block, ExprKind};
+
+const AZURE_NAME: &str = "AKS016";
+
+pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
+    let Some(name) = cx.block_name(block) else { return };
+    let f = Fields::new(cx, block.body.as_ref(), format!("stack \"{name}\""), block.header_span(), &["subscription", "location", "state"], &[]);
+    stack.name = name;
+    stack.span = block.header_span();
+    if let Some(attribute) = f.get("subscription") {
+        // An unset environment variable is allowed here: only apply needs the subscription,
+        // and it says so then.
+        let unset_env = match &attribute.value.kind {
+            ExprKind::Call { function, args } if function.name == "env" && args.len() == 1 => match &args[0].kind {
+                ExprKind::String(var) if (cx.input.env)(var).is_none() => Some(var.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if unset_env.is_none() {
+            stack.subscription = cx.string(&f, "subscription", false).map(|s| s.value);
+        }
+    }
+    stack.location = cx.word(&f, "location", &[], true).map_or_else(String::new, |l| l.value.to_lowercase());
+    if let Some(expr) = cx.value(&f, "state", false) {
+        match &expr.kind {
+            ExprKind::Constructor { name, args, body } if name.name == "local" && args.is_empty() => {
+                let sf = Fields::new(cx, body.as_ref(), "state local", expr.span, &["path"], &[]);
+                stack.state_path = cx.string(&sf, "path", true).map(|p| p.value);
+            }
+            ExprKind::Word(w) if w == "local" => {}
+            _ => cx.push(
+                Diagnostic::error("AKS012", "`state` must be `local` or `local { path = \"...\" }`")
+                    .with_primary(expr.span, "unsupported state backend")
+                    .with_help("write `state = local { path = \"state/prod.json\" }`; without it the state is state/<stack>.json"),
+            ),
+        }
+    }
+}
+
+/// `name = "..."` when set, else the block's label; checked against the Azure rule.
+fn azure_name(cx: &mut Cx, f: &Fields, label: &str, what: &str, rule: fn(&str) -> names::NameCheck) -> String {
+    let (name, span) = match cx.string(f, "name", false) {
+        Some(n) => (n.value, n.span),
+        None => (label.to_string(), f.span),
+    };
+    cx.check_name(&name, span, what, rule(&name), AZURE_NAME);
+    name
+}
+
+fn tags(cx: &mut Cx, f: &Fields) -> Labels {
+    cx.labels(f, "tags", false, false).map(|t| t.value).unwrap_or_default()
+}
+
+/// The resource group a resource lives in: its Azure name, address and location.
+fn resource_group_of(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(String, Address, String)> {
+    let target = cx.reference(f, "resource_group", &[Kind::ResourceGroup], true)?;
+    let rg = stack.resource_groups.iter().find(|rg| rg.address == target.address)?;
+    Some((rg.name.clone(), rg.address.clone(), rg.location.clone()))
+}
+
+fn location(cx: &mut Cx, f: &Fields, default: &str) -> String {
+    cx.word(f, "location", &[], false).map_or_else(|| default.to_string(), |l| l.value.to_lowercase())
+}
+
+pub(super) fn resource_group(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+    let f = Fields::new(cx, block.body.as_ref(), format!("resource_group \"{label}\""), block.header_span(), &["name", "location", "tags"], &[]);
+    let name = azure_name(cx, &f, &label, "resource group name", names::resource_group);
+    let location = location(cx, &f, &cx.location.clone());
+    let tags = tags(cx, &f);
+    stack.resource_groups.push(ResourceGroup {
+        address: Address::new(Kind::ResourceGroup, label),
+        span: block.header_span(),
+        name,
+        location,
+        tags,
+    });
+}
+
+pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+    let what = format!("vnet \"{label}\"");
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        what,
+        block.header_span(),
+        &["name", "resource_group", "location", "address_space", "dns_servers", "tags"],
+        &["subnet", "peering"],
+    );
+    let address = Address::new(Kind::Vnet, label.clone());
+    let name = azure_name(cx, &f, &label, "virtual network name", |n| names::azure_network_name(n, 2, 64));
+    let rg = resource_group_of(cx, &f, stack);
+    let address_space = cx.cidr_list(&f, "address_space", true);
+    let dns_servers = cx.ip_list(&f, "dns_servers").into_iter().map(|ip| ip.value).collect();
+    let tags = tags(cx, &f);
+    for sb in f.blocks("subnet") {
+        let Some(sub_label) = cx.block_name(sb) else { continue };
+        let sf = Fields::new(cx, sb.body.as_ref(), format!("subnet \"{sub_label}\""), sb.header_span(), &["name", "prefix", "service_endpoints"], &[]);
+        let sub_name = azure_name(cx, &sf, &sub_label, "subnet name", |n| names::azure_network_name(n, 1, 80));
+        let Some(prefix) = cx.cidr(&sf, "prefix", true) else { continue };
+        let service_endpoints = cx.string_list(&sf, "service_endpoints").into_iter().map(|s| s.value).collect();
+        stack.subnets.push(Subnet {
+            address: address.child(Kind::Subnet, sub_label),
+            span: sb.header_span(),
+            vnet: address.clone(),
+            name: sub_name,
+            prefix,
+            service_endpoints,
+        });
+    }
+    for pb in f.blocks("peering") {
+        let Some(peer_label) = cx.block_name(pb) else { continue };
+        let pf = Fields::new(
+            cx,
+            pb.body.as_ref(),
+            format!("peering \"{peer_label}\""),
+            pb.header_span(),
+            &["name", "remote", "allow_forwarded_traffic", "allow_gateway_transit", "use_remote_gateways"],
+            &[],
+        );
+        let peer_name = azure_name(cx, &pf, &peer_label, "peering name", |n| names::azure_network_name(n, 1, 80));
+        let Some(remote) = cx.reference(&pf, "remote", &[Kind::Vnet], true) else { continue };
+        if remote.address == address {
+            cx.push(
+                Diagnostic::error("AKS012", "a virtual network cannot peer with itself")
+                    .with_primary(remote.span, "this is the same network")
+                    .with_help("point `remote` at another vnet"),
+            );
+            continue;
+        }
+        stack.peerings.push(Peering {
+            address: address.child(Kind::Peering, peer_label),
+            span: pb.header_span(),
+            vnet: address.clone(),
+            name: peer_name,
+            remote: Spanned::new(remote.address, remote.span),
+            allow_forwarded_traffic: cx.boolean(&pf, "allow_forwarded_traffic").unwrap_or(false),
+            allow_gateway_transit: cx.boolean(&pf, "allow_gateway_transit").unwrap_or(false),
+            use_remote_gateways: cx.boolean(&pf, "use_remote_gateways").unwrap_or(false),
+        });
+    }
+    let Some((resource_group, resource_group_address, rg_location)) = rg else { return };
+    let location = location(cx, &f, &rg_location);
+    stack.vnets.push(Vnet {
+        address,
+        span: block.header_span(),
+        name,
+        resource_group,
+        resource_group_address,
+        location,
+        address_space,
+        dns_servers,
+        tags,
+    });
+}
+
+pub(super) fn public_ip(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("public_ip \"{label}\""),
+        block.header_span(),
+        &["name", "resource_group", "location", "sku", "allocation", "zones", "dns_label", "idle_timeout", "tags"],
+        &[],
+    );
+    let name = azure_name(cx, &f, &label, "public IP name", |n| names::azure_network_name(n, 1, 80));
+    // The resource group is a resource group, or a cluster's node resource group.
+    let rg = match cx.value(&f, "resource_group", true) {
+        Some(expr) => match &expr.kind {
+            ExprKind::Reference(r) => cx.target(r, expr.span).and_then(|t| match (t.address.kind, t.attribute.as_deref()) {
+                (Kind::ResourceGroup, None) => stack
+                    .resource_groups
+                    .iter()
+                    .find(|rg| rg.address == t.address)
+                    .map(|rg| (rg.name.clone(), rg.address.clone(), rg.location.clone())),
+                (Kind::Cluster, Some("node_resource_group")) => stack
+                    .clusters
+                    .iter()
+                    .find(|c| c.address == t.address)
+                    .map(|c| (c.node_resource_group.clone(), c.address.clone(), c.location.clone())),
+                _ => {
+                    cx.push(
+                        Diagnostic::error("AKS012", "`resource_group` must refer to a resource group or a cluster's node resource group")
+                            .with_primary(expr.span, "not a resource group")
+                            .with_help("write `resource_group = resource_group.NAME` or `cluster.NAME.node_resource_group`"),
+                    );
+                    None
+                }
+            }),
+            _ => {
+                cx.type_error(&expr, "resource_group", "a reference to a resource group", "resource_group.NAME");
+                None
+            }
+        },
+        None => None,
+    };
+    let sku = match cx.word(&f, "sku", &["standard", "basic"], false) {
+        Some(s) => Spanned::new(if s.value == "basic" { PublicIpSku::Basic } else { PublicIpSku::Standard }, s.span),
+        None => Spanned::new(PublicIpSku::Standard, f.span),
+    };
+    let allocation = match cx.word(&f, "allocation", &["static", "dynamic"], false) {
+        Some(a) => Spanned::new(if a.value == "dynamic" { Allocation::Dynamic } else { Allocation::Static }, a.span),
+        None => Spanned::new(Allocation::Static, f.span),
+    };
+    let zones = cx.zones(&f);
+    let dns_label = cx.string(&f, "dns_label", false);
+    if let Some(l) = &dns_label {
+        cx.check_name(&l.value, l.span, "DNS label", names::public_ip_dns_label(&l.value), AZURE_NAME);
+    }
+    let idle_timeout_minutes = cx.number(&f, "idle_timeout", 4, 30, false).map_or(4, |n| n.value);
+    let tags = tags(cx, &f);
+    let Some((resource_group, resource_group_owner, rg_location)) = rg else { return };
+    let location = location(cx, &f, &rg_location);
+    stack.public_ips.push(PublicIp {
+        address: Address::new(Kind::PublicIp, label),
+        span: block.header_span(),
+        name,
+        resource_group,
+        resource_group_owner,
+        location,
+        sku,
+        allocation,
+        zones,
+        dns_label,
+        idle_timeout_minutes,
+        tags,
+    });
+}
+
+pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+    let what = format!("cluster \"{label}\"");
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        what.clone(),
+        block.header_span(),
+        &[
+            "name",
+            "resource_group",
+            "location",
+            "kubernetes_version",
+            "dns_prefix",
+            "sku_tier",
+            "identity",
+            "node_resource_group",
+            "allow_replace",
+            "tags",
+        ],
+        &["network", "node_pool"],
+    );
+    let address = Address::new(Kind::Cluster, label.clone());
+    let name = azure_name(cx, &f, &label, "cluster name", names::cluster);
+    let rg = resource_group_of(cx, &f, stack);
+    let kubernetes_version = cx.string(&f, "kubernetes_version", false).map(|v| v.value);
+    let dns_prefix = cx.string(&f, "dns_prefix", false).unwrap_or_else(|| Spanned::new(name.clone(), f.span));
+    cx.check_name(&dns_prefix.value, dns_prefix.span, "DNS prefix", names::dns_prefix(&dns_prefix.value), AZURE_NAME);
+    let sku_tier = cx.word(&f, "sku_tier", &["free", "standard", "premium"], false).map_or("Free".to_string(), |t| capitalize(&t.value));
+    let identity = match cx.value(&f, "identity", false) {
+        None => "SystemAssigned".to_string(),
+        Some(expr) => match &expr.kind {
+            ExprKind::Word(w) if w == "system_assigned" => "SystemAssigned".to_string(),
+            ExprKind::Constructor { name, args, body: None } if name.name == "user_assigned" && args.len() == 1 => {
+                match cx.expr_string(&args[0], "identity") {
+                    Some(id) => format!("UserAssigned:{}", id.value),
+                    None => "SystemAssigned".to_string(),
+                }
+            }
+            _ => {
+                cx.push(
+                    Diagnostic::error("AKS012", "`identity` must be `system_assigned` or `user_assigned \"<identity id>\"`")
+                        .with_primary(expr.span, "unknown identity")
+                        .with_help("write `identity = system_assigned`"),
+                );
+                "SystemAssigned".to_string()
+            }
+        },
+    };
+    let allow_replace = cx.boolean(&f, "allow_replace").unwrap_or(false) || cx.allow_replace(&address);
+    let tags = tags(cx, &f);
+    let networks: Vec<&Block> = f.blocks("network").collect();
+    let network = match networks.as_slice() {
+        [one] => network(cx, one),
+        [] => {
+            cx.push(
+                Diagnostic::error("AKS011", format!("{what} needs a `network` block"))
+                    .with_primary(block.header_span(), "no network model")
+                    .with_help("add `network kubenet { ... }`, `network azure_cni { subnet = ... }` or `network azure_cni overlay { ... }`"),
+            );
+            None
+        }
+        [first, second, ..] => {
+            cx.push(
+                Diagnostic::error("AKS013", format!("{what} has more than one `network` block"))
+                    .with_primary(second.kind.span, "second network block")
+                    .with_secondary(first.kind.span, "first one here")
+                    .with_help("a cluster has one network model: keep one block"),
+            );
+            network(cx, first)
+        }
+    };
+    let pools: Vec<&Block> = f.blocks("node_pool").collect();
+    if pools.is_empty() {
+        cx.push(
+            Diagnostic::error("AKS011", format!("{what} needs at least one `node_pool`"))
+                .with_primary(block.header_span(), "no node pools")
+                .with_help("add `node_pool \"system\" { vm_size = \"Standard_D4s_v5\"  count = 3 }`"),
+        );
+    }
+    for (index, pool) in pools.iter().enumerate() {
+        if let Some(network) = &network {
+            node_pool(cx, pool, &address, network, index == 0, stack);
+        }
+    }
+    let (Some((resource_group, resource_group_address, rg_location)), Some(network)) = (rg, network) else { return };
+    let location = location(cx, &f, &rg_location);
+    let node_resource_group = match cx.string(&f, "node_resource_group", false) {
+        Some(n) => {
+            cx.check_name(&n.value, n.span, "resource group name", names::resource_group(&n.value), AZURE_NAME);
+            n.value
+        }
+        None => format!("MC_{resource_group}_{name}_{location}"),
+    };
+    stack.clusters.push(Cluster {
+        address,
+        span: block.header_span(),
+        name,
+        resource_group,
+        resource_group_address,
+        location,
+        kubernetes_version,
+        dns_prefix,
+        sku_tier,
+        identity,
+        node_resource_group,
+        network,
+        allow_replace,
+        tags,
+    });
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+fn network(cx: &mut Cx, block: &Block) -> Option<Network> {
+    let labels = cx.labels_of(block);
+    let words: Vec<&str> = labels
+        .iter()
+        .map(|l| match &l.kind {
+            ExprKind::Word(w) => w.as_str(),
+            _ => "?",
+        })
+        .collect();
+    let plugin = match words.as_slice() {
+        ["kubenet"] => NetworkPlugin::Kubenet,
+        ["azure_cni"] => NetworkPlugin::AzureCni,
+        ["azure_cni", "overlay"] => NetworkPlugin::AzureCniOverlay,
+        _ => {
+            let span = labels.first().map_or(block.kind.span, |l| l.span.to(labels[labels.len() - 1].span));
+            cx.push(
+                Diagnostic::error("AKS012", "unknown network model")
+                    .with_primary(span, "expected kubenet, azure_cni or azure_cni overlay")
+                    .with_help("write `network kubenet { ... }`, `network azure_cni { ... }` or `network azure_cni overlay { ... }`"),
+            );
+            return None;
+        }
+    };
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("network {}", plugin.keyword()),
+        block.header_span(),
+        &["subnet", "pod_subnet", "pod_cidr", "service_cidr", "dns_service_ip", "outbound_type", "load_balancer_sku", "network_policy"],
+        &[],
+    );
+    let subnet = cx.reference(&f, "subnet", &[Kind::Subnet], plugin == NetworkPlugin::AzureCni).map(|t| Spanned::new(t.address, t.span));
+    let pod_subnet = cx.reference(&f, "pod_subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
+    let pod_cidr = cx.cidr(&f, "pod_cidr", false);
+    if plugin == NetworkPlugin::AzureCni {
+        if let Some(p) = &pod_cidr {
+            cx.push(
+                Diagnostic::error("AKS012", "Azure CNI gives pods IPs from the subnet: it takes no `pod_cidr`")
+                    .with_primary(p.span, "not used by azure_cni")
+                    .with_help("remove `pod_cidr`, or use `network azure_cni overlay` to give pods a private range"),
+            );
+        }
+    } else if let Some(p) = &pod_subnet {
+        cx.push(
+            Diagnostic::error("AKS012", format!("`pod_subnet` is for Azure CNI without overlay, not {}", plugin.keyword()))
+                .with_primary(p.span, "not used by this network model")
+                .with_help("remove `pod_subnet`, or use `network azure_cni`"),
+        );
+    }
+    let pod_cidr = match plugin {
+        NetworkPlugin::AzureCni => None,
+        _ => Some(pod_cidr.unwrap_or_else(|| Spanned::new(default_net("10.244.0.0/16"), f.span))),
+    };
+    let service_cidr = cx.cidr(&f, "service_cidr", false).unwrap_or_else(|| Spanned::new(default_net("10.0.0.0/16"), f.span));
+    let dns_service_ip = cx.ip(&f, "dns_service_ip", false).unwrap_or_else(|| Spanned::new([10, 0, 0, 10].into(), f.span));
+    let outbound_type = cx
+        .word(&f, "outbound_type", &["load_balancer", "managed_nat_gateway", "user_assigned_nat_gateway", "user_defined_routing"], false)
+        .map_or("loadBalancer".to_string(), |w| camel(&w.value));
+    let load_balancer_sku = cx.word(&f, "load_balancer_sku", &["standard", "basic"], false).map_or("standard".to_string(), |w| w.value);
+    let network_policy = cx.word(&f, "network_policy", &["none", "calico", "azure", "cilium"], false).map_or("none".to_string(), |w| w.value);
+    Some(Network {
+        span: block.header_span(),
+        plugin,
+        subnet,
+        pod_subnet,
+        pod_cidr,
+        service_cidr,
+        dns_service_ip,
+        outbound_type,
+        load_balancer_sku,
+        network_policy,
+    })
+}
+
+fn default_net(text: &str) -> ipnet::Ipv4Net {
+    text.parse().unwrap_or_default()
+}
+
+/// `managed_nat_gateway` → `managedNATGateway`, as ARM spells outbound types.
+fn camel(word: &str) -> String {
+    match word {
+        "load_balancer" => "loadBalancer",
+        "managed_nat_gateway" => "managedNATGateway",
+        "user_assigned_nat_gateway" => "userAssignedNATGateway",
+        "user_defined_routing" => "userDefinedRouting",
+        other => other,
+    }
+    .to_string()
+}
+
+fn node_pool(cx: &mut Cx, block: &Block, cluster: &Address, network: &Network, first: bool, stack: &mut Stack) {
+    let Some(label) = cx.block_name(block) else { return };
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("node_pool \"{label}\""),
+        block.header_span(),
+        &["vm_size", "count", "autoscale", "max_pods", "mode", "os", "subnet", "pod_subnet", "zones", "max_surge", "labels", "taints"],
+        &[],
+    );
+    let os = cx.word(&f, "os", &["linux", "windows"], false);
+    let windows = os.as_ref().is_some_and(|o| o.value == "windows");
+    cx.check_name(&label, block.header_span(), "node pool name", names::node_pool(&label, windows), AZURE_NAME);
+    let vm_size = cx.string(&f, "vm_size", true).map_or_else(String::new, |v| v.value);
+    let count = match (f.get("count"), f.get("autoscale")) {
+        (Some(c), Some(a)) => {
+            cx.push(
+                Diagnostic::error("AKS012", "a node pool has a fixed `count` or an `autoscale` range, not both")
+                    .with_primary(a.key.span, "autoscale")
+                    .with_secondary(c.key.span, "count")
+                    .with_help("keep `count = N` for a fixed size, or `autoscale = MIN..MAX`"),
+            );
+            None
+        }
+        (_, Some(_)) => cx.value(&f, "autoscale", false).and_then(|e| match e.kind {
+            ExprKind::Range { start, end } if start <= end && end <= 1000 => {
+                Some(Spanned::new(NodeCount::Autoscale { min: start as u32, max: end as u32 }, e.span))
+            }
+            ExprKind::Range { .. } => {
+                cx.push(
+                    Diagnostic::error("AKS012", "`autoscale` must be MIN..MAX with MIN ≤ MAX ≤ 1000")
+                        .with_primary(e.span, "invalid range")
+                        .with_help("for example `autoscale = 3..20`"),
+                );
+                None
+            }
+            _ => {
+                cx.type_error(&e, "autoscale", "a range", "3..20");
+                None
+            }
+        }),
+        (Some(_), None) => cx.number(&f, "count", 0, 1000, false).map(|n| Spanned::new(NodeCount::Fixed(n.value), n.span)),
+        (None, None) => Some(Spanned::new(NodeCount::Fixed(1), f.span)),
+    };
+    let own_subnet = cx.reference(&f, "subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
+    let own_pod_subnet = cx.reference(&f, "pod_subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
+    let pod_subnet = own_pod_subnet.or_else(|| network.pod_subnet.clone());
+    let default_max_pods = match network.plugin {
+        NetworkPlugin::Kubenet => 110,
+        NetworkPlugin::AzureCni if pod_subnet.is_some() => 110,
+        NetworkPlugin::AzureCni => 30,
+        NetworkPlugin::AzureCniOverlay => 250,
+    };
+    let (max_pods, max_pods_default) = match cx.number(&f, "max_pods", 0, 1000, false) {
+        Some(m) => (m, false),
+        None => (Spanned::new(default_max_pods, f.span), true),
+    };
+    let system = cx.word(&f, "mode", &["system", "user"], false).map_or(first, |m| m.value == "system");
+    let zones = cx.zones(&f);
+    let max_surge = match cx.value(&f, "max_surge", false) {
+        None => "1".to_string(),
+        Some(e) => match &e.kind {
+            ExprKind::Number(n) => n.to_string(),
+            ExprKind::String(s) if s.strip_suffix('%').is_some_and(|p| p.parse::<u32>().is_ok_and(|p| (1..=100).contains(&p))) => s.clone(),
+            _ => {
+                cx.type_error(&e, "max_surge", "a node count or a percentage", "\"33%\"");
+                "1".to_string()
+            }
+        },
+    };
+    let labels = cx.labels(&f, "labels", true, true).map(|l| l.value).unwrap_or_default();
+    let taints = cx.string_list(&f, "taints").into_iter().map(|t| t.value).collect();
+    let Some(count) = count else { return };
+    stack.node_pools.push(NodePool {
+        address: cluster.child(Kind::NodePool, label.clone()),
+        span: block.header_span(),
+        cluster: cluster.clone(),
+        name: label,
+        vm_size,
+        count,
+        max_pods,
+        max_pods_default,
+        system,
+        windows,
+        subnet: own_subnet.or_else(|| network.subnet.clone()),
+        pod_subnet,
+        zones,
+        max_surge,
+        labels,
+        taints,
+    });
+}
+
+pub(super) fn dns_zone(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+    let f = Fields::new(cx, block.body.as_ref(), format!("dns_zone \"{label}\""), block.header_span(), &["resource_group", "tags"], &[]);
+    cx.check_name(&label, block.header_span(), "DNS zone name", names::dns_name(&label), AZURE_NAME);
+    let rg = resource_group_of(cx, &f, stack);
+    let tags = tags(cx, &f);
+    let Some((resource_group, resource_group_address, _)) = rg else { return };
+    stack.dns_zones.push(DnsZone {
+        address: Address::new(Kind::DnsZone, label.clone()),
+        span: block.header_span(),
+        name: label.trim_end_matches('.').to_string(),
+        resource_group,
+        resource_group_address,
+        tags,
+    });
+}
+
+pub(super) fn dns_record(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+    let f = Fields::new(cx, block.body.as_ref(), format!("dns_record \"{label}\""), block.header_span(), &["name", "zone", "ttl", "a", "cname"], &[]);
+    let name = match cx.string(&f, "name", false) {
+        Some(n) => n,
+        None => Spanned::new(label.clone(), block.header_span()),
+    };
+    cx.check_name(&name.value, name.span, "record name", names::dns_record_name(&name.value), AZURE_NAME);
+    let zone = cx.reference(&f, "zone", &[Kind::DnsZone], true);
+    let ttl = cx.number(&f, "ttl", 1, 2_147_483_647, false).map_or(300, |t| t.value);
+    let mut sources = Vec::new();
+    let data = match (f.get("a"), f.get("cname")) {
+        (Some(a), Some(c)) => {
+            cx.push(
+                Diagnostic::error("AKS012", "a record set is either `a` or `cname`")
+                    .with_primary(c.key.span, "cname")
+                    .with_secondary(a.key.span, "a")
+                    .with_help("use two dns_record blocks with different names"),
+            );
+            None
+        }
+        (None, None) => {
+            cx.push(
+                Diagnostic::error("AKS011", format!("dns_record \"{label}\" needs `a` or `cname`"))
+                    .with_primary(block.header_span(), "no record data")
+                    .with_help("write `a = public_ip.web.address` or `cname = \"target.example.com\"`"),
+            );
+            None
+        }
+        (Some(_), None) => {
+            let expr = cx.value(&f, "a", true);
+            let items = match expr {
+                Some(e) => match e.kind {
+                    ExprKind::List(items) => items.iter().filter_map(|i| cx.resolve(i)).collect(),
+                    _ => vec![e],
+                },
+                None => Vec::new(),
+            };
+            let values: Vec<_> = items
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    ExprKind::Ip(ip) => Some(Spanned::new(RecordValue::Literal(ip.to_string()), e.span)),
+                    ExprKind::Reference(r) => {
+                        let t = cx.target(r, e.span)?;
+                        match t.attribute.as_deref() {
+                            Some("address") => {
+                                sources.push(t.address.clone());
+                                Some(Spanned::new(RecordValue::Ref(AttributeRef { address: t.address, attribute: "address".into() }), e.span))
+                            }
+                            _ => {
+                                cx.push(
+                                    Diagnostic::error("AKS012", "an A record takes IP addresses")
+                                        .with_primary(e.span, "not an address")
+                                        .with_help("refer to an address: `public_ip.NAME.address`, `service.NAME.address` or `ingress.NAME.address`"),
+                                );
+                                None
+                            }
+                        }
+                    }
+                    _ => {
+                        cx.type_error(e, "a", "an IP address or a reference to one", "public_ip.web.address");
+                        None
+                    }
+                })
+                .collect();
+            (!values.is_empty()).then_some(RecordData::A(values))
+        }
+        (None, Some(_)) => cx.value(&f, "cname", true).and_then(|e| match &e.kind {
+            ExprKind::String(s) => {
+                cx.check_name(s, e.span, "DNS name", names::dns_name(s), AZURE_NAME);
+                Some(RecordData::Cname(Spanned::new(RecordValue::Literal(s.clone()), e.span)))
+            }
+            ExprKind::Reference(r) => {
+                let t = cx.target(r, e.span)?;
+                match t.attribute.as_deref() {
+                    Some("fqdn") => {
+                        sources.push(t.address.clone());
+                        Some(RecordData::Cname(Spanned::new(RecordValue::Ref(AttributeRef { address: t.address, attribute: "fqdn".into() }), e.span)))
+                    }
+                    _ => {
+                        cx.push(
+                            Diagnostic::error("AKS012", "a CNAME record takes a host name")
+                                .with_primary(e.span, "not a host name")
+                                .with_help("write a string, or refer to `public_ip.NAME.fqdn` or `cluster.NAME.fqdn`"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => {
+                cx.type_error(&e, "cname", "a host name", "\"target.example.com\"");
+                None
+            }
+        }),
+    };
+    let (Some(zone), Some(data)) = (zone, data) else { return };
+    let Some(zone_name) = stack.dns_zones.iter().find(|z| z.address == zone.address).map(|z| z.name.clone()) else { return };
+    stack.dns_records.push(DnsRecord {
+        address: Address::new(Kind::DnsRecord, label),
+        span: block.header_span(),
+        zone: zone.address,
+        zone_name,
+        name: name.value,
+        ttl,
+        data,
+        sources,
+    });
+}

@@ -1,0 +1,477 @@
+//! Lowering: from the syntax tree to the typed model. Resolves variables, `env()` calls
+//! and references, checks attribute names and types, fills in defaults, and reports every
+//! problem it finds as a diagnostic.
+
+mod azure;
+mod kube;
+mod reader;
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::address::{Address, Kind};
+use super::resources::Stack;
+use crate::diag::{closest, Diagnostic, FileId, Span};
+use crate::syntax::ast::{self, Block, ExprKind, Item};
+
+pub(crate) use reader::{Fields, Target};
+
+/// Everything lowering depends on. Lowering does no I/O: the environment comes in as a function.
+pub struct Input<'a> {
+    pub files: &'a [(FileId, ast::File)],
+    /// Variable values given on the command line or in vars files, by name.
+    pub vars: &'a BTreeMap<String, ast::Expr>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Resources the user allows to be replaced (`--allow-replace`).
+    pub allow_replace: &'a [Address],
+}
+
+/// The resource kinds that may appear at the top level, with the child blocks that are resources.
+const TOP_LEVEL: &[&str] = &[
+    "stack",
+    "var",
+    "resource_group",
+    "vnet",
+    "public_ip",
+    "cluster",
+    "namespace",
+    "service",
+    "ingress",
+    "dns_zone",
+    "dns_record",
+];
+
+struct VarDecl<'a> {
+    span: Span,
+    default: Option<&'a ast::Expr>,
+}
+
+pub(crate) struct Cx<'a> {
+    input: &'a Input<'a>,
+    diagnostics: Vec<Diagnostic>,
+    /// Every declared resource address with its declaration span.
+    symbols: HashMap<Address, Span>,
+    vars: HashMap<String, VarDecl<'a>>,
+    location: String,
+}
+
+/// Lowers parsed files into a stack. Diagnostics include every error found.
+pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
+    let mut cx = Cx { input, diagnostics: Vec::new(), symbols: HashMap::new(), vars: HashMap::new(), location: String::new() };
+    let mut blocks: Vec<&Block> = Vec::new();
+    for (_, file) in input.files {
+        for item in &file.items {
+            match item {
+                Item::Block(b) => blocks.push(b),
+                Item::Attribute(a) => cx.diagnostics.push(
+                    Diagnostic::error("AKS010", format!("attribute `{}` outside any block", a.key.name))
+                        .with_primary(a.key.span, "not inside a block")
+                        .with_help("attributes belong inside a block such as `stack \"name\" { ... }`; values for variables go in a vars file"),
+                ),
+            }
+        }
+    }
+    cx.declare(&blocks);
+    let mut stack = Stack::default();
+    let stack_blocks: Vec<&&Block> = blocks.iter().filter(|b| b.kind.name == "stack").collect();
+    match stack_blocks.as_slice() {
+        [] => {
+            let span = blocks.first().map(|b| b.kind.span);
+            let mut d = Diagnostic::error("AKS011", "the stack has no `stack` block")
+                .with_help("add `stack \"name\" { location = westeurope }` to one of the files; its name names the state");
+            if let Some(span) = span {
+                d = d.with_primary(span, "in this stack");
+            }
+            cx.diagnostics.push(d);
+        }
+        [first, rest @ ..] => {
+            for other in rest {
+                cx.diagnostics.push(
+                    Diagnostic::error("AKS013", "a stack has one `stack` block")
+                        .with_primary(other.header_span(), "second `stack` block")
+                        .with_secondary(first.header_span(), "first one here")
+                        .with_help("merge the two blocks"),
+                );
+            }
+            azure::stack(&mut cx, first, &mut stack);
+        }
+    }
+    cx.location = stack.location.clone();
+    cx.check_unused_cli_vars();
+    for kind in ["resource_group", "vnet", "cluster", "public_ip", "namespace", "service", "ingress", "dns_zone", "dns_record"] {
+        for block in blocks.iter().filter(|b| b.kind.name == kind) {
+            let Some(name) = cx.block_name(block) else { continue };
+            match kind {
+                "resource_group" => azure::resource_group(&mut cx, block, name, &mut stack),
+                "vnet" => azure::vnet(&mut cx, block, name, &mut stack),
+                "cluster" => azure::cluster(&mut cx, block, name, &mut stack),
+                "public_ip" => azure::public_ip(&mut cx, block, name, &mut stack),
+                "dns_zone" => azure::dns_zone(&mut cx, block, name, &mut stack),
+                "dns_record" => azure::dns_record(&mut cx, block, name, &mut stack),
+                "namespace" => kube::namespace(&mut cx, block, name, &mut stack),
+                "service" => kube::service(&mut cx, block, name, &mut stack),
+                "ingress" => kube::ingress(&mut cx, block, name, &mut stack),
+                _ => {}
+            }
+        }
+    }
+    (stack, cx.diagnostics)
+}
+
+impl<'a> Cx<'a> {
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The single string label of a resource block (`vnet "shop"`).
+    pub(crate) fn block_name(&mut self, block: &Block) -> Option<String> {
+        match block.labels.as_slice() {
+            [ast::Expr { kind: ExprKind::String(name), .. }] if !name.is_empty() => Some(name.clone()),
+            [ast::Expr { kind: ExprKind::Word(word), span }] => {
+                self.push(
+                    Diagnostic::error("AKS012", format!("the name of a {} is a string", block.kind.name))
+                        .with_primary(*span, "not quoted")
+                        .with_help(format!("write `{} \"{word}\"`", block.kind.name)),
+                );
+                None
+            }
+            [] => {
+                self.push(
+                    Diagnostic::error("AKS011", format!("this {} has no name", block.kind.name))
+                        .with_primary(block.kind.span, "missing name")
+                        .with_help(format!("write `{} \"name\" {{ ... }}`", block.kind.name)),
+                );
+                None
+            }
+            [first, ..] => {
+                self.push(
+                    Diagnostic::error("AKS012", format!("a {} takes exactly one name", block.kind.name))
+                        .with_primary(first.span.to(block.labels[block.labels.len() - 1].span), "expected one string")
+                        .with_help(format!("write `{} \"name\" {{ ... }}`", block.kind.name)),
+                );
+                None
+            }
+        }
+    }
+
+    /// First pass: every declared address, so references resolve whatever the file order.
+    fn declare(&mut self, blocks: &[&'a Block]) {
+        for block in blocks {
+            let kind_name = block.kind.name.as_str();
+            if kind_name == "stack" {
+                continue;
+            }
+            if kind_name == "var" {
+                self.declare_var(block);
+                continue;
+            }
+            let Some(kind) = Kind::from_keyword(kind_name).filter(|k| k.is_top_level()) else {
+                let mut d = Diagnostic::error("AKS010", format!("unknown block `{kind_name}`"))
+                    .with_primary(block.kind.span, "not a kind aksform knows");
+                d = match closest(kind_name, TOP_LEVEL.iter().copied()) {
+                    Some(near) => d.with_help(format!("did you mean `{near}`?")),
+                    None => d.with_help(format!("the top-level blocks are: {}", TOP_LEVEL.join(", "))),
+                };
+                if Kind::from_keyword(kind_name).is_some_and(|k| !k.is_top_level()) {
+                    let parent = Kind::from_keyword(kind_name).and_then(Kind::parent).map_or("", Kind::keyword);
+                    d.help = Some(format!("a `{kind_name}` block goes inside a `{parent}` block"));
+                }
+                self.push(d);
+                continue;
+            };
+            let Some(name) = block_label(block) else { continue };
+            let address = Address::new(kind, name);
+            self.declare_address(address.clone(), block);
+            let child_kinds: &[Kind] = match kind {
+                Kind::Vnet => &[Kind::Subnet, Kind::Peering],
+                Kind::Cluster => &[Kind::NodePool],
+                _ => &[],
+            };
+            for child in block.body.iter().flat_map(|b| &b.items) {
+                if let Item::Block(child) = child {
+                    if let Some(child_kind) = child_kinds.iter().find(|k| k.keyword() == child.kind.name) {
+                        if let Some(child_name) = block_label(child) {
+                            self.declare_address(address.child(*child_kind, child_name), child);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn declare_address(&mut self, address: Address, block: &Block) {
+        if let Some(first) = self.symbols.get(&address) {
+            let first = *first;
+            self.push(
+                Diagnostic::error("AKS013", format!("{address} is declared twice"))
+                    .with_primary(block.header_span(), "declared again here")
+                    .with_secondary(first, "first declared here")
+                    .with_help("give one of them another name; for Kubernetes objects set `name` to keep the same object name"),
+            );
+        } else {
+            self.symbols.insert(address, block.header_span());
+        }
+    }
+
+    fn declare_var(&mut self, block: &'a Block) {
+        let Some(name) = block_label(block) else {
+            self.block_name(block);
+            return;
+        };
+        let mut default = None;
+        for item in block.body.iter().flat_map(|b| &b.items) {
+            match item {
+                Item::Attribute(a) if a.key.name == "default" => default = Some(&a.value),
+                Item::Attribute(a) if a.key.name == "description" => {}
+                other => {
+                    let span = match other {
+                        Item::Attribute(a) => a.key.span,
+                        Item::Block(b) => b.kind.span,
+                    };
+                    self.push(
+                        Diagnostic::error("AKS010", "a variable takes only `default` and `description`")
+                            .with_primary(span, "not allowed here")
+                            .with_help("write `var \"name\" { default = value }`"),
+                    );
+                }
+            }
+        }
+        if let Some(previous) = self.vars.get(&name) {
+            let first = previous.span;
+            self.push(
+                Diagnostic::error("AKS013", format!("variable `{name}` is declared twice"))
+                    .with_primary(block.header_span(), "declared again here")
+                    .with_secondary(first, "first declared here")
+                    .with_help("remove one of them"),
+            );
+            return;
+        }
+        self.vars.insert(name, VarDecl { span: block.header_span(), default });
+    }
+
+    fn check_unused_cli_vars(&mut self) {
+        let unknown: Vec<(String, Span)> = self
+            .input
+            .vars
+            .iter()
+            .filter(|(name, _)| !self.vars.contains_key(*name))
+            .map(|(name, expr)| (name.clone(), expr.span))
+            .collect();
+        for (name, span) in unknown {
+            let declared: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+            let help = match closest(&name, declared) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("declare it with `var \"{name}\" {{}}` or remove the value"),
+            };
+            self.push(
+                Diagnostic::error("AKS017", format!("a value is given for `{name}`, but the stack has no such variable"))
+                    .with_primary(span, "this value")
+                    .with_help(help),
+            );
+        }
+    }
+
+    /// The value of an expression with variables and `env()` calls replaced.
+    pub(crate) fn resolve(&mut self, expr: &ast::Expr) -> Option<ast::Expr> {
+        match &expr.kind {
+            ExprKind::Reference(r) if r.segments.first().is_some_and(|s| s.name == "var" && !s.quoted) => {
+                let Some(segment) = r.segments.get(1) else {
+                    self.push(
+                        Diagnostic::error("AKS014", "`var` needs a variable name")
+                            .with_primary(expr.span, "incomplete reference")
+                            .with_help("write `var.NAME`"),
+                    );
+                    return None;
+                };
+                let name = segment.name.as_str();
+                if r.segments.len() > 2 || r.port.is_some() {
+                    self.push(
+                        Diagnostic::error("AKS014", format!("`var.{name}` has no attributes"))
+                            .with_primary(expr.span, "too many parts")
+                            .with_help(format!("write `var.{name}`")),
+                    );
+                    return None;
+                }
+                if let Some(value) = self.input.vars.get(name) {
+                    return Some(value.clone());
+                }
+                match self.vars.get(name) {
+                    Some(VarDecl { default: Some(default), .. }) => {
+                        let default = (*default).clone();
+                        self.resolve(&default).map(|mut v| {
+                            v.span = default.span;
+                            v
+                        })
+                    }
+                    Some(VarDecl { span, default: None }) => {
+                        let decl = *span;
+                        self.push(
+                            Diagnostic::error("AKS017", format!("variable `{name}` has no value"))
+                                .with_primary(expr.span, "used here")
+                                .with_secondary(decl, "declared without a default")
+                                .with_help(format!("pass `--var {name}=VALUE`, set it in a vars file, or give it a default")),
+                        );
+                        None
+                    }
+                    None => {
+                        let declared: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+                        let help = match closest(name, declared) {
+                            Some(near) => format!("did you mean `var.{near}`?"),
+                            None => format!("declare it with `var \"{name}\" {{ default = ... }}`"),
+                        };
+                        self.push(
+                            Diagnostic::error("AKS014", format!("unknown variable `{name}`"))
+                                .with_primary(segment.span, "not declared")
+                                .with_help(help),
+                        );
+                        None
+                    }
+                }
+            }
+            ExprKind::Call { function, args } => {
+                if function.name != "env" {
+                    self.push(
+                        Diagnostic::error("AKS012", format!("unknown function `{}`", function.name))
+                            .with_primary(function.span, "not a function")
+                            .with_help("the only function is `env(\"NAME\")` or `env(\"NAME\", \"default\")`"),
+                    );
+                    return None;
+                }
+                let strings: Vec<Option<&str>> = args
+                    .iter()
+                    .map(|a| match &a.kind {
+                        ExprKind::String(s) => Some(s.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                match strings.as_slice() {
+                    [Some(name)] | [Some(name), Some(_)] => match ((self.input.env)(name), strings.get(1).copied().flatten()) {
+                        (Some(value), _) => Some(ast::Expr { kind: ExprKind::String(value), span: expr.span }),
+                        (None, Some(default)) => Some(ast::Expr { kind: ExprKind::String(default.to_string()), span: expr.span }),
+                        (None, None) => {
+                            self.push(
+                                Diagnostic::error("AKS017", format!("environment variable `{name}` is not set"))
+                                    .with_primary(expr.span, "read here")
+                                    .with_help(format!("export {name}, or give a default: `env(\"{name}\", \"value\")`")),
+                            );
+                            None
+                        }
+                    },
+                    _ => {
+                        self.push(
+                            Diagnostic::error("AKS012", "`env` takes a variable name and an optional default, both strings")
+                                .with_primary(expr.span, "these arguments")
+                                .with_help("write `env(\"NAME\")` or `env(\"NAME\", \"default\")`"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => Some(expr.clone()),
+        }
+    }
+
+    /// Resolves a reference to a declared resource (and optionally one of its attributes).
+    pub(crate) fn target(&mut self, reference: &ast::Reference, span: Span) -> Option<Target> {
+        let names: Vec<&str> = reference.names().collect();
+        let Some(kind) = Kind::from_keyword(names[0]).filter(|k| k.is_top_level()) else {
+            let kinds: Vec<&str> = TOP_LEVEL.iter().copied().filter(|k| *k != "stack").collect();
+            let help = match closest(names[0], kinds.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("a reference starts with one of: {}", kinds.join(", ")),
+            };
+            self.push(
+                Diagnostic::error("AKS014", format!("`{}` is not a kind of resource", names[0]))
+                    .with_primary(reference.segments[0].span, "unknown kind")
+                    .with_help(help),
+            );
+            return None;
+        };
+        let Some(name) = names.get(1) else {
+            self.push(
+                Diagnostic::error("AKS014", format!("`{}` needs a name", names[0]))
+                    .with_primary(span, "incomplete reference")
+                    .with_help(format!("write `{}.NAME`", names[0])),
+            );
+            return None;
+        };
+        let mut address = Address::new(kind, *name);
+        let mut rest = &names[2..];
+        let mut segment_index = 1;
+        if let [child_kind, child_name, tail @ ..] = rest {
+            if let Some(child) = Kind::from_keyword(child_kind).filter(|c| c.parent() == Some(kind)) {
+                if self.symbols.contains_key(&address) {
+                    address = address.child(child, *child_name);
+                    segment_index = 3;
+                    rest = tail;
+                }
+            }
+        }
+        if !self.symbols.contains_key(&address) {
+            let candidates: Vec<String> = self
+                .symbols
+                .keys()
+                .filter(|a| a.kind == address.kind && a.parent == address.parent)
+                .map(|a| a.name.clone())
+                .collect();
+            let help = match closest(&address.name, candidates.iter().map(String::as_str)) {
+                Some(near) => {
+                    let suggestion = Address { name: near.to_string(), ..address.clone() };
+                    format!("did you mean `{suggestion}`?")
+                }
+                None if candidates.is_empty() => format!("declare it: `{} \"{}\" {{ ... }}`", address.kind, address.name),
+                None => {
+                    let mut sorted = candidates.clone();
+                    sorted.sort();
+                    format!("the {}s declared are: {}", address.kind.noun(), sorted.join(", "))
+                }
+            };
+            self.push(
+                Diagnostic::error("AKS014", format!("unknown {} `{}`", address.kind.noun(), address))
+                    .with_primary(reference.segments[segment_index.min(reference.segments.len() - 1)].span, "not declared")
+                    .with_help(help),
+            );
+            return None;
+        }
+        let attribute = match rest {
+            [] => None,
+            [attribute] => {
+                let referable = address.kind.referable_attributes();
+                if !referable.iter().any(|(a, _)| a == attribute) {
+                    let names: Vec<&str> = referable.iter().map(|(a, _)| *a).collect();
+                    let help = match closest(attribute, names.iter().copied()) {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => format!("a {} offers: {}", address.kind.noun(), names.join(", ")),
+                    };
+                    self.push(
+                        Diagnostic::error("AKS014", format!("a {} has no attribute `{attribute}`", address.kind.noun()))
+                            .with_primary(reference.segments[reference.segments.len() - 1].span, "unknown attribute")
+                            .with_help(help),
+                    );
+                    return None;
+                }
+                Some(attribute.to_string())
+            }
+            _ => {
+                self.push(
+                    Diagnostic::error("AKS014", "too many parts in this reference")
+                        .with_primary(span, "cannot resolve")
+                        .with_help(format!("refer to `{address}` or one of its attributes")),
+                );
+                return None;
+            }
+        };
+        Some(Target { address, attribute, port: reference.port.clone(), span })
+    }
+
+    pub(crate) fn allow_replace(&self, address: &Address) -> bool {
+        self.input.allow_replace.contains(address)
+    }
+}
+
+/// The name label of a block, if it is a single non-empty string.
+fn block_label(block: &Block) -> Option<String> {
+    match block.labels.as_slice() {
+        [ast::Expr { kind: ExprKind::String(name), .. }] if !name.is_empty() => Some(name.clone()),
+        _ => None,
+    }
+}

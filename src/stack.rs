@@ -1,0 +1,167 @@
+//! Loading a stack: every `.aks` file of a folder (sorted by name), vars files and
+//! `--var` values, parsed and lowered into the model. The one place that reads config files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap, Span};
+use crate::model::{self, Address, Stack};
+use crate::syntax::{self, ast};
+
+/// What the user gave besides the stack folder.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub var_files: Vec<PathBuf>,
+    /// `name=value` pairs from `--var`.
+    pub vars: Vec<String>,
+    pub allow_replace: Vec<Address>,
+}
+
+/// A loaded stack: its sources (for diagnostics), the model, and every diagnostic found.
+pub struct Loaded {
+    pub dir: PathBuf,
+    pub sources: SourceMap,
+    pub stack: Stack,
+    pub diagnostics: Diagnostics,
+    /// SHA-256 of the stack's files and variable values, to tie a saved plan to its configuration.
+    pub config_hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} has no .aks files")]
+    Empty { path: PathBuf },
+}
+
+/// `dir` may be a folder, or one `.aks` file (then its folder is the stack).
+pub fn load(path: &Path, options: &Options, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, LoadError> {
+    let dir = if path.is_file() { path.parent().unwrap_or(Path::new(".")).to_path_buf() } else { path.to_path_buf() };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|source| io_error(&dir, source))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "aks") && p.is_file())
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(LoadError::Empty { path: dir });
+    }
+    let mut sources = SourceMap::new();
+    let mut hasher = Sha256::new();
+    for p in &paths {
+        let bytes = std::fs::read(p).map_err(|source| io_error(p, source))?;
+        hasher.update(p.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        sources.add(p, display_name(p), text);
+    }
+    let mut var_sources = Vec::new();
+    for p in &options.var_files {
+        let text = std::fs::read_to_string(p).map_err(|source| io_error(p, source))?;
+        hasher.update(text.as_bytes());
+        var_sources.push(sources.add(p, display_name(p), text));
+    }
+    let cli_vars = if options.vars.is_empty() {
+        None
+    } else {
+        let text = options.vars.join("\n");
+        hasher.update(text.as_bytes());
+        Some(sources.add("<command line>", "<command line>", text))
+    };
+    let mut loaded = from_sources(sources, var_sources, cli_vars, &options.allow_replace, env);
+    loaded.dir = dir;
+    loaded.config_hash = format!("sha256:{:x}", hasher.finalize());
+    Ok(loaded)
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> LoadError {
+    LoadError::Io { path: path.to_path_buf(), source }
+}
+
+fn display_name(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let relative = cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()).unwrap_or(path);
+    relative.display().to_string()
+}
+
+/// Parses and lowers sources already in memory. `var_files` and `cli_vars` are files of the
+/// source map that hold variable values (the command line as one `name=value` per line).
+pub fn from_sources(
+    sources: SourceMap,
+    var_files: Vec<FileId>,
+    cli_vars: Option<FileId>,
+    allow_replace: &[Address],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Loaded {
+    let mut diagnostics = Diagnostics::new();
+    let mut files = Vec::new();
+    let value_files: Vec<FileId> = var_files.iter().copied().chain(cli_vars).collect();
+    for (id, file) in sources.files() {
+        if value_files.contains(&id) {
+            continue;
+        }
+        let (parsed, errors) = syntax::parse_file(id, &file.text);
+        diagnostics.extend(errors);
+        files.push((id, parsed));
+    }
+    let mut vars: BTreeMap<String, ast::Expr> = BTreeMap::new();
+    for id in var_files {
+        let (attributes, errors) = syntax::parse_vars_file(id, &sources.get(id).text);
+        diagnostics.extend(errors);
+        for a in attributes {
+            vars.insert(a.key.name, a.value);
+        }
+    }
+    if let Some(id) = cli_vars {
+        cli_values(id, &sources.get(id).text, &mut vars, &mut diagnostics);
+    }
+    let syntax_failed = diagnostics.has_errors();
+    let input = model::Input { files: &files, vars: &vars, env, allow_replace };
+    let (stack, model_diagnostics) = model::lower(&input);
+    // After a syntax error, references into the broken items would only repeat it.
+    diagnostics.extend(model_diagnostics.into_iter().filter(|d| !(syntax_failed && d.code == "AKS014")));
+    if !diagnostics.has_errors() {
+        diagnostics.extend(crate::check::run(&stack));
+    }
+    diagnostics.sort();
+    Loaded { dir: PathBuf::new(), sources, stack, diagnostics, config_hash: String::new() }
+}
+
+/// `--var name=value`: the value is read as an aksform value, or else taken as a string.
+fn cli_values(file: FileId, text: &str, vars: &mut BTreeMap<String, ast::Expr>, diagnostics: &mut Diagnostics) {
+    let mut offset = 0;
+    for line in text.split('\n') {
+        let start = offset;
+        offset += line.len() + 1;
+        let Some((name, value)) = line.split_once('=') else {
+            diagnostics.push(
+                Diagnostic::error("AKS017", format!("`--var {line}` has no value"))
+                    .with_primary(Span::new(file, start, start + line.len()), "expected NAME=VALUE")
+                    .with_help("write `--var node_count=5`"),
+            );
+            continue;
+        };
+        let value_start = start + name.len() + 1;
+        let span = Span::new(file, value_start, start + line.len());
+        let expr = match syntax::parse_value(file, value) {
+            Some((mut expr, errors)) if errors.is_empty() => {
+                shift(&mut expr, value_start);
+                expr
+            }
+            _ => ast::Expr { kind: ast::ExprKind::String(value.to_string()), span },
+        };
+        vars.insert(name.trim().to_string(), expr);
+    }
+}
+
+/// Moves a value parsed alone to its place in the command-line source.
+fn shift(expr: &mut ast::Expr, by: usize) {
+    expr.span = Span::new(expr.span.file, expr.span.start as usize + by, expr.span.end as usize + by);
+    if let ast::ExprKind::List(items) = &mut expr.kind {
+        items.iter_mut().for_each(|i| shift(i, by));
+    }
+}
