@@ -366,8 +366,65 @@ impl<'a> Cx<'a> {
                     }
                 }
             }
+            ExprKind::String(text) if text.contains("${") => self.interpolate(text, expr.span),
             _ => Some(expr.clone()),
         }
+    }
+
+    /// `"platform-${var.environment}"`: variables inside strings.
+    fn interpolate(&mut self, text: &str, span: Span) -> Option<ast::Expr> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                self.push(
+                    Diagnostic::error("AKS012", "`${` without a closing `}` in a string")
+                        .with_primary(span, "in this string")
+                        .with_help("write `${var.NAME}`"),
+                );
+                return None;
+            };
+            let inner = after[..end].trim();
+            let Some(name) = inner.strip_prefix("var.").filter(|n| !n.is_empty() && !n.contains('.')) else {
+                self.push(
+                    Diagnostic::error("AKS012", format!("only variables can be used inside strings, found `${{{inner}}}`"))
+                        .with_primary(span, "in this string")
+                        .with_help("write `${var.NAME}`; to refer to a resource, use a reference outside a string"),
+                );
+                return None;
+            };
+            let reference = ast::Expr {
+                kind: ExprKind::Reference(ast::Reference {
+                    segments: ["var", name]
+                        .iter()
+                        .map(|s| ast::Segment { name: s.to_string(), quoted: false, span })
+                        .collect(),
+                    port: None,
+                }),
+                span,
+            };
+            let value = self.resolve(&reference)?;
+            match &value.kind {
+                ExprKind::String(s) | ExprKind::Word(s) => out.push_str(s),
+                ExprKind::Number(n) => out.push_str(&n.to_string()),
+                ExprKind::Bool(b) => out.push_str(&b.to_string()),
+                ExprKind::Ip(ip) => out.push_str(&ip.to_string()),
+                ExprKind::Cidr(net) => out.push_str(&net.to_string()),
+                other => {
+                    self.push(
+                        Diagnostic::error("AKS012", format!("`var.{name}` is {}, which cannot go inside a string", other.describe()))
+                            .with_primary(span, "in this string")
+                            .with_help("use a string, number or word variable"),
+                    );
+                    return None;
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Some(ast::Expr { kind: ExprKind::String(out), span })
     }
 
     /// Resolves a reference to a declared resource (and optionally one of its attributes).
