@@ -80,9 +80,9 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> Value {
                 "help": d.help,
                 "subject": d.subject,
             });
-            if let Some(span) = d.primary_span() {
-                if let (Value::Object(item), Value::Object(pos)) = (&mut item, position(span)) {
-                    item.extend(pos);
+            if let (Some(span), Value::Object(fields)) = (d.primary_span(), &mut item) {
+                if let Value::Object(pos) = position(span) {
+                    fields.extend(pos);
                 }
             }
             let labels: Vec<Value> = d

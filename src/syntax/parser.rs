@@ -545,6 +545,15 @@ mod tests {
     }
 
     #[test]
+    fn a_word_never_swallows_the_next_block_on_its_line() {
+        for text in ["service \"s\" { type = node_port  port dns 53 }", "service \"s\" { type = node_port\n  port dns 53 }"] {
+            let b = only_block(text);
+            assert_eq!(attribute_value(&b, "type"), ExprKind::Word("node_port".into()));
+            assert_eq!(b.body.map(|b| b.items.len()), Some(2));
+        }
+    }
+
+    #[test]
     fn references_with_quoted_segments_and_ports() {
         let b = only_block("x \"y\" { zone = dns_zone.\"example.com\"  backend = service.web:http }");
         let ExprKind::Reference(r) = attribute_value(&b, "zone") else { panic!() };

@@ -315,10 +315,22 @@ pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
                 .with_help("add `node_pool \"system\" { vm_size = \"Standard_D4s_v5\"  count = 3 }`"),
         );
     }
+    // Without a valid network block, pools are still checked (against kubenet's defaults).
+    let fallback = || Network {
+        span: block.header_span(),
+        plugin: NetworkPlugin::Kubenet,
+        subnet: None,
+        pod_subnet: None,
+        pod_cidr: None,
+        service_cidr: Spanned::new(default_net("10.0.0.0/16"), block.header_span()),
+        dns_service_ip: Spanned::new([10, 0, 0, 10].into(), block.header_span()),
+        outbound_type: String::new(),
+        load_balancer_sku: String::new(),
+        network_policy: String::new(),
+    };
+    let pool_network = network.clone().unwrap_or_else(fallback);
     for (index, pool) in pools.iter().enumerate() {
-        if let Some(network) = &network {
-            node_pool(cx, pool, &address, network, index == 0, stack);
-        }
+        node_pool(cx, pool, &address, &pool_network, index == 0, stack);
     }
     let (Some((resource_group, resource_group_address, rg_location)), Some(network)) = (rg, network) else { return };
     let location = location(cx, &f, &rg_location);

@@ -532,3 +532,6 @@ fn block_label(block: &Block) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+use crate::diag::{render_terminal, RenderOptions, SourceMap};
+use crate::model::*;
+use crate::stack::{from_sources, Loaded};
+
+const BASE: &str = r#"
+stack "t" { location = westeurope }
+resource_group "rg" {}
+vnet "net" {
+  resource_group = resource_group.rg
+  address_space  = [10.1.0.0/16]
+  subnet "nodes" { prefix = 10.1.0.0/20 }
+  subnet "ilb" { prefix = 10.1.16.0/24 }
+}
+"#;
+
+fn load_with(text: &str, vars: &[&str], env: &dyn Fn(&str) -> Option<String>) -> Loaded {
+    let mut sources = SourceMap::new();
+    sources.add("main.aks", "main.aks", format!("{BASE}{text}"));
+    let cli = (!vars.is_empty()).then(|| sources.add("<command line>", "<command line>", vars.join("\n")));
+    from_sources(sources, Vec::new(), cli, &[], env)
+}
+
+fn load(text: &str) -> Loaded {
+    load_with(text, &[], &|_| None)
+}
+
+fn ok(text: &str) -> Stack {
+    let loaded = load(text);
+    assert!(loaded.diagnostics.is_empty(), "{}", rendered(&loaded));
+    loaded.stack
+}
+
+fn rendered(loaded: &Loaded) -> String {
+    render_terminal(&loaded.diagnostics.0, &loaded.sources, RenderOptions { color: false, unicode: true, width: 100 })
+}
+
+fn codes(loaded: &Loaded) -> Vec<&'static str> {
+    loaded.diagnostics.iter().map(|d| d.code).collect()
+}
+
+const CLUSTER: &str = r#"
+cluster "c" {
+  resource_group = resource_group.rg
+  network azure_cni { subnet = vnet.net.subnet.nodes }
+  node_pool "system" { vm_size = "Standard_D4s_v5" count = 3 }
+  node_pool "apps" { vm_size = "Standard_D4s_v5" autoscale = 1..5 }
+}
+"#;
+
+#[test]
+fn cluster_defaults_follow_azure() {
+    let stack = ok(CLUSTER);
+    let c = &stack.clusters[0];
+    assert_eq!(c.node_resource_group, "MC_rg_c_westeurope");
+    assert_eq!(c.location, "westeurope");
+    assert_eq!(c.dns_prefix.value, "c");
+    assert_eq!(c.network.service_cidr.value.to_string(), "10.0.0.0/16");
+    assert_eq!(c.network.dns_service_ip.value.to_string(), "10.0.0.10");
+    assert_eq!(c.network.pod_cidr, None);
+    assert_eq!(c.network.outbound_type, "loadBalancer");
+    let pools = &stack.node_pools;
+    assert_eq!(pools[0].max_pods.value, 30, "Azure CNI on the node subnet defaults to 30 pods");
+    assert!(pools[0].system && !pools[1].system, "the first pool is the system pool");
+    assert_eq!(pools[1].count.value, NodeCount::Autoscale { min: 1, max: 5 });
+    assert_eq!(pools[1].subnet.as_ref().map(|s| s.value.to_string()).as_deref(), Some("vnet.net.subnet.nodes"));
+}
+
+#[test]
+fn max_pods_default_depends_on_the_network_model() {
+    for (network, expected) in [
+        ("network kubenet {}", 110),
+        ("network azure_cni overlay { subnet = vnet.net.subnet.nodes }", 250),
+        ("network azure_cni { subnet = vnet.net.subnet.nodes  pod_subnet = vnet.net.subnet.ilb }", 110),
+    ] {
+        let stack = ok(&format!(
+            "cluster \"c\" {{ resource_group = resource_group.rg\n {network}\n node_pool \"system\" {{ vm_size = \"x\" }} }}"
+        ));
+        assert_eq!(stack.node_pools[0].max_pods.value, expected, "{network}");
+    }
+}
+
+#[test]
+fn variables_come_from_defaults_the_command_line_and_strings() {
+    let text = r#"
+var "count" { default = 2 }
+var "env" { default = "dev" }
+cluster "c" {
+  resource_group = resource_group.rg
+  dns_prefix = "shop-${var.env}"
+  network kubenet {}
+  node_pool "system" { vm_size = "x" count = var.count }
+}
+"#;
+    let loaded = load_with(text, &["count=5", "env=prod"], &|_| None);
+    assert!(loaded.diagnostics.is_empty(), "{}", rendered(&loaded));
+    assert_eq!(loaded.stack.node_pools[0].count.value, NodeCount::Fixed(5));
+    assert_eq!(loaded.stack.clusters[0].dns_prefix.value, "shop-prod");
+    let defaults = load(text);
+    assert_eq!(defaults.stack.node_pools[0].count.value, NodeCount::Fixed(2));
+}
+
+#[test]
+fn env_reads_the_environment_with_an_optional_default() {
+    let text = r#"resource_group "x" { name = env("RG_NAME", "fallback") }"#;
+    let loaded = load_with(text, &[], &|name| (name == "RG_NAME").then(|| "from-env".to_string()));
+    assert_eq!(loaded.stack.resource_groups[1].name, "from-env");
+    assert_eq!(load(text).stack.resource_groups[1].name, "fallback");
+    let missing = load(r#"resource_group "x" { name = env("NOPE") }"#);
+    assert_eq!(codes(&missing), ["AKS017"]);
+}
+
+#[test]
+fn unset_subscription_is_fine_until_apply() {
+    let mut sources = SourceMap::new();
+    sources.add("main.aks", "main.aks", r#"stack "s" { subscription = env("AZURE_SUBSCRIPTION_ID") location = westeurope }"#.into());
+    let loaded = from_sources(sources, Vec::new(), None, &[], &|_| None);
+    assert!(loaded.diagnostics.is_empty());
+    assert_eq!(loaded.stack.subscription, None);
+}
+
+#[test]
+fn services_of_every_type() {
+    let stack = ok(&format!(
+        r#"{CLUSTER}
+namespace "ns" {{ cluster = cluster.c }}
+public_ip "pip" {{ resource_group = resource_group.rg }}
+service "a" {{ namespace = namespace.ns  port http 80 -> 8080 }}
+service "b" {{ namespace = namespace.ns  type = node_port
+  port dns 53/udp -> dns {{ node_port = 30053 }} }}
+service "c" {{ namespace = namespace.ns  type = load_balancer {{ public_ip = public_ip.pip }}  port https 443 }}
+service "d" {{ namespace = namespace.ns  type = load_balancer internal {{ subnet = vnet.net.subnet.ilb  ip = 10.1.16.10 }}  port api 8080 }}
+service "e" {{ namespace = "default"  cluster = cluster.c  type = external_name "db.example.com" }}
+"#
+    ));
+    let s = &stack.services;
+    assert!(matches!(s[0].service_type.value, ServiceType::ClusterIp { ip: None, headless: false }));
+    assert_eq!(s[1].ports[0].protocol, Protocol::Udp);
+    assert_eq!(s[1].ports[0].target_port, TargetPort::Name("dns".into()));
+    assert_eq!(s[1].ports[0].node_port.as_ref().map(|n| n.value), Some(30053));
+    let ServiceType::LoadBalancer(lb) = &s[2].service_type.value else { panic!("not a load balancer") };
+    assert_eq!(lb.public_ip_name.as_deref(), Some("pip"));
+    assert_eq!(lb.resource_group.as_deref(), Some("rg"), "an IP outside the node resource group names its group");
+    let ServiceType::LoadBalancer(lb) = &s[3].service_type.value else { panic!("not a load balancer") };
+    assert!(lb.internal);
+    assert_eq!(lb.ip.as_ref().map(|i| i.value.to_string()).as_deref(), Some("10.1.16.10"));
+    assert_eq!(s[4].namespace, "default");
+    assert_eq!(s[4].cluster, Address::new(Kind::Cluster, "c"));
+}
+
+#[test]
+fn ingress_paths_hosts_and_backends() {
+    let stack = ok(&format!(
+        r#"{CLUSTER}
+namespace "ns" {{ cluster = cluster.c }}
+service "web" {{ namespace = namespace.ns  port http 80 }}
+ingress "i" {{
+  namespace = namespace.ns
+  default_backend = service.web:http
+  tls "cert" {{ hosts = ["a.example.com"] }}
+  host "a.example.com" {{
+    path "/" -> service.web:http
+    path "/x" exact -> service.web:80
+  }}
+}}
+"#
+    ));
+    let i = &stack.ingresses[0];
+    assert_eq!(i.rules[0].paths.len(), 2);
+    assert_eq!(i.rules[0].paths[1].path_type, PathType::Exact);
+    assert_eq!(i.rules[0].paths[1].backend.port, PortRef::Number(80));
+    assert_eq!(i.tls[0].secret, "cert");
+    let resources = stack.resources();
+    let ingress = resources.iter().find(|r| r.address.kind == Kind::Ingress).unwrap();
+    assert!(ingress.depends_on.contains(&Address::new(Kind::Service, "web")));
+}
+
+#[test]
+fn dns_records_take_addresses_known_after_apply() {
+    let stack = ok(r#"
+public_ip "pip" { resource_group = resource_group.rg  dns_label = "my-app" }
+dns_zone "example.com" { resource_group = resource_group.rg }
+dns_record "www" { zone = dns_zone."example.com"  a = public_ip.pip.address }
+dns_record "alias" { zone = dns_zone."example.com"  cname = public_ip.pip.fqdn }
+"#);
+    let records: Vec<Resource> = stack.resources().into_iter().filter(|r| r.address.kind == Kind::DnsRecord).collect();
+    assert!(records[0].attributes["records"].is_unknown());
+    assert!(records[0].depends_on.contains(&Address::new(Kind::PublicIp, "pip")));
+    assert_eq!(stack.public_ips[0].fqdn().as_deref(), Some("my-app.westeurope.cloudapp.azure.com"));
+}
+
+#[test]
+fn every_error_is_reported_with_a_hint() {
+    let loaded = load(
+        r#"
+cluster "c" {
+  resource_group = resource_group.rgg
+  netwrk kubenet {}
+  node_pool "Sys" { vm_size = "x" count = "3" }
+}
+service "s" { namespace = namespace.nope  port http 80 }
+vnet "net" { resource_group = resource_group.rg  address_space = [10.9.0.0/16] }
+"#,
+    );
+    insta::assert_snapshot!(rendered(&loaded));
+}
+
+#[test]
+fn references_must_point_at_the_right_kind() {
+    let loaded = load(r#"cluster "c" { resource_group = vnet.net  network kubenet {}  node_pool "system" { vm_size = "x" } }"#);
+    assert_eq!(codes(&loaded), ["AKS012"]);
+    assert!(loaded.diagnostics.0[0].message.contains("must refer to a resource group"));
+}
