@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use super::{ColorChoice, Format};
-use crate::diag::{render_json, render_terminal, Diagnostic, RenderOptions, SourceMap};
+use crate::diag::{Diagnostic, RenderOptions, SourceMap, render_json, render_terminal};
 
 #[allow(dead_code)] // stdout colour is used by `plan`
 pub struct Output {
@@ -21,7 +21,10 @@ impl Output {
             ColorChoice::Never => false,
             ColorChoice::Auto => terminal && !no_color,
         };
-        Output { color_stdout: decide(std::io::stdout().is_terminal()), color_stderr: decide(std::io::stderr().is_terminal()) }
+        Output {
+            color_stdout: decide(std::io::stdout().is_terminal()),
+            color_stderr: decide(std::io::stderr().is_terminal()),
+        }
     }
 
     /// Prints diagnostics: text to stderr, or one JSON document to stdout.

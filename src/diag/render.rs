@@ -80,10 +80,10 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> Value {
                 "help": d.help,
                 "subject": d.subject,
             });
-            if let (Some(span), Value::Object(fields)) = (d.primary_span(), &mut item) {
-                if let Value::Object(pos) = position(span) {
-                    fields.extend(pos);
-                }
+            if let (Some(span), Value::Object(fields)) = (d.primary_span(), &mut item)
+                && let Value::Object(pos) = position(span)
+            {
+                fields.extend(pos);
             }
             let labels: Vec<Value> = d
                 .labels

@@ -81,7 +81,8 @@ pub fn dns_name(name: &str) -> NameCheck {
         if part.is_empty() || part.len() > 63 {
             return Err("each dot-separated part must be 1 to 63 characters".into());
         }
-        if !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || part.starts_with('-') || part.ends_with('-') {
+        if !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || part.starts_with('-') || part.ends_with('-')
+        {
             return Err(format!("`{part}` may contain only letters, digits and inner '-'"));
         }
     }

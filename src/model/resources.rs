@@ -302,6 +302,7 @@ pub struct LoadBalancer {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per Service; boxing buys nothing here
 pub enum ServiceType {
     ClusterIp { ip: Option<Spanned<Ipv4Addr>>, headless: bool },
     NodePort,
@@ -652,7 +653,9 @@ impl Stack {
         }
         for d in &self.dns_records {
             let (kind, records, cname) = match &d.data {
-                RecordData::A(values) => ("A", Value::List(values.iter().map(|v| v.value.value()).collect()), Value::Null),
+                RecordData::A(values) => {
+                    ("A", Value::List(values.iter().map(|v| v.value.value()).collect()), Value::Null)
+                }
                 RecordData::Cname(v) => ("CNAME", Value::Null, v.value.value()),
             };
             let mut depends_on = vec![d.zone.clone()];
@@ -701,7 +704,8 @@ fn service_resource(s: &Service) -> Resource {
     );
     let (cluster_ip, external_name, load_balancer) = match &s.service_type.value {
         ServiceType::ClusterIp { ip, headless } => {
-            let ip = if *headless { Value::str("None") } else { Value::opt_str(ip.as_ref().map(|i| i.value.to_string())) };
+            let ip =
+                if *headless { Value::str("None") } else { Value::opt_str(ip.as_ref().map(|i| i.value.to_string())) };
             (ip, Value::Null, Value::Null)
         }
         ServiceType::NodePort => (Value::Null, Value::Null, Value::Null),
@@ -710,7 +714,10 @@ fn service_resource(s: &Service) -> Resource {
             let mut m = BTreeMap::new();
             m.insert("internal".to_string(), lb.internal.into());
             if let Some(ip) = &lb.public_ip {
-                m.insert("public_ip".to_string(), Value::opt_str(lb.public_ip_name.clone().or(Some(ip.value.name.clone()))));
+                m.insert(
+                    "public_ip".to_string(),
+                    Value::opt_str(lb.public_ip_name.clone().or(Some(ip.value.name.clone()))),
+                );
             }
             if let Some(ip) = &lb.ip {
                 m.insert("ip".to_string(), Value::str(ip.value.to_string()));

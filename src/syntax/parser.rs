@@ -546,7 +546,9 @@ mod tests {
 
     #[test]
     fn a_word_never_swallows_the_next_block_on_its_line() {
-        for text in ["service \"s\" { type = node_port  port dns 53 }", "service \"s\" { type = node_port\n  port dns 53 }"] {
+        for text in
+            ["service \"s\" { type = node_port  port dns 53 }", "service \"s\" { type = node_port\n  port dns 53 }"]
+        {
             let b = only_block(text);
             assert_eq!(attribute_value(&b, "type"), ExprKind::Word("node_port".into()));
             assert_eq!(b.body.map(|b| b.items.len()), Some(2));

@@ -13,7 +13,14 @@ const AZURE_NAME: &str = "AKS016";
 
 pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
     let Some(name) = cx.block_name(block) else { return };
-    let f = Fields::new(cx, block.body.as_ref(), format!("stack \"{name}\""), block.header_span(), &["subscription", "location", "state"], &[]);
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("stack \"{name}\""),
+        block.header_span(),
+        &["subscription", "location", "state"],
+        &[],
+    );
     stack.name = name;
     stack.span = block.header_span();
     if let Some(attribute) = f.get("subscription") {
@@ -73,7 +80,14 @@ fn location(cx: &mut Cx, f: &Fields, default: &str) -> String {
 }
 
 pub(super) fn resource_group(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(cx, block.body.as_ref(), format!("resource_group \"{label}\""), block.header_span(), &["name", "location", "tags"], &[]);
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("resource_group \"{label}\""),
+        block.header_span(),
+        &["name", "location", "tags"],
+        &[],
+    );
     let name = azure_name(cx, &f, &label, "resource group name", names::resource_group);
     let location = location(cx, &f, &cx.location.clone());
     let tags = tags(cx, &f);
@@ -104,7 +118,14 @@ pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack)
     let tags = tags(cx, &f);
     for sb in f.blocks("subnet") {
         let Some(sub_label) = cx.block_name(sb) else { continue };
-        let sf = Fields::new(cx, sb.body.as_ref(), format!("subnet \"{sub_label}\""), sb.header_span(), &["name", "prefix", "service_endpoints"], &[]);
+        let sf = Fields::new(
+            cx,
+            sb.body.as_ref(),
+            format!("subnet \"{sub_label}\""),
+            sb.header_span(),
+            &["name", "prefix", "service_endpoints"],
+            &[],
+        );
         let sub_name = azure_name(cx, &sf, &sub_label, "subnet name", |n| names::azure_network_name(n, 1, 80));
         let Some(prefix) = cx.cidr(&sf, "prefix", true) else { continue };
         let service_endpoints = cx.string_list(&sf, "service_endpoints").into_iter().map(|s| s.value).collect();
@@ -176,26 +197,33 @@ pub(super) fn public_ip(cx: &mut Cx, block: &Block, label: String, stack: &mut S
     // The resource group is a resource group, or a cluster's node resource group.
     let rg = match cx.value(&f, "resource_group", true) {
         Some(expr) => match &expr.kind {
-            ExprKind::Reference(r) => cx.target(r, expr.span).and_then(|t| match (t.address.kind, t.attribute.as_deref()) {
-                (Kind::ResourceGroup, None) => stack
-                    .resource_groups
-                    .iter()
-                    .find(|rg| rg.address == t.address)
-                    .map(|rg| (rg.name.clone(), rg.address.clone(), rg.location.clone())),
-                (Kind::Cluster, Some("node_resource_group")) => stack
-                    .clusters
-                    .iter()
-                    .find(|c| c.address == t.address)
-                    .map(|c| (c.node_resource_group.clone(), c.address.clone(), c.location.clone())),
-                _ => {
-                    cx.push(
-                        Diagnostic::error("AKS012", "`resource_group` must refer to a resource group or a cluster's node resource group")
+            ExprKind::Reference(r) => {
+                cx.target(r, expr.span).and_then(|t| match (t.address.kind, t.attribute.as_deref()) {
+                    (Kind::ResourceGroup, None) => stack
+                        .resource_groups
+                        .iter()
+                        .find(|rg| rg.address == t.address)
+                        .map(|rg| (rg.name.clone(), rg.address.clone(), rg.location.clone())),
+                    (Kind::Cluster, Some("node_resource_group")) => stack
+                        .clusters
+                        .iter()
+                        .find(|c| c.address == t.address)
+                        .map(|c| (c.node_resource_group.clone(), c.address.clone(), c.location.clone())),
+                    _ => {
+                        cx.push(
+                            Diagnostic::error(
+                                "AKS012",
+                                "`resource_group` must refer to a resource group or a cluster's node resource group",
+                            )
                             .with_primary(expr.span, "not a resource group")
-                            .with_help("write `resource_group = resource_group.NAME` or `cluster.NAME.node_resource_group`"),
-                    );
-                    None
-                }
-            }),
+                            .with_help(
+                                "write `resource_group = resource_group.NAME` or `cluster.NAME.node_resource_group`",
+                            ),
+                        );
+                        None
+                    }
+                })
+            }
             _ => {
                 cx.type_error(&expr, "resource_group", "a reference to a resource group", "resource_group.NAME");
                 None
@@ -263,7 +291,9 @@ pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
     let kubernetes_version = cx.string(&f, "kubernetes_version", false).map(|v| v.value);
     let dns_prefix = cx.string(&f, "dns_prefix", false).unwrap_or_else(|| Spanned::new(name.clone(), f.span));
     cx.check_name(&dns_prefix.value, dns_prefix.span, "DNS prefix", names::dns_prefix(&dns_prefix.value), AZURE_NAME);
-    let sku_tier = cx.word(&f, "sku_tier", &["free", "standard", "premium"], false).map_or("Free".to_string(), |t| capitalize(&t.value));
+    let sku_tier = cx
+        .word(&f, "sku_tier", &["free", "standard", "premium"], false)
+        .map_or("Free".to_string(), |t| capitalize(&t.value));
     let identity = match cx.value(&f, "identity", false) {
         None => "SystemAssigned".to_string(),
         Some(expr) => match &expr.kind {
@@ -276,9 +306,12 @@ pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
             }
             _ => {
                 cx.push(
-                    Diagnostic::error("AKS012", "`identity` must be `system_assigned` or `user_assigned \"<identity id>\"`")
-                        .with_primary(expr.span, "unknown identity")
-                        .with_help("write `identity = system_assigned`"),
+                    Diagnostic::error(
+                        "AKS012",
+                        "`identity` must be `system_assigned` or `user_assigned \"<identity id>\"`",
+                    )
+                    .with_primary(expr.span, "unknown identity")
+                    .with_help("write `identity = system_assigned`"),
                 );
                 "SystemAssigned".to_string()
             }
@@ -392,10 +425,21 @@ fn network(cx: &mut Cx, block: &Block) -> Option<Network> {
         block.body.as_ref(),
         format!("network {}", plugin.keyword()),
         block.header_span(),
-        &["subnet", "pod_subnet", "pod_cidr", "service_cidr", "dns_service_ip", "outbound_type", "load_balancer_sku", "network_policy"],
+        &[
+            "subnet",
+            "pod_subnet",
+            "pod_cidr",
+            "service_cidr",
+            "dns_service_ip",
+            "outbound_type",
+            "load_balancer_sku",
+            "network_policy",
+        ],
         &[],
     );
-    let subnet = cx.reference(&f, "subnet", &[Kind::Subnet], plugin == NetworkPlugin::AzureCni).map(|t| Spanned::new(t.address, t.span));
+    let subnet = cx
+        .reference(&f, "subnet", &[Kind::Subnet], plugin == NetworkPlugin::AzureCni)
+        .map(|t| Spanned::new(t.address, t.span));
     let pod_subnet = cx.reference(&f, "pod_subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
     let pod_cidr = cx.cidr(&f, "pod_cidr", false);
     if plugin == NetworkPlugin::AzureCni {
@@ -408,22 +452,35 @@ fn network(cx: &mut Cx, block: &Block) -> Option<Network> {
         }
     } else if let Some(p) = &pod_subnet {
         cx.push(
-            Diagnostic::error("AKS012", format!("`pod_subnet` is for Azure CNI without overlay, not {}", plugin.keyword()))
-                .with_primary(p.span, "not used by this network model")
-                .with_help("remove `pod_subnet`, or use `network azure_cni`"),
+            Diagnostic::error(
+                "AKS012",
+                format!("`pod_subnet` is for Azure CNI without overlay, not {}", plugin.keyword()),
+            )
+            .with_primary(p.span, "not used by this network model")
+            .with_help("remove `pod_subnet`, or use `network azure_cni`"),
         );
     }
     let pod_cidr = match plugin {
         NetworkPlugin::AzureCni => None,
         _ => Some(pod_cidr.unwrap_or_else(|| Spanned::new(default_net("10.244.0.0/16"), f.span))),
     };
-    let service_cidr = cx.cidr(&f, "service_cidr", false).unwrap_or_else(|| Spanned::new(default_net("10.0.0.0/16"), f.span));
-    let dns_service_ip = cx.ip(&f, "dns_service_ip", false).unwrap_or_else(|| Spanned::new([10, 0, 0, 10].into(), f.span));
+    let service_cidr =
+        cx.cidr(&f, "service_cidr", false).unwrap_or_else(|| Spanned::new(default_net("10.0.0.0/16"), f.span));
+    let dns_service_ip =
+        cx.ip(&f, "dns_service_ip", false).unwrap_or_else(|| Spanned::new([10, 0, 0, 10].into(), f.span));
     let outbound_type = cx
-        .word(&f, "outbound_type", &["load_balancer", "managed_nat_gateway", "user_assigned_nat_gateway", "user_defined_routing"], false)
+        .word(
+            &f,
+            "outbound_type",
+            &["load_balancer", "managed_nat_gateway", "user_assigned_nat_gateway", "user_defined_routing"],
+            false,
+        )
         .map_or("loadBalancer".to_string(), |w| camel(&w.value));
-    let load_balancer_sku = cx.word(&f, "load_balancer_sku", &["standard", "basic"], false).map_or("standard".to_string(), |w| w.value);
-    let network_policy = cx.word(&f, "network_policy", &["none", "calico", "azure", "cilium"], false).map_or("none".to_string(), |w| w.value);
+    let load_balancer_sku =
+        cx.word(&f, "load_balancer_sku", &["standard", "basic"], false).map_or("standard".to_string(), |w| w.value);
+    let network_policy = cx
+        .word(&f, "network_policy", &["none", "calico", "azure", "cilium"], false)
+        .map_or("none".to_string(), |w| w.value);
     Some(Network {
         span: block.header_span(),
         plugin,
@@ -461,7 +518,20 @@ fn node_pool(cx: &mut Cx, block: &Block, cluster: &Address, network: &Network, f
         block.body.as_ref(),
         format!("node_pool \"{label}\""),
         block.header_span(),
-        &["vm_size", "count", "autoscale", "max_pods", "mode", "os", "subnet", "pod_subnet", "zones", "max_surge", "labels", "taints"],
+        &[
+            "vm_size",
+            "count",
+            "autoscale",
+            "max_pods",
+            "mode",
+            "os",
+            "subnet",
+            "pod_subnet",
+            "zones",
+            "max_surge",
+            "labels",
+            "taints",
+        ],
         &[],
     );
     let os = cx.word(&f, "os", &["linux", "windows"], false);
@@ -495,11 +565,14 @@ fn node_pool(cx: &mut Cx, block: &Block, cluster: &Address, network: &Network, f
                 None
             }
         }),
-        (Some(_), None) => cx.number(&f, "count", 0, 1000, false).map(|n| Spanned::new(NodeCount::Fixed(n.value), n.span)),
+        (Some(_), None) => {
+            cx.number(&f, "count", 0, 1000, false).map(|n| Spanned::new(NodeCount::Fixed(n.value), n.span))
+        }
         (None, None) => Some(Spanned::new(NodeCount::Fixed(1), f.span)),
     };
     let own_subnet = cx.reference(&f, "subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
-    let own_pod_subnet = cx.reference(&f, "pod_subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
+    let own_pod_subnet =
+        cx.reference(&f, "pod_subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
     let pod_subnet = own_pod_subnet.or_else(|| network.pod_subnet.clone());
     let default_max_pods = match network.plugin {
         NetworkPlugin::Kubenet => 110,
@@ -517,7 +590,11 @@ fn node_pool(cx: &mut Cx, block: &Block, cluster: &Address, network: &Network, f
         None => "1".to_string(),
         Some(e) => match &e.kind {
             ExprKind::Number(n) => n.to_string(),
-            ExprKind::String(s) if s.strip_suffix('%').is_some_and(|p| p.parse::<u32>().is_ok_and(|p| (1..=100).contains(&p))) => s.clone(),
+            ExprKind::String(s)
+                if s.strip_suffix('%').is_some_and(|p| p.parse::<u32>().is_ok_and(|p| (1..=100).contains(&p))) =>
+            {
+                s.clone()
+            }
             _ => {
                 cx.type_error(&e, "max_surge", "a node count or a percentage", "\"33%\"");
                 "1".to_string()
@@ -548,7 +625,14 @@ fn node_pool(cx: &mut Cx, block: &Block, cluster: &Address, network: &Network, f
 }
 
 pub(super) fn dns_zone(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(cx, block.body.as_ref(), format!("dns_zone \"{label}\""), block.header_span(), &["resource_group", "tags"], &[]);
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("dns_zone \"{label}\""),
+        block.header_span(),
+        &["resource_group", "tags"],
+        &[],
+    );
     cx.check_name(&label, block.header_span(), "DNS zone name", names::dns_name(&label), AZURE_NAME);
     let rg = resource_group_of(cx, &f, stack);
     let tags = tags(cx, &f);
@@ -564,7 +648,14 @@ pub(super) fn dns_zone(cx: &mut Cx, block: &Block, label: String, stack: &mut St
 }
 
 pub(super) fn dns_record(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(cx, block.body.as_ref(), format!("dns_record \"{label}\""), block.header_span(), &["name", "zone", "ttl", "a", "cname"], &[]);
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("dns_record \"{label}\""),
+        block.header_span(),
+        &["name", "zone", "ttl", "a", "cname"],
+        &[],
+    );
     let name = match cx.string(&f, "name", false) {
         Some(n) => n,
         None => Spanned::new(label.clone(), block.header_span()),
@@ -639,7 +730,10 @@ pub(super) fn dns_record(cx: &mut Cx, block: &Block, label: String, stack: &mut 
                 match t.attribute.as_deref() {
                     Some("fqdn") => {
                         sources.push(t.address.clone());
-                        Some(RecordData::Cname(Spanned::new(RecordValue::Ref(AttributeRef { address: t.address, attribute: "fqdn".into() }), e.span)))
+                        Some(RecordData::Cname(Spanned::new(
+                            RecordValue::Ref(AttributeRef { address: t.address, attribute: "fqdn".into() }),
+                            e.span,
+                        )))
                     }
                     _ => {
                         cx.push(
@@ -658,7 +752,9 @@ pub(super) fn dns_record(cx: &mut Cx, block: &Block, label: String, stack: &mut 
         }),
     };
     let (Some(zone), Some(data)) = (zone, data) else { return };
-    let Some(zone_name) = stack.dns_zones.iter().find(|z| z.address == zone.address).map(|z| z.name.clone()) else { return };
+    let Some(zone_name) = stack.dns_zones.iter().find(|z| z.address == zone.address).map(|z| z.name.clone()) else {
+        return;
+    };
     stack.dns_records.push(DnsRecord {
         address: Address::new(Kind::DnsRecord, label),
         span: block.header_span(),

@@ -11,7 +11,13 @@ use crate::syntax::ast::{Block, Expr, ExprKind};
 const KUBE_NAME: &str = "AKS015";
 
 /// `name = "..."` when set, else the label; checked against a Kubernetes rule.
-fn object_name(cx: &mut Cx, f: &Fields, label: &str, what: &str, rule: fn(&str) -> names::NameCheck) -> Spanned<String> {
+fn object_name(
+    cx: &mut Cx,
+    f: &Fields,
+    label: &str,
+    what: &str,
+    rule: fn(&str) -> names::NameCheck,
+) -> Spanned<String> {
     let name = cx.string(f, "name", false).unwrap_or_else(|| Spanned::new(label.to_string(), f.span));
     cx.check_name(&name.value, name.span, what, rule(&name.value), KUBE_NAME);
     name
@@ -106,9 +112,9 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
     let selector = cx.labels(&f, "selector", true, true);
     let labels = cx.labels(&f, "labels", true, true).map(|l| l.value).unwrap_or_default();
     let annotations = cx.labels(&f, "annotations", true, false).map(|l| l.value).unwrap_or_default();
-    let session_affinity = cx.word(&f, "session_affinity", &["none", "client_ip"], false).map_or("None", |w| {
-        if w.value == "client_ip" { "ClientIP" } else { "None" }
-    });
+    let session_affinity = cx
+        .word(&f, "session_affinity", &["none", "client_ip"], false)
+        .map_or("None", |w| if w.value == "client_ip" { "ClientIP" } else { "None" });
     let external_traffic_policy = cx
         .word(&f, "external_traffic_policy", &["cluster", "local"], false)
         .map(|w| if w.value == "local" { "Local".to_string() } else { "Cluster".to_string() });
@@ -209,14 +215,14 @@ fn service_type(cx: &mut Cx, expr: &Expr, stack: &Stack) -> Option<ServiceType> 
             }
             let mut resource_group = cx.string(&f, "resource_group", false).map(|r| r.value);
             let mut public_ip_name = None;
-            if let Some(t) = &public_ip {
-                if let Some(ip) = stack.public_ips.iter().find(|p| p.address == t.address) {
-                    public_ip_name = Some(ip.name.clone());
-                    // A public IP outside the node resource group needs its group named.
-                    let in_node_group = stack.clusters.iter().any(|c| c.node_resource_group == ip.resource_group);
-                    if resource_group.is_none() && !in_node_group {
-                        resource_group = Some(ip.resource_group.clone());
-                    }
+            if let Some(t) = &public_ip
+                && let Some(ip) = stack.public_ips.iter().find(|p| p.address == t.address)
+            {
+                public_ip_name = Some(ip.name.clone());
+                // A public IP outside the node resource group needs its group named.
+                let in_node_group = stack.clusters.iter().any(|c| c.node_resource_group == ip.resource_group);
+                if resource_group.is_none() && !in_node_group {
+                    resource_group = Some(ip.resource_group.clone());
                 }
             }
             Some(ServiceType::LoadBalancer(LoadBalancer {
@@ -301,14 +307,24 @@ fn port(cx: &mut Cx, block: &Block) -> Option<ServicePort> {
         Some(other) => {
             let span = target.as_ref().map_or(spec.span, |t| t.span);
             cx.push(
-                Diagnostic::error("AKS012", format!("a target port is a number or a container port name, found {}", other.describe()))
-                    .with_primary(span, "invalid target port")
-                    .with_help(usage),
+                Diagnostic::error(
+                    "AKS012",
+                    format!("a target port is a number or a container port name, found {}", other.describe()),
+                )
+                .with_primary(span, "invalid target port")
+                .with_help(usage),
             );
             return None;
         }
     };
-    let f = Fields::new(cx, block.body.as_ref(), format!("port \"{}\"", name.value), block.header_span(), &["node_port", "app_protocol", "protocol"], &[]);
+    let f = Fields::new(
+        cx,
+        block.body.as_ref(),
+        format!("port \"{}\"", name.value),
+        block.header_span(),
+        &["node_port", "app_protocol", "protocol"],
+        &[],
+    );
     let node_port = cx.number(&f, "node_port", 0, 65535, false);
     let app_protocol = cx.string(&f, "app_protocol", false).map(|a| a.value);
     if let Some(p) = cx.word(&f, "protocol", &["tcp", "udp", "sctp"], false) {
@@ -335,7 +351,13 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
     let mut tls = Vec::new();
     for tb in f.blocks("tls") {
         let Some(secret) = cx.block_name(tb) else { continue };
-        cx.check_name(&secret, tb.header_span(), "Secret name (DNS-1123 subdomain)", names::dns1123_subdomain(&secret), KUBE_NAME);
+        cx.check_name(
+            &secret,
+            tb.header_span(),
+            "Secret name (DNS-1123 subdomain)",
+            names::dns1123_subdomain(&secret),
+            KUBE_NAME,
+        );
         let tf = Fields::new(cx, tb.body.as_ref(), format!("tls \"{secret}\""), tb.header_span(), &["hosts"], &[]);
         let hosts = cx.string_list(&tf, "hosts");
         tls.push(IngressTls { span: tb.header_span(), secret, hosts });
@@ -385,7 +407,8 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
 
 /// `path "/api" -> service.api:http` or `path "/api" exact -> service.api:http`
 fn path(cx: &mut Cx, block: &Block) -> Option<IngressPath> {
-    let usage = "write `path \"/api\" -> service.NAME:PORT`, with `exact` or `implementation_specific` before `->` if needed";
+    let usage =
+        "write `path \"/api\" -> service.NAME:PORT`, with `exact` or `implementation_specific` before `->` if needed";
     let labels = cx.labels_of(block);
     let (path, path_type, to) = match labels.as_slice() {
         [Expr { kind: ExprKind::Mapping { from, to }, .. }] => match &from.kind {
@@ -409,12 +432,20 @@ fn path(cx: &mut Cx, block: &Block) -> Option<IngressPath> {
             (Spanned::new(p.clone(), *span), path_type, (**to).clone())
         }
         _ => {
-            cx.push(Diagnostic::error("AKS012", "a path needs a path and a backend").with_primary(block.header_span(), "incomplete path").with_help(usage));
+            cx.push(
+                Diagnostic::error("AKS012", "a path needs a path and a backend")
+                    .with_primary(block.header_span(), "incomplete path")
+                    .with_help(usage),
+            );
             return None;
         }
     };
     if path.value.is_empty() {
-        cx.push(Diagnostic::error("AKS012", "the path must be a string").with_primary(path.span, "not a path").with_help(usage));
+        cx.push(
+            Diagnostic::error("AKS012", "the path must be a string")
+                .with_primary(path.span, "not a path")
+                .with_help(usage),
+        );
         return None;
     }
     let backend = backend(cx, &to)?;

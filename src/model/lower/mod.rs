@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::address::{Address, Kind};
 use super::resources::Stack;
-use crate::diag::{closest, Diagnostic, FileId, Span};
+use crate::diag::{Diagnostic, FileId, Span, closest};
 use crate::syntax::ast::{self, Block, ExprKind, Item};
 
 pub(crate) use reader::{Fields, Target};
@@ -56,7 +56,8 @@ pub(crate) struct Cx<'a> {
 
 /// Lowers parsed files into a stack. Diagnostics include every error found.
 pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
-    let mut cx = Cx { input, diagnostics: Vec::new(), symbols: HashMap::new(), vars: HashMap::new(), location: String::new() };
+    let mut cx =
+        Cx { input, diagnostics: Vec::new(), symbols: HashMap::new(), vars: HashMap::new(), location: String::new() };
     let mut blocks: Vec<&Block> = Vec::new();
     for (_, file) in input.files {
         for item in &file.items {
@@ -76,8 +77,9 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
     match stack_blocks.as_slice() {
         [] => {
             let span = blocks.first().map(|b| b.kind.span);
-            let mut d = Diagnostic::error("AKS011", "the stack has no `stack` block")
-                .with_help("add `stack \"name\" { location = westeurope }` to one of the files; its name names the state");
+            let mut d = Diagnostic::error("AKS011", "the stack has no `stack` block").with_help(
+                "add `stack \"name\" { location = westeurope }` to one of the files; its name names the state",
+            );
             if let Some(span) = span {
                 d = d.with_primary(span, "in this stack");
             }
@@ -97,7 +99,9 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
     }
     cx.location = stack.location.clone();
     cx.check_unused_cli_vars();
-    for kind in ["resource_group", "vnet", "cluster", "public_ip", "namespace", "service", "ingress", "dns_zone", "dns_record"] {
+    for kind in
+        ["resource_group", "vnet", "cluster", "public_ip", "namespace", "service", "ingress", "dns_zone", "dns_record"]
+    {
         for block in blocks.iter().filter(|b| b.kind.name == kind) {
             let Some(name) = cx.block_name(block) else { continue };
             match kind {
@@ -187,12 +191,11 @@ impl<'a> Cx<'a> {
                 _ => &[],
             };
             for child in block.body.iter().flat_map(|b| &b.items) {
-                if let Item::Block(child) = child {
-                    if let Some(child_kind) = child_kinds.iter().find(|k| k.keyword() == child.kind.name) {
-                        if let Some(child_name) = block_label(child) {
-                            self.declare_address(address.child(*child_kind, child_name), child);
-                        }
-                    }
+                if let Item::Block(child) = child
+                    && let Some(child_kind) = child_kinds.iter().find(|k| k.keyword() == child.kind.name)
+                    && let Some(child_name) = block_label(child)
+                {
+                    self.declare_address(address.child(*child_kind, child_name), child);
                 }
             }
         }
@@ -205,7 +208,9 @@ impl<'a> Cx<'a> {
                 Diagnostic::error("AKS013", format!("{address} is declared twice"))
                     .with_primary(block.header_span(), "declared again here")
                     .with_secondary(first, "first declared here")
-                    .with_help("give one of them another name; for Kubernetes objects set `name` to keep the same object name"),
+                    .with_help(
+                        "give one of them another name; for Kubernetes objects set `name` to keep the same object name",
+                    ),
             );
         } else {
             self.symbols.insert(address, block.header_span());
@@ -263,9 +268,12 @@ impl<'a> Cx<'a> {
                 None => format!("declare it with `var \"{name}\" {{}}` or remove the value"),
             };
             self.push(
-                Diagnostic::error("AKS017", format!("a value is given for `{name}`, but the stack has no such variable"))
-                    .with_primary(span, "this value")
-                    .with_help(help),
+                Diagnostic::error(
+                    "AKS017",
+                    format!("a value is given for `{name}`, but the stack has no such variable"),
+                )
+                .with_primary(span, "this value")
+                .with_help(help),
             );
         }
     }
@@ -308,7 +316,9 @@ impl<'a> Cx<'a> {
                             Diagnostic::error("AKS017", format!("variable `{name}` has no value"))
                                 .with_primary(expr.span, "used here")
                                 .with_secondary(decl, "declared without a default")
-                                .with_help(format!("pass `--var {name}=VALUE`, set it in a vars file, or give it a default")),
+                                .with_help(format!(
+                                    "pass `--var {name}=VALUE`, set it in a vars file, or give it a default"
+                                )),
                         );
                         None
                     }
@@ -344,23 +354,32 @@ impl<'a> Cx<'a> {
                     })
                     .collect();
                 match strings.as_slice() {
-                    [Some(name)] | [Some(name), Some(_)] => match ((self.input.env)(name), strings.get(1).copied().flatten()) {
-                        (Some(value), _) => Some(ast::Expr { kind: ExprKind::String(value), span: expr.span }),
-                        (None, Some(default)) => Some(ast::Expr { kind: ExprKind::String(default.to_string()), span: expr.span }),
-                        (None, None) => {
-                            self.push(
-                                Diagnostic::error("AKS017", format!("environment variable `{name}` is not set"))
-                                    .with_primary(expr.span, "read here")
-                                    .with_help(format!("export {name}, or give a default: `env(\"{name}\", \"value\")`")),
-                            );
-                            None
+                    [Some(name)] | [Some(name), Some(_)] => {
+                        match ((self.input.env)(name), strings.get(1).copied().flatten()) {
+                            (Some(value), _) => Some(ast::Expr { kind: ExprKind::String(value), span: expr.span }),
+                            (None, Some(default)) => {
+                                Some(ast::Expr { kind: ExprKind::String(default.to_string()), span: expr.span })
+                            }
+                            (None, None) => {
+                                self.push(
+                                    Diagnostic::error("AKS017", format!("environment variable `{name}` is not set"))
+                                        .with_primary(expr.span, "read here")
+                                        .with_help(format!(
+                                            "export {name}, or give a default: `env(\"{name}\", \"value\")`"
+                                        )),
+                                );
+                                None
+                            }
                         }
-                    },
+                    }
                     _ => {
                         self.push(
-                            Diagnostic::error("AKS012", "`env` takes a variable name and an optional default, both strings")
-                                .with_primary(expr.span, "these arguments")
-                                .with_help("write `env(\"NAME\")` or `env(\"NAME\", \"default\")`"),
+                            Diagnostic::error(
+                                "AKS012",
+                                "`env` takes a variable name and an optional default, both strings",
+                            )
+                            .with_primary(expr.span, "these arguments")
+                            .with_help("write `env(\"NAME\")` or `env(\"NAME\", \"default\")`"),
                         );
                         None
                     }
@@ -389,9 +408,12 @@ impl<'a> Cx<'a> {
             let inner = after[..end].trim();
             let Some(name) = inner.strip_prefix("var.").filter(|n| !n.is_empty() && !n.contains('.')) else {
                 self.push(
-                    Diagnostic::error("AKS012", format!("only variables can be used inside strings, found `${{{inner}}}`"))
-                        .with_primary(span, "in this string")
-                        .with_help("write `${var.NAME}`; to refer to a resource, use a reference outside a string"),
+                    Diagnostic::error(
+                        "AKS012",
+                        format!("only variables can be used inside strings, found `${{{inner}}}`"),
+                    )
+                    .with_primary(span, "in this string")
+                    .with_help("write `${var.NAME}`; to refer to a resource, use a reference outside a string"),
                 );
                 return None;
             };
@@ -414,9 +436,12 @@ impl<'a> Cx<'a> {
                 ExprKind::Cidr(net) => out.push_str(&net.to_string()),
                 other => {
                     self.push(
-                        Diagnostic::error("AKS012", format!("`var.{name}` is {}, which cannot go inside a string", other.describe()))
-                            .with_primary(span, "in this string")
-                            .with_help("use a string, number or word variable"),
+                        Diagnostic::error(
+                            "AKS012",
+                            format!("`var.{name}` is {}, which cannot go inside a string", other.describe()),
+                        )
+                        .with_primary(span, "in this string")
+                        .with_help("use a string, number or word variable"),
                     );
                     return None;
                 }
@@ -454,14 +479,13 @@ impl<'a> Cx<'a> {
         let mut address = Address::new(kind, *name);
         let mut rest = &names[2..];
         let mut segment_index = 1;
-        if let [child_kind, child_name, tail @ ..] = rest {
-            if let Some(child) = Kind::from_keyword(child_kind).filter(|c| c.parent() == Some(kind)) {
-                if self.symbols.contains_key(&address) {
-                    address = address.child(child, *child_name);
-                    segment_index = 3;
-                    rest = tail;
-                }
-            }
+        if let [child_kind, child_name, tail @ ..] = rest
+            && let Some(child) = Kind::from_keyword(child_kind).filter(|c| c.parent() == Some(kind))
+            && self.symbols.contains_key(&address)
+        {
+            address = address.child(child, *child_name);
+            segment_index = 3;
+            rest = tail;
         }
         if !self.symbols.contains_key(&address) {
             let candidates: Vec<String> = self
@@ -475,7 +499,9 @@ impl<'a> Cx<'a> {
                     let suggestion = Address { name: near.to_string(), ..address.clone() };
                     format!("did you mean `{suggestion}`?")
                 }
-                None if candidates.is_empty() => format!("declare it: `{} \"{}\" {{ ... }}`", address.kind, address.name),
+                None if candidates.is_empty() => {
+                    format!("declare it: `{} \"{}\" {{ ... }}`", address.kind, address.name)
+                }
                 None => {
                     let mut sorted = candidates.clone();
                     sorted.sort();
@@ -484,7 +510,10 @@ impl<'a> Cx<'a> {
             };
             self.push(
                 Diagnostic::error("AKS014", format!("unknown {} `{}`", address.kind.noun(), address))
-                    .with_primary(reference.segments[segment_index.min(reference.segments.len() - 1)].span, "not declared")
+                    .with_primary(
+                        reference.segments[segment_index.min(reference.segments.len() - 1)].span,
+                        "not declared",
+                    )
                     .with_help(help),
             );
             return None;
@@ -500,9 +529,12 @@ impl<'a> Cx<'a> {
                         None => format!("a {} offers: {}", address.kind.noun(), names.join(", ")),
                     };
                     self.push(
-                        Diagnostic::error("AKS014", format!("a {} has no attribute `{attribute}`", address.kind.noun()))
-                            .with_primary(reference.segments[reference.segments.len() - 1].span, "unknown attribute")
-                            .with_help(help),
+                        Diagnostic::error(
+                            "AKS014",
+                            format!("a {} has no attribute `{attribute}`", address.kind.noun()),
+                        )
+                        .with_primary(reference.segments[reference.segments.len() - 1].span, "unknown attribute")
+                        .with_help(help),
                     );
                     return None;
                 }

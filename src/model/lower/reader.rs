@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::Cx;
-use crate::diag::{closest, Diagnostic, Span};
+use crate::diag::{Diagnostic, Span, closest};
 use crate::model::address::{Address, Kind};
 use crate::model::names;
 use crate::model::resources::{Labels, Spanned};
@@ -81,7 +81,9 @@ impl<'a> Fields<'a> {
                             .with_primary(b.kind.span, "unknown block");
                         d = if allowed_attributes.contains(&kind) {
                             d.with_help(format!("`{kind}` is an attribute: write `{kind} = ...`"))
-                        } else if let Some(near) = closest(kind, allowed_blocks.iter().chain(allowed_attributes).copied()) {
+                        } else if let Some(near) =
+                            closest(kind, allowed_blocks.iter().chain(allowed_attributes).copied())
+                        {
                             d.with_help(format!("did you mean `{near}`?"))
                         } else if allowed_blocks.is_empty() {
                             d.with_help(format!("{what} takes only attributes: {}", allowed_attributes.join(", ")))
@@ -160,7 +162,12 @@ impl Cx<'_> {
         let word = match &expr.kind {
             ExprKind::Word(w) | ExprKind::String(w) => w.clone(),
             _ => {
-                self.type_error(expr, key, &format!("one of {}", allowed.join(", ")), allowed.first().unwrap_or(&"..."));
+                self.type_error(
+                    expr,
+                    key,
+                    &format!("one of {}", allowed.join(", ")),
+                    allowed.first().unwrap_or(&"..."),
+                );
                 return None;
             }
         };
@@ -329,19 +336,20 @@ impl Cx<'_> {
             if kubernetes {
                 if let Err(reason) = names::label_key(&a.key.name) {
                     self.push(
-                        Diagnostic::error("AKS015", format!("`{}` is not a valid Kubernetes key: it {reason}", a.key.name))
-                            .with_primary(a.key.span, "invalid key")
-                            .with_help("keys are `[prefix/]name`: the name is up to 63 letters, digits, '-', '_' or '.'"),
+                        Diagnostic::error(
+                            "AKS015",
+                            format!("`{}` is not a valid Kubernetes key: it {reason}", a.key.name),
+                        )
+                        .with_primary(a.key.span, "invalid key")
+                        .with_help("keys are `[prefix/]name`: the name is up to 63 letters, digits, '-', '_' or '.'"),
                     );
                 }
-                if label_values {
-                    if let Err(reason) = names::label_value(&value) {
-                        self.push(
-                            Diagnostic::error("AKS015", format!("`{value}` is not a valid label value: it {reason}"))
-                                .with_primary(a.value.span, "invalid value")
-                                .with_help("label values are up to 63 letters, digits, '-', '_' or '.'"),
-                        );
-                    }
+                if label_values && let Err(reason) = names::label_value(&value) {
+                    self.push(
+                        Diagnostic::error("AKS015", format!("`{value}` is not a valid label value: it {reason}"))
+                            .with_primary(a.value.span, "invalid value")
+                            .with_help("label values are up to 63 letters, digits, '-', '_' or '.'"),
+                    );
                 }
             }
             if labels.insert(a.key.name.clone(), value).is_some() {
@@ -369,9 +377,12 @@ impl Cx<'_> {
                 None => format!("a {} ({})", target.address.kind.noun(), target.address),
             };
             self.push(
-                Diagnostic::error("AKS012", format!("`{key}` must refer to a {}, found {found}", describe_kinds(expected)))
-                    .with_primary(expr.span, format!("expected a {}", describe_kinds(expected)))
-                    .with_help(format!("refer to a {} declared in the stack", describe_kinds(expected))),
+                Diagnostic::error(
+                    "AKS012",
+                    format!("`{key}` must refer to a {}, found {found}", describe_kinds(expected)),
+                )
+                .with_primary(expr.span, format!("expected a {}", describe_kinds(expected)))
+                .with_help(format!("refer to a {} declared in the stack", describe_kinds(expected))),
             );
             return None;
         }

@@ -1,6 +1,6 @@
-use crate::diag::{render_terminal, RenderOptions, SourceMap};
+use crate::diag::{RenderOptions, SourceMap, render_terminal};
 use crate::model::*;
-use crate::stack::{from_sources, Loaded};
+use crate::stack::{Loaded, from_sources};
 
 const BASE: &str = r#"
 stack "t" { location = westeurope }
@@ -112,7 +112,11 @@ fn env_reads_the_environment_with_an_optional_default() {
 #[test]
 fn unset_subscription_is_fine_until_apply() {
     let mut sources = SourceMap::new();
-    sources.add("main.aks", "main.aks", r#"stack "s" { subscription = env("AZURE_SUBSCRIPTION_ID") location = westeurope }"#.into());
+    sources.add(
+        "main.aks",
+        "main.aks",
+        r#"stack "s" { subscription = env("AZURE_SUBSCRIPTION_ID") location = westeurope }"#.into(),
+    );
     let loaded = from_sources(sources, Vec::new(), None, &[], &|_| None);
     assert!(loaded.diagnostics.is_empty());
     assert_eq!(loaded.stack.subscription, None);
@@ -206,7 +210,8 @@ vnet "net" { resource_group = resource_group.rg  address_space = [10.9.0.0/16] }
 
 #[test]
 fn references_must_point_at_the_right_kind() {
-    let loaded = load(r#"cluster "c" { resource_group = vnet.net  network kubenet {}  node_pool "system" { vm_size = "x" } }"#);
+    let loaded =
+        load(r#"cluster "c" { resource_group = vnet.net  network kubenet {}  node_pool "system" { vm_size = "x" } }"#);
     assert_eq!(codes(&loaded), ["AKS012"]);
     assert!(loaded.diagnostics.0[0].message.contains("must refer to a resource group"));
 }
