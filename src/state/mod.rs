@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod document;
 pub mod error;
+pub mod local;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use crate::model::{Address, Kind, Value};
 
 pub use backend::{Backend, LockGuard, LockInfo};
 pub use error::StateError;
+pub use local::LocalBackend;
 
 /// The state format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -110,7 +112,7 @@ impl State {
         None
     }
 
-    /// Forgets the resource at `address` (only that one: see `ops::remove` for a
+    /// Forgets the resource at `address` (only that one: see [`ops::remove`] for a
     /// resource and its children). Returns what was recorded.
     pub fn remove(&mut self, address: &Address) -> Option<ResourceState> {
         let at = self.resources.iter().position(|r| &r.address == address)?;
