@@ -6,6 +6,7 @@ pub mod backend;
 pub mod document;
 pub mod error;
 pub mod local;
+pub mod ops;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
