@@ -114,8 +114,8 @@ fn holder_text(holder: &Option<Box<LockInfo>>) -> String {
     match holder {
         Some(info) => info.to_string(),
         // The holder writes its details just after taking the lock, so they can be missing
-        // for a moment.
-        None => "another process that has not recorded who it is yet".to_string(),
+        // for a moment; Windows also keeps a locked file from being read.
+        None => "another process whose details could not be read".to_string(),
     }
 }
 
