@@ -208,6 +208,41 @@ mod tests {
     }
 
     #[test]
+    fn only_values_aksform_can_hold_are_accepted() {
+        let with_value = |value: &str| {
+            let document = format!(
+                r#"{{"version": 1, "serial": 1, "lineage": "l", "stack": "s", "aksform_version": "0.1.0",
+                    "resources": [{{"address": "dns_zone.\"example.com\"", "attributes": {{"v": {value}}}}}]}}"#
+            );
+            decode(document.as_bytes(), "s.json")
+        };
+        for accepted in ["null", "true", "-9223372036854775808", "\"x\"", "[1, [\"a\"]]", "{\"k\": {}}"] {
+            let state = with_value(accepted).unwrap();
+            assert_eq!(state.resources[0].address.to_string(), "dns_zone.\"example.com\"");
+            assert_eq!(decode(&encode(&state).unwrap(), "s.json").unwrap(), state);
+        }
+        for refused in ["1.5", "1e2", "9223372036854775808"] {
+            assert!(matches!(with_value(refused), Err(StateError::Corrupt { .. })), "{refused}");
+        }
+    }
+
+    /// The first JSON block of a document page.
+    fn first_json_block(page: &str) -> &str {
+        let start = page.find("```json\n").unwrap() + "```json\n".len();
+        let length = page[start..].find("```").unwrap();
+        &page[start..start + length]
+    }
+
+    #[test]
+    fn documented_examples_are_valid_and_in_written_form() {
+        for page in [include_str!("../../docs/state-format.md"), include_str!("../../state/README.md")] {
+            let example = first_json_block(page);
+            let state = decode(example.as_bytes(), "example").unwrap();
+            assert_eq!(text(&encode(&state).unwrap()), example);
+        }
+    }
+
+    #[test]
     fn duplicate_addresses_are_refused_both_ways() {
         let mut state = sample();
         state.resources.push(state.resources[0].clone());
