@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use super::backend::{Backend, LockGuard, LockInfo};
 use super::{State, StateError, document};
 
-/// A state file on the local disk.
+/// A state file on the local disk. Clones share whether the lock is held.
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     path: PathBuf,
@@ -414,15 +414,17 @@ mod tests {
     }
 
     /// Run by `the_lock_is_held_across_processes_and_released_when_the_holder_dies` in a
-    /// child process: takes the lock named by the environment and holds it until killed.
+    /// child process: takes the lock named by the environment and holds it until killed
+    /// (or until its stdin closes, so that it cannot outlive a failed parent test).
     #[test]
     #[ignore = "helper run in a child process"]
     fn hold_lock_until_killed() {
+        use std::io::Read;
         let Some(path) = std::env::var_os("AKSFORM_TEST_HOLD_LOCK") else { return };
         let backend = LocalBackend::new(PathBuf::from(path));
         let _guard = backend.lock(LockInfo::new("aksform apply")).unwrap();
         println!("AKSFORM-TEST-LOCKED");
-        std::thread::sleep(std::time::Duration::from_secs(60));
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
     }
 
     #[test]
@@ -432,6 +434,7 @@ mod tests {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "state::local::tests::hold_lock_until_killed", "--ignored", "--nocapture"])
             .env("AKSFORM_TEST_HOLD_LOCK", backend.path())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
