@@ -2,6 +2,7 @@
 //! Thin by design: the logic lives in the stages.
 
 mod output;
+mod state;
 mod validate;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub enum Format {
 enum Command {
     /// Parse and check a stack without reading any state.
     Validate(StackArgs),
+    /// Read or edit the recorded state.
+    State(state::StateArgs),
 }
 
 /// Flags shared by the commands that load a stack.
@@ -70,6 +73,7 @@ pub fn run() -> ExitCode {
     let out = output::Output::new(cli.color);
     let code = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
+        Command::State(args) => state::run(&args, &out),
     };
     ExitCode::from(code)
 }
