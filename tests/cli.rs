@@ -1,0 +1,92 @@
+//! The real `aksform` binary on the examples and on broken stacks.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn aksform() -> Command {
+    let mut cmd = Command::cargo_bin("aksform").unwrap();
+    cmd.env_remove("AZURE_SUBSCRIPTION_ID").env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn examples() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    assert!(dirs.len() >= 6, "the examples are missing");
+    dirs
+}
+
+#[test]
+fn every_example_validates_without_any_diagnostic() {
+    for dir in examples() {
+        let output = aksform().arg("validate").arg(&dir).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{}: {stderr}", dir.display());
+        assert!(stderr.is_empty(), "{}: {stderr}", dir.display());
+    }
+}
+
+fn broken_stack() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.aks"),
+        "stack \"s\" { location = westeurope }\nresource_group \"rg\" { locaton = westeurope }\nvnet \"net\" { resource_group = resource_group.rgg  address_space = [10.0.0.0/16] }\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn errors_exit_1_with_every_problem_located() {
+    let dir = broken_stack();
+    let output = aksform().arg("validate").arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean `location`?"), "{stderr}");
+    assert!(stderr.contains("did you mean `resource_group.rg`?"), "{stderr}");
+    assert!(stderr.contains("main.aks:2:"), "{stderr}");
+    assert!(stderr.contains("2 errors, 0 warnings"), "{stderr}");
+}
+
+#[test]
+fn json_diagnostics_carry_code_file_line_and_help() {
+    let dir = broken_stack();
+    let output = aksform().args(["validate", "--format", "json"]).arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["errors"], 2);
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["code"], "AKS010");
+    assert_eq!(first["line"], 2);
+    assert_eq!(first["column"], 24);
+    assert_eq!(first["help"], "did you mean `location`?");
+    assert!(first["file"].as_str().unwrap().ends_with("main.aks"));
+}
+
+#[test]
+fn state_commands_read_the_recorded_state() {
+    let output = aksform().args(["state", "list", "--stack", "examples/shop"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.lines().any(|l| l == "cluster.shop.node_pool.apps"), "{stdout}");
+    let output = aksform().args(["state", "show", "service.nope", "--stack", "examples/shop"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn state_mv_and_rm_edit_a_copy_of_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.json");
+    std::fs::copy("examples/../state/shop-prod.json", &path).unwrap();
+    let state = path.to_str().unwrap();
+    aksform().args(["state", "mv", "vnet.shop", "vnet.main", "--state", state]).assert().success();
+    let output = aksform().args(["state", "list", "--state", state]).output().unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(listed.contains("vnet.main.subnet.nodes") && !listed.contains("vnet.shop"), "{listed}");
+    aksform().args(["state", "rm", "service.legacy", "--state", state]).assert().success();
+    let output = aksform().args(["state", "list", "--state", state]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("service.legacy"));
+    assert!(dir.path().join("shop.json.backup").exists());
+}
