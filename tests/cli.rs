@@ -60,7 +60,7 @@ fn json_diagnostics_carry_code_file_line_and_help() {
     let first = &json["diagnostics"][0];
     assert_eq!(first["code"], "AKS010");
     assert_eq!(first["line"], 2);
-    assert_eq!(first["column"], 24);
+    assert_eq!(first["column"], 23);
     assert_eq!(first["help"], "did you mean `location`?");
     assert!(first["file"].as_str().unwrap().ends_with("main.aks"));
 }
