@@ -25,6 +25,7 @@ impl<T> Lines<'_, T> {
             || self.lines.iter().any(|l| !l.leading.is_empty() || !l.trailing.is_empty())
     }
 
+    /// Nothing at all between the brackets.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty() && !self.has_comments()
     }

@@ -22,11 +22,11 @@ fn assert_canonical(text: &str) {
     assert_fmt(text, text);
 }
 
-const SKETCH: &str = include_str!("../../../tests/data/shop.aks");
+const SHOP: &str = include_str!("../../../tests/data/shop.aks");
 
 #[test]
-fn sketch_stack() {
-    let once = fmt(SKETCH);
+fn shop_stack() {
+    let once = fmt(SHOP);
     assert_eq!(fmt(&once), once);
     insta::assert_snapshot!(once);
 }
@@ -234,8 +234,13 @@ fn output_ends_with_one_newline_and_has_no_trailing_spaces() {
     assert_eq!(fmt("a = 1"), "a = 1\n");
     assert_eq!(fmt("a = 1\n\n\n"), "a = 1\n");
     assert_eq!(fmt("# only a comment   \n\n"), "# only a comment\n");
-    let once = fmt(SKETCH);
+    let once = fmt(SHOP);
     assert!(once.lines().all(|l| !l.ends_with(' ')), "{once}");
+}
+
+#[test]
+fn windows_line_endings_become_newlines() {
+    assert_fmt("# a\r\na = 1\r\n\r\nb {\r\n  c = 2 // c\r\n}\r\n", "# a\na = 1\n\nb {\n  c = 2 // c\n}\n");
 }
 
 #[test]
