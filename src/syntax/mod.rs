@@ -2,6 +2,8 @@
 //! Knows nothing of Azure or Kubernetes.
 
 pub mod ast;
+pub mod fmt;
 mod parser;
 
+pub use fmt::{format_file, format_source};
 pub use parser::{parse_file, parse_value, parse_vars_file};
