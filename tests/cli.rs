@@ -12,7 +12,8 @@ fn aksform() -> Command {
 
 fn examples() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     assert!(dirs.len() >= 6, "the examples are missing");
     dirs
@@ -89,4 +90,34 @@ fn state_mv_and_rm_edit_a_copy_of_the_state() {
     let output = aksform().args(["state", "list", "--state", state]).output().unwrap();
     assert!(!String::from_utf8_lossy(&output.stdout).contains("service.legacy"));
     assert!(dir.path().join("shop.json.backup").exists());
+}
+
+#[test]
+fn every_example_is_already_formatted() {
+    for dir in examples() {
+        let output = aksform().args(["fmt", "--check"]).arg(&dir).output().unwrap();
+        assert!(output.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&output.stdout));
+    }
+}
+
+#[test]
+fn fmt_check_shows_the_difference_and_fmt_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("main.aks");
+    std::fs::write(&file, "stack \"s\" {location=westeurope # where\n}\n").unwrap();
+    let output = aksform().args(["fmt", "--check"]).arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("+  location = westeurope # where"));
+    aksform().arg("fmt").arg(dir.path()).assert().success();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "stack \"s\" {\n  location = westeurope # where\n}\n");
+    aksform().args(["fmt", "--check"]).arg(dir.path()).assert().success();
+}
+
+#[test]
+fn fmt_leaves_a_file_that_does_not_parse_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("main.aks");
+    std::fs::write(&file, "stack \"s\" { location = }\n").unwrap();
+    aksform().arg("fmt").arg(dir.path()).assert().code(1);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "stack \"s\" { location = }\n");
 }

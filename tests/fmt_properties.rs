@@ -376,7 +376,8 @@ fn block(body_items: BoxedStrategy<Vec<Piece>>) -> BoxedStrategy<Piece> {
 
 fn constructor(inner: BoxedStrategy<Piece>) -> BoxedStrategy<Piece> {
     let body_items = prop::collection::vec(attribute(inner), 0..5).boxed();
-    let labels = prop::collection::vec((hspace(), label()), 0..3).prop_map(|labels| {
+    // A constructor takes at most one label (`load_balancer internal { ... }`).
+    let labels = prop::collection::vec((hspace(), label()), 0..2).prop_map(|labels| {
         labels.into_iter().map(|(space, label)| format!("{space}{}", label.text)).collect::<String>()
     });
     (ident(), labels, proptest::option::of((gap(), body(body_items))))

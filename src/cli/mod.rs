@@ -1,6 +1,7 @@
 //! The command line: parses flags, runs the stages, prints, and maps outcomes to exit codes.
 //! Thin by design: the logic lives in the stages.
 
+mod fmt;
 mod output;
 mod state;
 mod validate;
@@ -40,6 +41,8 @@ pub enum Format {
 enum Command {
     /// Parse and check a stack without reading any state.
     Validate(StackArgs),
+    /// Rewrite .aks files in the one canonical layout (comments kept).
+    Fmt(fmt::FmtArgs),
     /// Read or edit the recorded state.
     State(state::StateArgs),
 }
@@ -74,6 +77,7 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
         Command::State(args) => state::run(&args, &out),
+        Command::Fmt(args) => fmt::run(&args, &out),
     };
     ExitCode::from(code)
 }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use super::output::Output;
 use crate::model::Address;
 use crate::stack;
-use crate::state::{ops, Backend, LocalBackend, LockInfo, State};
+use crate::state::{Backend, LocalBackend, LockInfo, State, ops};
 
 #[derive(Debug, Args)]
 pub struct StateArgs {
@@ -48,7 +48,10 @@ pub fn run(args: &StateArgs, out: &Output) -> u8 {
         None => match stack::load(&args.stack, &stack::Options::default(), &|name| std::env::var(name).ok()) {
             Ok(loaded) if !loaded.stack.name.is_empty() => backend_for(None, &loaded),
             Ok(_) => {
-                out.error(&format!("{} has no `stack` block to name its state; pass --state FILE", args.stack.display()));
+                out.error(&format!(
+                    "{} has no `stack` block to name its state; pass --state FILE",
+                    args.stack.display()
+                ));
                 return 1;
             }
             Err(e) => {
@@ -96,7 +99,10 @@ fn execute(command: &StateCommand, backend: &LocalBackend) -> Result<String, Str
                 }
                 _ => {
                     let removed = ops::remove(&mut state, address).map_err(|e| e.to_string())?;
-                    removed.iter().map(|r| format!("Removed {} from the state (the resource itself is untouched)\n", r.address)).collect()
+                    removed
+                        .iter()
+                        .map(|r| format!("Removed {} from the state (the resource itself is untouched)\n", r.address))
+                        .collect()
                 }
             };
             state.commit();

@@ -18,6 +18,9 @@ struct Grammar;
 /// Parses a whole `.aks` file. Returns the items that parsed and a diagnostic for each error.
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let comments = scan_comments(file, text);
+    if let Some(error) = too_deep(file, text) {
+        return (File { items: Vec::new(), comments }, vec![error]);
+    }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
     match Grammar::parse(Rule::file, text) {
         Ok(mut pairs) => {
@@ -41,6 +44,9 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
 
 /// Parses a vars file (`name = value` lines).
 pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnostic>) {
+    if let Some(error) = too_deep(file, text) {
+        return (Vec::new(), vec![error]);
+    }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
     match Grammar::parse(Rule::vars_file, text) {
         Ok(mut pairs) => {
@@ -58,10 +64,50 @@ pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnos
 
 /// Parses one value, as given with `--var name=value`. `None` when it is not a value.
 pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> {
+    if too_deep(file, text).is_some() {
+        return None;
+    }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
     let mut pairs = Grammar::parse(Rule::lone_expr, text).ok()?;
     let expr = pairs.next()?.into_inner().find(|p| p.as_rule() == Rule::expr)?;
     Some((builder.expr(expr), builder.diagnostics))
+}
+
+/// Brackets nested deeper than any stack needs; the parser recurses per level, so deeper
+/// input is refused before it could exhaust the stack.
+const MAX_NESTING: usize = 64;
+
+fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' | '(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error("AKS001", format!("brackets nested more than {MAX_NESTING} levels deep"))
+                            .with_primary(Span::new(file, i, i + 1), "too deep")
+                            .with_help("flatten the structure; no aksform value needs this much nesting"),
+                    );
+                }
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
@@ -570,6 +616,15 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "AKS003");
         assert_eq!(d[0].help.as_deref(), Some("write `10.0.0.0/16`"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let text = format!("a = {}{}", "[".repeat(5000), "]".repeat(5000));
+        let (_, d) = parse(&text);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.contains("nested"));
+        assert!(parse_value(FileId(0), &text).is_none());
     }
 
     #[test]

@@ -228,7 +228,7 @@ fn print(doc: &Doc, indent: usize, column: usize) -> String {
             if let Some(body) = body {
                 text.push(' ');
                 let body_column = column_after(column, &text);
-                match inline_body(body, body_column) {
+                match inline_body(body, body_column, BODY_SEPARATOR) {
                     Some(inline) => text.push_str(&inline),
                     None => text.push_str(&multiline_body(body, indent)),
                 }
@@ -243,7 +243,7 @@ fn oneline(doc: &Doc, column: usize) -> Option<String> {
     match doc {
         Doc::Atom(text) => Some(text.clone()),
         Doc::List(list) => inline_list(list, column),
-        Doc::Map(body) => inline_body(body, column),
+        Doc::Map(body) => inline_body(body, column, MAP_SEPARATOR),
         Doc::Call { function, args } => {
             let mut text = format!("{function}(");
             for (position, arg) in args.iter().enumerate() {
@@ -268,7 +268,7 @@ fn oneline(doc: &Doc, column: usize) -> Option<String> {
             }
             if let Some(body) = body {
                 text.push(' ');
-                text.push_str(&inline_body(body, column + width(&text))?);
+                text.push_str(&inline_body(body, column + width(&text), BODY_SEPARATOR)?);
             }
             Some(text)
         }
@@ -286,11 +286,11 @@ fn inline_list(list: &Lines<Doc>, column: usize) -> Option<String> {
     fits(column, flat_list(list)?)
 }
 
-fn inline_body(body: &Lines<ItemDoc>, column: usize) -> Option<String> {
+fn inline_body(body: &Lines<ItemDoc>, column: usize, separator: &str) -> Option<String> {
     if body.is_empty() {
         return Some("{}".to_string());
     }
-    fits(column, flat_body(body)?)
+    fits(column, flat_body(body, separator)?)
 }
 
 /// The value on one line if nothing in it must break, whatever the width.
@@ -298,7 +298,7 @@ fn flat(doc: &Doc) -> Option<String> {
     match doc {
         Doc::Atom(text) => Some(text.clone()),
         Doc::List(list) => flat_list(list),
-        Doc::Map(body) => flat_body(body),
+        Doc::Map(body) => flat_body(body, MAP_SEPARATOR),
         Doc::Call { function, args } => {
             let args: Option<Vec<String>> = args.iter().map(flat).collect();
             Some(format!("{function}({})", args?.join(", ")))
@@ -312,7 +312,7 @@ fn flat(doc: &Doc) -> Option<String> {
             }
             if let Some(body) = body {
                 text.push(' ');
-                text.push_str(&flat_body(body)?);
+                text.push_str(&flat_body(body, BODY_SEPARATOR)?);
             }
             Some(text)
         }
@@ -327,9 +327,14 @@ fn flat_list(list: &Lines<Doc>) -> Option<String> {
     Some(format!("[{}]", elements?.join(", ")))
 }
 
-/// A map or constructor body inline: `{ a = 1  b = 2 }`. Items are separated by whitespace
-/// only, so two spaces set entries apart.
-fn flat_body(body: &Lines<ItemDoc>) -> Option<String> {
+/// Entries of an inline map: `{ app = "web", tier = "front" }`.
+const MAP_SEPARATOR: &str = ", ";
+/// Entries of an inline constructor body, where the grammar takes no commas:
+/// `load_balancer internal { subnet = vnet.a.subnet.b  ip = 10.0.0.4 }`.
+const BODY_SEPARATOR: &str = "  ";
+
+/// A map or constructor body on one line.
+fn flat_body(body: &Lines<ItemDoc>, separator: &str) -> Option<String> {
     if body.is_empty() {
         return Some("{}".to_string());
     }
@@ -344,7 +349,7 @@ fn flat_body(body: &Lines<ItemDoc>) -> Option<String> {
             _ => None,
         })
         .collect();
-    Some(format!("{{ {} }}", entries?.join("  ")))
+    Some(format!("{{ {} }}", entries?.join(separator)))
 }
 
 fn contains_map(doc: &Doc) -> bool {

@@ -180,8 +180,13 @@ fn nested_lists_break_from_the_outside_in() {
 
 #[test]
 fn maps_inline_up_to_three_plain_entries() {
-    assert_fmt("a = {\n  x = 1\n  y = \"two\"\n}\n", "a = { x = 1  y = \"two\" }\n");
-    assert_fmt("a = { x = 1  y = 2  z = 3 }\n", "a = { x = 1  y = 2  z = 3 }\n");
+    assert_fmt("a = {\n  x = 1\n  y = \"two\"\n}\n", "a = { x = 1, y = \"two\" }\n");
+    assert_fmt("a = { x = 1  y = 2  z = 3 }\n", "a = { x = 1, y = 2, z = 3 }\n");
+    assert_fmt("a = { x = 1, y = 2, }\n", "a = { x = 1, y = 2 }\n");
+    assert_fmt(
+        "t = load_balancer internal { ip = 10.0.0.4  subnet = x.y }\n",
+        "t = load_balancer internal { ip = 10.0.0.4  subnet = x.y }\n",
+    );
     assert_fmt("a = { w = 1 x = 1  y = 2  z = 3 }\n", "a = {\n  w = 1\n  x = 1\n  y = 2\n  z = 3\n}\n");
     assert_fmt("a = { x = { y = 1 } }\n", "a = {\n  x = { y = 1 }\n}\n");
     assert_fmt("a = { x = 1 # one\n }\n", "a = {\n  x = 1 # one\n}\n");
