@@ -1,0 +1,258 @@
+//! Planning: decides, resource by resource in dependency order, whether it is created,
+//! updated, replaced, deleted or left alone, resolving references on the way.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::diff;
+use super::graph;
+use super::replace::Attributes;
+use super::{ActionKind, FieldChange, Plan, PlanError, ResourceAction};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Address, AttributeRef, Kind, Resource, Value};
+use crate::state::{ResourceState, State};
+
+/// A plan and what the planner found wrong with it. When `diagnostics` has errors the plan is
+/// for showing only: the CLI must not apply it.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub plan: Plan,
+    pub diagnostics: Diagnostics,
+}
+
+/// What was decided for one desired resource.
+struct Decision {
+    /// `None` when the resource matches the state.
+    action: Option<ActionKind>,
+    /// Desired attributes with references resolved; unknown ones are [`Value::Unknown`].
+    resolved: Attributes,
+    /// Top-level attributes that change.
+    changing: BTreeSet<String>,
+}
+
+/// Looks up `attribute` (`name`, or `load_balancer.ip` inside a map) in `attributes`.
+fn lookup<'a>(attributes: &'a Attributes, attribute: &str) -> Option<&'a Value> {
+    let mut parts = attribute.split('.');
+    let mut value = attributes.get(parts.next()?)?;
+    for part in parts {
+        match value {
+            Value::Map(map) => value = map.get(part)?,
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// A recorded attribute; `id` falls back to the provider id, which every resource has.
+fn recorded_value(recorded: Option<&ResourceState>, attribute: &str) -> Value {
+    let Some(recorded) = recorded else { return Value::Null };
+    match lookup(&recorded.attributes, attribute) {
+        Some(value) => value.clone(),
+        None if attribute == "id" => Value::opt_str(recorded.provider_id.clone()),
+        None => Value::Null,
+    }
+}
+
+fn top_level(attribute: &str) -> &str {
+    attribute.split('.').next().unwrap_or(attribute)
+}
+
+struct Planner<'a> {
+    desired: &'a [Resource],
+    state: &'a State,
+    index: HashMap<&'a Address, usize>,
+    decisions: Vec<Option<Decision>>,
+}
+
+impl<'a> Planner<'a> {
+    /// The value a reference stands for at plan time, or `None` when it is known only after apply.
+    fn resolve(&self, reference: &AttributeRef) -> Option<Value> {
+        let &target = self.index.get(&reference.address)?;
+        let decision = self.decisions[target].as_ref()?;
+        let resource = &self.desired[target];
+        let recorded = self.state.get(&reference.address);
+        let top = top_level(&reference.attribute);
+        // A value set in the configuration is sent as it is, so it is known before apply;
+        // one left unset, or computed, is filled in by the cloud.
+        let configured = || {
+            if resource.computed.contains(&top) {
+                return None;
+            }
+            lookup(&decision.resolved, &reference.attribute)
+                .filter(|value| !value.is_unknown() && !diff::same(&Value::Null, value))
+                .cloned()
+        };
+        match decision.action {
+            None => Some(recorded_value(recorded, &reference.attribute)),
+            Some(ActionKind::Update) if !decision.changing.contains(top) => {
+                Some(recorded_value(recorded, &reference.attribute))
+            }
+            Some(ActionKind::Update | ActionKind::Create) => configured(),
+            // A replaced resource is a new object: even a name that stays the same names
+            // something that does not exist yet.
+            Some(ActionKind::Replace | ActionKind::Delete) => None,
+        }
+    }
+
+    /// The cluster a Kubernetes object lives in, from its `cluster` attribute (a reference to
+    /// the cluster, or its name).
+    fn cluster_of(&self, resource: &Resource) -> Option<usize> {
+        if !resource.address.kind.is_kubernetes() {
+            return None;
+        }
+        match resource.attributes.get("cluster")? {
+            Value::Ref(reference) if reference.address.kind == Kind::Cluster => {
+                self.index.get(&reference.address).copied()
+            }
+            Value::Str(name) => self.desired.iter().position(|candidate| {
+                candidate.address.kind == Kind::Cluster
+                    && (candidate.address.name == *name
+                        || candidate.address.to_string() == *name
+                        || candidate.attributes.get("name").and_then(Value::as_str) == Some(name))
+            }),
+            _ => None,
+        }
+    }
+
+    /// Everything a resource needs first: declared dependencies, referenced resources, its
+    /// parent and, for a Kubernetes object, its cluster.
+    fn needs(&self, resource: &Resource) -> Result<Vec<usize>, PlanError> {
+        let mut references = Vec::new();
+        for value in resource.attributes.values() {
+            value.refs(&mut references);
+        }
+        let mut needs = BTreeSet::new();
+        for dependency in resource.depends_on.iter().chain(references.iter().map(|r| &r.address)) {
+            let &index = self.index.get(dependency).ok_or_else(|| PlanError::UnknownDependency {
+                resource: Box::new(resource.address.clone()),
+                dependency: Box::new(dependency.clone()),
+            })?;
+            needs.insert(index);
+        }
+        if let Some(parent) = resource.address.parent_address()
+            && let Some(&index) = self.index.get(&parent)
+        {
+            needs.insert(index);
+        }
+        needs.extend(self.cluster_of(resource));
+        Ok(needs.into_iter().collect())
+    }
+
+    /// The parent whose replacement takes this resource with it.
+    fn replaced_parent(&self, resource: &Resource) -> Option<Address> {
+        let parent = resource.address.parent_address().and_then(|p| self.index.get(&p).copied());
+        [parent, self.cluster_of(resource)].into_iter().flatten().find_map(|index| {
+            let replaced = self.decisions[index].as_ref()?.action == Some(ActionKind::Replace);
+            replaced.then(|| self.desired[index].address.clone())
+        })
+    }
+
+    fn decide(&mut self, index: usize, needs: &[usize], diagnostics: &mut Diagnostics) -> Option<ResourceAction> {
+        let all: &'a [Resource] = self.desired;
+        let resource = &all[index];
+        let desired: Attributes = resource
+            .attributes
+            .iter()
+            .map(|(name, value)| {
+                let value = value.resolve(&mut |r| self.resolve(r).unwrap_or_else(|| Value::Ref(r.clone())));
+                (name.clone(), value)
+            })
+            .collect();
+        let resolved: Attributes =
+            desired.iter().map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown))).collect();
+        let recorded = self.state.get(&resource.address);
+        let mut replaced_along_with = None;
+        let (action, changes) = match recorded {
+            None => (Some(ActionKind::Create), diff::creation(&resolved, resource.computed)),
+            Some(recorded) => {
+                let mut changes =
+                    diff::compare(resource.address.kind, &recorded.attributes, &resolved, resource.computed);
+                replaced_along_with = self.replaced_parent(resource);
+                if replaced_along_with.is_some() || changes.iter().any(|c| c.replace_reason.is_some()) {
+                    changes.extend(diff::recomputed(&recorded.attributes, resource.computed));
+                    changes.sort_by(|a, b| a.path.cmp(&b.path));
+                    (Some(ActionKind::Replace), changes)
+                } else if changes.is_empty() {
+                    (None, changes)
+                } else {
+                    (Some(ActionKind::Update), changes)
+                }
+            }
+        };
+        if action == Some(ActionKind::Replace) && resource.address.kind == Kind::Cluster && !resource.allow_replace {
+            diagnostics.push(cluster_replace_error(resource, &changes));
+        }
+        let changing = changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect();
+        self.decisions[index] = Some(Decision { action, resolved, changing });
+        Some(ResourceAction {
+            address: resource.address.clone(),
+            action: action?,
+            changes,
+            replaced_along_with,
+            depends_on: needs.iter().map(|&i| all[i].address.clone()).collect(),
+            provider_id: recorded.and_then(|r| r.provider_id.clone()),
+            desired,
+        })
+    }
+}
+
+/// AKS180: replacing a cluster deletes every workload in it, so it must be asked for.
+fn cluster_replace_error(resource: &Resource, changes: &[FieldChange]) -> Diagnostic {
+    let reasons: Vec<String> = changes
+        .iter()
+        .filter_map(|c| c.replace_reason.as_ref().map(|reason| format!("{} ({reason})", c.path)))
+        .collect();
+    let address = &resource.address;
+    Diagnostic::error(
+        "AKS180",
+        format!("`{address}` would be deleted and created again: {} cannot change in place", reasons.join(", ")),
+    )
+    .with_primary(resource.span, "this cluster would be replaced, with every node pool and workload in it")
+    .with_help(format!(
+        "if you mean to delete and recreate this cluster, set `allow_replace = true` in it or pass `--allow-replace {address}`"
+    ))
+    .with_subject(address.to_string())
+}
+
+/// Plans the changes that make `state` match `desired`.
+///
+/// Errors only when no plan can be made (a dependency cycle, a resource declared twice, a
+/// dependency on an undeclared resource). Problems with a plan that can still be shown, such
+/// as an unrequested cluster replacement, come back as diagnostics beside it.
+pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
+    let mut index = HashMap::with_capacity(desired.len());
+    for (i, resource) in desired.iter().enumerate() {
+        if index.insert(&resource.address, i).is_some() {
+            return Err(PlanError::DuplicateAddress { address: resource.address.clone() });
+        }
+    }
+    let mut planner = Planner { desired, state, index, decisions: desired.iter().map(|_| None).collect() };
+    let needs = desired.iter().map(|r| planner.needs(r)).collect::<Result<Vec<_>, _>>()?;
+    let addresses: Vec<&Address> = desired.iter().map(|r| &r.address).collect();
+    let order = graph::resource_order(&addresses, &needs)?;
+
+    let mut diagnostics = Diagnostics::new();
+    let mut actions = Vec::new();
+    let mut unchanged = 0;
+    for i in order {
+        match planner.decide(i, &needs[i], &mut diagnostics) {
+            Some(action) => actions.push(action),
+            None => unchanged += 1,
+        }
+    }
+    for recorded in &state.resources {
+        if !planner.index.contains_key(&recorded.address) {
+            actions.push(ResourceAction {
+                address: recorded.address.clone(),
+                action: ActionKind::Delete,
+                changes: diff::deletion(&recorded.attributes),
+                replaced_along_with: None,
+                depends_on: recorded.dependencies.clone(),
+                provider_id: recorded.provider_id.clone(),
+                desired: Attributes::new(),
+            });
+        }
+    }
+    let (actions, steps) = graph::schedule(actions, state)?;
+    diagnostics.sort();
+    Ok(Planned { plan: Plan::from_parts(actions, steps, unchanged), diagnostics })
+}
