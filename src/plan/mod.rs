@@ -11,6 +11,7 @@ mod graph;
 mod path;
 mod planner;
 
+pub mod render;
 pub mod replace;
 mod serde_repr;
 
