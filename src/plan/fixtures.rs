@@ -83,6 +83,14 @@ pub fn state(resources: Vec<ResourceState>) -> State {
     }
 }
 
+/// Sets what a resource needs, as the model does from its references and nesting.
+pub fn needing(mut resource: Resource, addresses: &[&str]) -> Resource {
+    resource.depends_on.extend(addresses.iter().map(|a| address(a)));
+    resource.depends_on.sort();
+    resource.depends_on.dedup();
+    resource
+}
+
 pub fn resource_group() -> Resource {
     resource(
         "resource_group.shop",
@@ -95,36 +103,40 @@ pub fn resource_group() -> Resource {
 }
 
 pub fn vnet() -> Resource {
-    resource(
+    let vnet = resource(
         "vnet.shop",
         &[
             ("name", Value::str("shop")),
-            ("resource_group", reference("resource_group.shop", "name")),
+            ("resource_group", Value::str("shop-prod")),
             ("location", Value::str("westeurope")),
             ("address_space", Value::list(["10.20.0.0/16"])),
-            ("dns_servers", Value::Null),
-            ("tags", Value::Null),
+            ("dns_servers", Value::List(vec![])),
+            ("tags", Value::map::<&str, Value>([])),
         ],
-    )
+    );
+    needing(vnet, &["resource_group.shop"])
 }
 
 pub fn subnet(name: &str, prefix: &str) -> Resource {
-    resource(
+    let subnet = resource(
         &format!("vnet.shop.subnet.{name}"),
-        &[("name", Value::str(name)), ("prefix", Value::str(prefix)), ("service_endpoints", Value::Null)],
-    )
+        &[("name", Value::str(name)), ("prefix", Value::str(prefix)), ("service_endpoints", Value::List(vec![]))],
+    );
+    needing(subnet, &["vnet.shop"])
 }
 
 pub fn cluster(version: &str) -> Resource {
-    resource(
+    let mut cluster = resource(
         "cluster.shop",
         &[
             ("name", Value::str("shop")),
-            ("resource_group", reference("resource_group.shop", "name")),
+            ("resource_group", Value::str("shop-prod")),
             ("location", Value::str("westeurope")),
             ("kubernetes_version", Value::str(version)),
             ("dns_prefix", Value::str("shop")),
             ("sku_tier", Value::str("Standard")),
+            ("identity", Value::str("SystemAssigned")),
+            ("node_resource_group", Value::str("MC_shop-prod_shop_westeurope")),
             ("network_plugin", Value::str("azure")),
             ("network_plugin_mode", Value::str("overlay")),
             ("network_policy", Value::str("cilium")),
@@ -133,79 +145,119 @@ pub fn cluster(version: &str) -> Resource {
             ("dns_service_ip", Value::str("10.0.0.10")),
             ("outbound_type", Value::str("loadBalancer")),
             ("load_balancer_sku", Value::str("standard")),
+            ("tags", Value::map::<&str, Value>([])),
         ],
-    )
+    );
+    cluster.allow_replace = false;
+    needing(cluster, &["resource_group.shop"])
 }
 
 pub fn node_pool(name: &str, count: i64, max_pods: i64) -> Resource {
-    resource(
+    let pool = resource(
         &format!("cluster.shop.node_pool.{name}"),
         &[
             ("name", Value::str(name)),
             ("vm_size", Value::str("Standard_D4s_v5")),
             ("count", Value::Int(count)),
             ("autoscale", Value::Bool(false)),
+            ("min_count", Value::Null),
+            ("max_count", Value::Null),
             ("max_pods", Value::Int(max_pods)),
             ("mode", Value::str(if name == "system" { "System" } else { "User" })),
             ("os_type", Value::str("Linux")),
-            ("subnet", reference("vnet.shop.subnet.nodes", "id")),
+            ("subnet", Value::str("vnet.shop.subnet.nodes")),
+            ("pod_subnet", Value::Null),
+            ("zones", Value::List(vec![])),
+            ("max_surge", Value::str("1")),
             ("labels", Value::map([("pool", name)])),
+            ("taints", Value::List(vec![])),
         ],
-    )
+    );
+    needing(pool, &["cluster.shop", "vnet.shop.subnet.nodes"])
 }
 
+/// A public IP in the cluster's node resource group, where AKS's load balancer can use it.
 pub fn public_ip(name: &str) -> Resource {
-    resource(
+    let ip = resource(
         &format!("public_ip.{name}"),
         &[
             ("name", Value::str(format!("shop-{name}"))),
-            ("resource_group", reference("resource_group.shop", "name")),
+            ("resource_group", Value::str("MC_shop-prod_shop_westeurope")),
             ("location", Value::str("westeurope")),
             ("sku", Value::str("Standard")),
             ("allocation", Value::str("Static")),
+            ("version", Value::str("IPv4")),
+            ("zones", Value::List(vec![])),
             ("dns_label", Value::str(format!("shop-{name}"))),
+            ("fqdn", Value::str(format!("shop-{name}.westeurope.cloudapp.azure.com"))),
+            ("idle_timeout_minutes", Value::Int(4)),
+            ("tags", Value::map::<&str, Value>([])),
         ],
-    )
+    );
+    needing(ip, &["cluster.shop"])
 }
 
 pub fn namespace() -> Resource {
-    resource(
+    let namespace = resource(
         "namespace.shop",
-        &[("name", Value::str("shop")), ("cluster", reference("cluster.shop", "name")), ("labels", Value::Null)],
-    )
+        &[
+            ("name", Value::str("shop")),
+            ("cluster", Value::str("cluster.shop")),
+            ("labels", Value::map::<&str, Value>([])),
+            ("annotations", Value::map::<&str, Value>([])),
+        ],
+    );
+    needing(namespace, &["cluster.shop"])
 }
 
+/// A LoadBalancer Service on the public IP `public_ip.<ip>`.
 pub fn service(ip: &str) -> Resource {
-    resource(
+    let port = |name: &str, port: i64, target: i64| {
+        Value::map([
+            ("name", Value::str(name)),
+            ("port", Value::Int(port)),
+            ("protocol", Value::str("TCP")),
+            ("target_port", Value::Int(target)),
+        ])
+    };
+    let service = resource(
         "service.web",
         &[
             ("name", Value::str("web")),
-            ("namespace", reference("namespace.shop", "name")),
-            ("cluster", reference("cluster.shop", "name")),
+            ("namespace", Value::str("shop")),
+            ("cluster", Value::str("cluster.shop")),
             ("type", Value::str("LoadBalancer")),
             ("selector", Value::map([("app", "web")])),
+            ("ports", Value::List(vec![port("http", 80, 8080), port("https", 443, 8443)])),
+            ("cluster_ip", Value::Null),
+            ("external_name", Value::Null),
             (
-                "ports",
-                Value::List(vec![
-                    Value::map([
-                        ("name", Value::str("http")),
-                        ("port", Value::Int(80)),
-                        ("target_port", Value::Int(8080)),
-                    ]),
-                    Value::map([
-                        ("name", Value::str("https")),
-                        ("port", Value::Int(443)),
-                        ("target_port", Value::Int(8443)),
-                    ]),
-                ]),
+                "load_balancer",
+                Value::map([("internal", Value::Bool(false)), ("public_ip", Value::str(format!("shop-{ip}")))]),
             ),
-            ("load_balancer", Value::map([("ip", reference(&format!("public_ip.{ip}"), "address"))])),
+            ("session_affinity", Value::str("None")),
+            ("labels", Value::map::<&str, Value>([])),
+            ("annotations", Value::map::<&str, Value>([])),
         ],
-    )
+    );
+    needing(service, &["cluster.shop", "namespace.shop", &format!("public_ip.{ip}")])
 }
 
+pub fn dns_zone() -> Resource {
+    let zone = resource(
+        "dns_zone.\"example.com\"",
+        &[
+            ("name", Value::str("example.com")),
+            ("resource_group", Value::str("shop-prod")),
+            ("tags", Value::map::<&str, Value>([])),
+        ],
+    );
+    needing(zone, &["resource_group.shop"])
+}
+
+/// An A record for the Service's load-balancer address.
 pub fn dns_record() -> Resource {
-    resource(
+    let record = resource(
         "dns_record.shop",
         &[
             ("name", Value::str("shop")),
@@ -213,17 +265,16 @@ pub fn dns_record() -> Resource {
             ("type", Value::str("A")),
             ("ttl", Value::Int(300)),
             ("records", Value::List(vec![reference("service.web", "address")])),
+            ("cname", Value::Null),
         ],
-    )
+    );
+    needing(record, &["dns_zone.\"example.com\"", "service.web"])
 }
 
 /// Values the cloud gave the recorded resources.
 pub const RECORDED_VALUES: &[(&str, &str)] = &[
-    ("resource_group.shop.name", "shop-prod"),
-    ("vnet.shop.subnet.nodes.id", "/id/vnet.shop.subnet.nodes"),
-    ("cluster.shop.name", "shop"),
     ("cluster.shop.fqdn", "shop-1a2b3c4d.hcp.westeurope.azmk8s.io"),
-    ("namespace.shop.name", "shop"),
+    ("dns_zone.\"example.com\".name_servers", "ns1-01.azure-dns.com."),
     ("public_ip.old.address", "20.61.0.4"),
     ("public_ip.web.address", "20.61.0.9"),
     ("service.web.address", "20.61.0.9"),
@@ -241,7 +292,7 @@ pub fn record(resource: &Resource) -> ResourceState {
 /// Kubernetes version, more system nodes, an apps pool with more pods per node (replaced), a
 /// public IP and a Service behind it, a DNS record for it, and an old public IP gone.
 pub fn realistic() -> (Vec<Resource>, State) {
-    let before = with_reference_dependencies(vec![
+    let before = vec![
         resource_group(),
         vnet(),
         subnet("nodes", "10.20.0.0/22"),
@@ -250,11 +301,12 @@ pub fn realistic() -> (Vec<Resource>, State) {
         node_pool("apps", 2, 30),
         public_ip("old"),
         namespace(),
-    ]);
+        dns_zone(),
+    ];
     let recorded_state = state(before.iter().map(record).collect());
     let mut apps = node_pool("apps", 2, 50);
     apps.attributes.insert("labels".into(), Value::map([("pool", "apps"), ("team", "checkout")]));
-    let after = with_reference_dependencies(vec![
+    let after = vec![
         resource_group(),
         vnet(),
         subnet("nodes", "10.20.0.0/22"),
@@ -265,17 +317,19 @@ pub fn realistic() -> (Vec<Resource>, State) {
         public_ip("web"),
         namespace(),
         service("web"),
+        dns_zone(),
         dns_record(),
-    ]);
+    ];
     (after, recorded_state)
 }
 
-/// The resource with its references replaced by the recorded values, for tests that plan it
-/// without the resources it refers to.
+/// The resource without what it refers to: references replaced by the recorded values and
+/// no dependencies, for tests that plan it alone.
 pub fn standalone(mut resource: Resource) -> Resource {
     let values: BTreeMap<String, Value> = recorded_values().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     for value in resource.attributes.values_mut() {
         *value = value.resolve(&mut |r| values.get(&r.to_string()).cloned().unwrap_or_default());
     }
+    resource.depends_on.clear();
     resource
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::diff;
 use super::graph;
+use super::replace;
 use super::replace::Attributes;
 use super::{ActionKind, FieldChange, Plan, PlanError, ResourceAction};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -52,6 +53,22 @@ fn recorded_value(recorded: Option<&ResourceState>, attribute: &str) -> Value {
     }
 }
 
+/// True when `value` names `target`: a reference to it, its address (`cluster.shop`), its
+/// name, or (for a cluster) its node resource group, which is how the model writes where a
+/// resource lives.
+fn names(value: &Value, target: &Resource) -> bool {
+    match value {
+        Value::Ref(reference) => reference.address == target.address,
+        Value::Str(text) => {
+            *text == target.address.to_string()
+                || ["name", "node_resource_group"]
+                    .iter()
+                    .any(|attribute| target.attributes.get(*attribute).and_then(Value::as_str) == Some(text))
+        }
+        _ => false,
+    }
+}
+
 fn top_level(attribute: &str) -> &str {
     attribute.split('.').next().unwrap_or(attribute)
 }
@@ -93,24 +110,13 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The cluster a Kubernetes object lives in, from its `cluster` attribute (a reference to
-    /// the cluster, or its name).
+    /// The cluster a Kubernetes object lives in, from its `cluster` attribute.
     fn cluster_of(&self, resource: &Resource) -> Option<usize> {
         if !resource.address.kind.is_kubernetes() {
             return None;
         }
-        match resource.attributes.get("cluster")? {
-            Value::Ref(reference) if reference.address.kind == Kind::Cluster => {
-                self.index.get(&reference.address).copied()
-            }
-            Value::Str(name) => self.desired.iter().position(|candidate| {
-                candidate.address.kind == Kind::Cluster
-                    && (candidate.address.name == *name
-                        || candidate.address.to_string() == *name
-                        || candidate.attributes.get("name").and_then(Value::as_str) == Some(name))
-            }),
-            _ => None,
-        }
+        let cluster = resource.attributes.get("cluster")?;
+        self.desired.iter().position(|candidate| candidate.address.kind == Kind::Cluster && names(cluster, candidate))
     }
 
     /// Everything a resource needs first: declared dependencies, referenced resources, its
@@ -137,13 +143,21 @@ impl<'a> Planner<'a> {
         Ok(needs.into_iter().collect())
     }
 
-    /// The parent whose replacement takes this resource with it.
-    fn replaced_parent(&self, resource: &Resource) -> Option<Address> {
-        let parent = resource.address.parent_address().and_then(|p| self.index.get(&p).copied());
-        [parent, self.cluster_of(resource)].into_iter().flatten().find_map(|index| {
-            let replaced = self.decisions[index].as_ref()?.action == Some(ActionKind::Replace);
-            replaced.then(|| self.desired[index].address.clone())
-        })
+    /// The resource whose replacement takes this one with it: its parent (a vnet for its
+    /// subnets, a cluster for its node pools), or a resource it needs and names in a
+    /// placement field (the resource group, cluster, namespace, subnet or zone it is in).
+    fn replaced_container(&self, resource: &Resource, needs: &[usize]) -> Option<Address> {
+        let replaced = |i: usize| self.decisions[i].as_ref().is_some_and(|d| d.action == Some(ActionKind::Replace));
+        if let Some(parent) = resource.address.parent_address()
+            && let Some(&i) = self.index.get(&parent)
+            && replaced(i)
+        {
+            return Some(parent);
+        }
+        replace::placement_fields(resource.address.kind)
+            .filter_map(|field| resource.attributes.get(field))
+            .find_map(|value| needs.iter().find(|&&i| replaced(i) && names(value, &self.desired[i])))
+            .map(|&i| self.desired[i].address.clone())
     }
 
     fn decide(&mut self, index: usize, needs: &[usize], diagnostics: &mut Diagnostics) -> Option<ResourceAction> {
@@ -166,7 +180,7 @@ impl<'a> Planner<'a> {
             Some(recorded) => {
                 let mut changes =
                     diff::compare(resource.address.kind, &recorded.attributes, &resolved, resource.computed);
-                replaced_along_with = self.replaced_parent(resource);
+                replaced_along_with = self.replaced_container(resource, needs);
                 if replaced_along_with.is_some() || changes.iter().any(|c| c.replace_reason.is_some()) {
                     changes.extend(diff::recomputed(&recorded.attributes, resource.computed));
                     changes.sort_by(|a, b| a.path.cmp(&b.path));

@@ -26,10 +26,14 @@ pub struct ImmutableField {
     /// For fields some changes of which are made in place: decides a change from the recorded
     /// attributes to the desired ones. `None`: every change forces replacement.
     pub condition: Option<fn(&Attributes, &Attributes) -> Verdict>,
+    /// The field names the resource this one lives in or hangs on (its resource group,
+    /// cluster, namespace, subnet, zone, remote network): deleting that resource deletes or
+    /// detaches this one, so replacing it replaces this one too.
+    pub placement: bool,
 }
 
 const fn always(field: &'static str, reason: &'static str) -> ImmutableField {
-    ImmutableField { field, reason, condition: None }
+    ImmutableField { field, reason, condition: None, placement: false }
 }
 
 const fn unless(
@@ -37,7 +41,11 @@ const fn unless(
     reason: &'static str,
     condition: fn(&Attributes, &Attributes) -> Verdict,
 ) -> ImmutableField {
-    ImmutableField { field, reason, condition: Some(condition) }
+    ImmutableField { field, reason, condition: Some(condition), placement: false }
+}
+
+const fn placement(field: &'static str, reason: &'static str) -> ImmutableField {
+    ImmutableField { field, reason, condition: None, placement: true }
 }
 
 const ARM_NAME: &str = "the name is part of the Azure resource id";
@@ -57,20 +65,20 @@ const RESOURCE_GROUP: &[ImmutableField] =
 const VNET: &[ImmutableField] = &[
     always("location", "a virtual network's location is fixed at creation"),
     always("name", ARM_NAME),
-    always("resource_group", ARM_GROUP),
+    placement("resource_group", ARM_GROUP),
 ];
 
 const SUBNET: &[ImmutableField] = &[always("name", ARM_NAME)];
 
 const PEERING: &[ImmutableField] = &[
     always("name", ARM_NAME),
-    always("remote_vnet", "a peering's remote virtual network cannot change; add a new peering"),
+    placement("remote_vnet", "a peering's remote virtual network cannot change; add a new peering"),
 ];
 
 const PUBLIC_IP: &[ImmutableField] = &[
     always("location", "a public IP's location is fixed at creation"),
     always("name", ARM_NAME),
-    always("resource_group", ARM_GROUP),
+    placement("resource_group", ARM_GROUP),
     always("sku", "the SKU of a public IP cannot change in place"),
     always("version", "the IP version of a public IP is fixed at creation"),
     always("zones", "zones of a public IP are fixed at creation"),
@@ -85,7 +93,7 @@ const CLUSTER: &[ImmutableField] = &[
     unless("network_plugin_mode", NETWORK_PLUGIN_MODE, network_plugin_mode),
     always("node_resource_group", "the node resource group is fixed at creation"),
     unless("pod_cidr", OVERLAY_POD_CIDR, pod_cidr),
-    always("resource_group", ARM_GROUP),
+    placement("resource_group", ARM_GROUP),
     always("service_cidr", "the service CIDR cannot change after creation"),
 ];
 
@@ -93,30 +101,30 @@ const NODE_POOL: &[ImmutableField] = &[
     always("max_pods", "maxPods is fixed when a node pool is created"),
     always("name", ARM_NAME),
     always("os_type", "a node pool's OS type is fixed at creation"),
-    always("pod_subnet", "a node pool's pod subnet cannot change; add a pool on the new subnet"),
-    always("subnet", "a node pool's subnet cannot change; add a pool on the new subnet"),
+    placement("pod_subnet", "a node pool's pod subnet cannot change; add a pool on the new subnet"),
+    placement("subnet", "a node pool's subnet cannot change; add a pool on the new subnet"),
     always("vm_size", "a node pool's VM size is fixed at creation; add a pool with the new size"),
     always("zones", "a node pool's availability zones are fixed at creation"),
 ];
 
-const NAMESPACE: &[ImmutableField] = &[always("cluster", KUBE_CLUSTER), always("name", KUBE_NAME)];
+const NAMESPACE: &[ImmutableField] = &[placement("cluster", KUBE_CLUSTER), always("name", KUBE_NAME)];
 
 const SERVICE: &[ImmutableField] = &[
-    always("cluster", KUBE_CLUSTER),
+    placement("cluster", KUBE_CLUSTER),
     always("cluster_ip", "spec.clusterIP is immutable"),
     always("name", KUBE_NAME),
-    always("namespace", KUBE_NAMESPACE),
+    placement("namespace", KUBE_NAMESPACE),
 ];
 
 const INGRESS: &[ImmutableField] =
-    &[always("cluster", KUBE_CLUSTER), always("name", KUBE_NAME), always("namespace", KUBE_NAMESPACE)];
+    &[placement("cluster", KUBE_CLUSTER), always("name", KUBE_NAME), placement("namespace", KUBE_NAMESPACE)];
 
-const DNS_ZONE: &[ImmutableField] = &[always("name", ARM_NAME), always("resource_group", ARM_GROUP)];
+const DNS_ZONE: &[ImmutableField] = &[always("name", ARM_NAME), placement("resource_group", ARM_GROUP)];
 
 const DNS_RECORD: &[ImmutableField] = &[
     always("name", ARM_NAME),
     always("type", "a record set's type is part of its Azure resource id"),
-    always("zone", "a record set cannot move to another zone"),
+    placement("zone", "a record set cannot move to another zone"),
 ];
 
 /// The fields of a kind that cannot (always) change in place.
@@ -135,6 +143,11 @@ pub fn immutable_fields(kind: Kind) -> &'static [ImmutableField] {
         Kind::DnsZone => DNS_ZONE,
         Kind::DnsRecord => DNS_RECORD,
     }
+}
+
+/// The fields of a kind that name where the resource lives (see [`ImmutableField::placement`]).
+pub fn placement_fields(kind: Kind) -> impl Iterator<Item = &'static str> {
+    immutable_fields(kind).iter().filter(|f| f.placement).map(|f| f.field)
 }
 
 /// Why changing `field` from the recorded attributes to the desired ones forces replacement,

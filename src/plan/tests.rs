@@ -46,7 +46,7 @@ mod actions {
 
     #[test]
     fn a_resource_matching_the_state_is_left_alone() {
-        let desired = with_reference_dependencies(vec![resource_group(), vnet()]);
+        let desired = vec![resource_group(), vnet()];
         let state = state(desired.iter().map(record).collect());
         let planned = planned(&desired, &state);
         assert!(!planned.plan.has_changes());
@@ -93,7 +93,7 @@ mod actions {
         changed.allow_replace = true;
         changed.attributes.insert("dns_prefix".into(), Value::str("shop2"));
         let state = state(vec![record(&resource_group()), record(&cluster("1.29"))]);
-        let planned = planned(&with_reference_dependencies(vec![resource_group(), changed]), &state);
+        let planned = planned(&[resource_group(), changed], &state);
         let fqdn = change(action(&planned.plan, "cluster.shop"), "fqdn");
         assert_eq!(fqdn.before, Value::str("shop-1a2b3c4d.hcp.westeurope.azmk8s.io"));
         assert_eq!(fqdn.after, Value::Unknown);
@@ -116,90 +116,91 @@ mod actions {
 mod references {
     use super::*;
 
+    /// The stack around a DNS record for the web Service's address.
+    fn stack_with_record() -> Vec<Resource> {
+        vec![resource_group(), cluster("1.30"), public_ip("web"), namespace(), service("web"), dns_zone(), dns_record()]
+    }
+
+    fn www_cname(attribute: &str) -> Resource {
+        let mut www = dns_record();
+        www.address = address("dns_record.www");
+        www.attributes.insert("name".into(), Value::str("www"));
+        www.attributes.insert("type".into(), Value::str("CNAME"));
+        www.attributes.insert("records".into(), Value::Null);
+        www.attributes.insert("cname".into(), reference("public_ip.web", attribute));
+        needing(www, &["public_ip.web"])
+    }
+
     #[test]
     fn a_reference_to_an_unchanged_resource_uses_the_recorded_value() {
-        let desired = with_reference_dependencies(vec![
-            resource_group(),
-            public_ip("web"),
-            cluster("1.30"),
-            namespace(),
-            service("web"),
-        ]);
+        let desired = stack_with_record();
         let state = state(desired.iter().map(record).collect());
+        let record = state.get(&address("dns_record.shop")).unwrap();
+        assert_eq!(record.attributes["records"], Value::list(["20.61.0.9"]));
         let planned = planned(&desired, &state);
         assert!(!planned.plan.has_changes(), "no perpetual diff: {:#?}", planned.plan.actions());
     }
 
     #[test]
     fn a_reference_to_a_computed_field_of_a_new_resource_is_unknown() {
-        let desired = with_reference_dependencies(vec![
-            resource_group(),
-            public_ip("web"),
-            cluster("1.30"),
-            namespace(),
-            service("web"),
-        ]);
+        let desired = stack_with_record();
         let planned = planned(&desired, &State::new("shop"));
-        let web = action(&planned.plan, "service.web");
-        assert_eq!(change(web, "load_balancer.ip").after, Value::Unknown);
+        let record = action(&planned.plan, "dns_record.shop");
+        assert_eq!(change(record, "records").after, Value::List(vec![Value::Unknown]));
         assert_eq!(
-            web.desired["load_balancer"],
-            Value::map([("ip", reference("public_ip.web", "address"))]),
-            "the executor resolves the reference once the IP exists"
+            record.desired["records"],
+            Value::List(vec![reference("service.web", "address")]),
+            "the executor resolves the reference once the Service has its address"
         );
-        assert_eq!(
-            web.after_unknown().iter().map(ToString::to_string).collect::<Vec<_>>(),
-            ["address", "load_balancer.ip"]
-        );
+        assert_eq!(record.after_unknown().iter().map(ToString::to_string).collect::<Vec<_>>(), ["records[0]"]);
     }
 
     #[test]
     fn a_reference_to_a_configured_field_of_a_new_resource_is_known() {
-        let desired = with_reference_dependencies(vec![resource_group(), vnet()]);
+        let mut desired = stack_with_record();
+        desired.push(www_cname("fqdn"));
         let planned = planned(&desired, &State::new("shop"));
-        let vnet = action(&planned.plan, "vnet.shop");
-        assert_eq!(change(vnet, "resource_group").after, Value::str("shop-prod"));
-        assert_eq!(vnet.desired["resource_group"], Value::str("shop-prod"));
+        let www = action(&planned.plan, "dns_record.www");
+        assert_eq!(change(www, "cname").after, Value::str("shop-web.westeurope.cloudapp.azure.com"));
+        assert_eq!(www.desired["cname"], Value::str("shop-web.westeurope.cloudapp.azure.com"));
     }
 
     #[test]
     fn a_reference_to_an_updated_resource_takes_the_recorded_or_the_new_value() {
-        let mut www = standalone(dns_record());
-        www.attributes.insert("records".into(), Value::Null);
-        www.attributes.insert("type".into(), Value::str("CNAME"));
-        www.attributes.insert("cname".into(), reference("public_ip.web", "dns_label"));
-        let desired = with_reference_dependencies(vec![
-            resource_group(),
-            public_ip("web"),
-            cluster("1.30"),
-            namespace(),
-            service("web"),
-            www,
-        ]);
+        let mut desired = stack_with_record();
+        desired.push(www_cname("fqdn"));
         let mut state = state(desired.iter().map(record).collect());
         for recorded in &mut state.resources {
-            let old_label = Value::str("shop-old");
             match recorded.address.to_string().as_str() {
-                "public_ip.web" => recorded.attributes.insert("dns_label".into(), old_label),
-                "dns_record.shop" => recorded.attributes.insert("cname".into(), old_label),
-                _ => None,
-            };
+                "public_ip.web" => {
+                    recorded.attributes.insert("dns_label".into(), Value::str("shop-old"));
+                    recorded.attributes.insert("fqdn".into(), Value::str("shop-old.westeurope.cloudapp.azure.com"));
+                }
+                "dns_record.www" => {
+                    recorded.attributes.insert("cname".into(), Value::str("shop-old.westeurope.cloudapp.azure.com"));
+                }
+                _ => {}
+            }
         }
         let planned = planned(&desired, &state);
         assert_eq!(action(&planned.plan, "public_ip.web").action, ActionKind::Update);
-        assert!(planned.plan.action_for(&address("service.web")).is_none(), "the IP's address does not change");
-        let record = action(&planned.plan, "dns_record.shop");
-        assert_eq!(record.action, ActionKind::Update);
-        assert_eq!(change(record, "cname").after, Value::str("shop-web"));
+        assert!(planned.plan.action_for(&address("dns_record.shop")).is_none(), "the Service's address holds");
+        let www = action(&planned.plan, "dns_record.www");
+        assert_eq!(www.action, ActionKind::Update);
+        assert_eq!(change(www, "cname").after, Value::str("shop-web.westeurope.cloudapp.azure.com"));
     }
 
     #[test]
     fn a_reference_to_a_replaced_resource_is_unknown_and_can_force_replacement() {
         let mut group = resource_group();
         group.attributes.insert("location".into(), Value::str("northeurope"));
-        let desired = with_reference_dependencies(vec![group, vnet()]);
-        let state = state(with_reference_dependencies(vec![resource_group(), vnet()]).iter().map(record).collect());
-        let planned = planned(&desired, &state);
+        let mut vnet = vnet();
+        vnet.attributes.insert("resource_group".into(), reference("resource_group.shop", "name"));
+        let state = state(vec![
+            record(&resource_group()),
+            recorded(&vnet, &[("resource_group.shop.name", Value::str("shop-prod"))]),
+        ]);
+        let planned = planned(&[group, vnet], &state);
         assert_eq!(action(&planned.plan, "resource_group.shop").action, ActionKind::Replace);
         let vnet = action(&planned.plan, "vnet.shop");
         assert_eq!(vnet.action, ActionKind::Replace, "a vnet in a new resource group is a new vnet");
@@ -210,9 +211,14 @@ mod references {
 
     #[test]
     fn the_id_of_an_unchanged_resource_is_its_provider_id() {
-        let desired = vec![subnet("nodes", "10.20.0.0/22"), node_pool("system", 3, 110)];
-        let desired = with_reference_dependencies(desired);
-        let state = state(desired.iter().map(record).collect());
+        let subnet = standalone(subnet("nodes", "10.20.0.0/22"));
+        let mut pool = standalone(node_pool("system", 3, 110));
+        pool.attributes.insert("subnet".into(), reference("vnet.shop.subnet.nodes", "id"));
+        let desired = with_reference_dependencies(vec![subnet, pool]);
+        let state = state(vec![
+            record(&desired[0]),
+            recorded(&desired[1], &[("vnet.shop.subnet.nodes.id", Value::str("/id/vnet.shop.subnet.nodes"))]),
+        ]);
         assert!(!planned(&desired, &state).plan.has_changes());
     }
 }
@@ -230,7 +236,7 @@ mod replacement {
 
     fn plan_cluster(before: Resource, after: Resource) -> Planned {
         let state = state(vec![record(&resource_group()), record(&before)]);
-        planned(&with_reference_dependencies(vec![resource_group(), after]), &state)
+        planned(&[resource_group(), after], &state)
     }
 
     fn kubenet() -> Resource {
@@ -319,53 +325,111 @@ mod replacement {
         assert!(planned.diagnostics.is_empty());
     }
 
-    #[test]
-    fn a_replaced_cluster_takes_its_node_pools_and_kubernetes_objects_with_it() {
-        let before = with_reference_dependencies(vec![
-            resource_group(),
-            public_ip("web"),
-            cluster("1.30"),
-            subnet("nodes", "10.20.0.0/22"),
-            node_pool("system", 3, 110),
-            namespace(),
-            service("web"),
-        ]);
+    /// Plans `before` (recorded) against `before` with `change` applied.
+    fn plan_change(before: Vec<Resource>, change: impl FnOnce(&mut Vec<Resource>)) -> Planned {
         let state = state(before.iter().map(record).collect());
-        let mut desired = before.clone();
-        desired[2].attributes.insert("dns_prefix".into(), Value::str("shop2"));
-        desired[2].allow_replace = true;
-        let planned = planned(&desired, &state);
-        for child in ["cluster.shop.node_pool.system", "namespace.shop", "service.web"] {
-            let child = action(&planned.plan, child);
-            assert_eq!(child.action, ActionKind::Replace, "{}", child.address);
-            assert_eq!(child.replaced_along_with, Some(address("cluster.shop")));
-        }
-        assert!(planned.plan.action_for(&address("public_ip.web")).is_none());
+        let mut desired = before;
+        change(&mut desired);
+        planned(&desired, &state)
+    }
+
+    fn replaced_along_with(plan: &Plan, address_text: &str) -> Option<String> {
+        let action = action(plan, address_text);
+        assert_eq!(action.action, ActionKind::Replace, "{address_text}");
+        action.replaced_along_with.as_ref().map(ToString::to_string)
     }
 
     #[test]
-    fn a_kubernetes_object_naming_its_cluster_by_name_is_replaced_with_it() {
+    fn a_replaced_cluster_takes_its_node_pools_and_everything_in_it_along() {
+        let before = vec![
+            resource_group(),
+            vnet(),
+            subnet("nodes", "10.20.0.0/22"),
+            cluster("1.30"),
+            node_pool("system", 3, 110),
+            public_ip("web"),
+            namespace(),
+            service("web"),
+        ];
+        let planned = plan_change(before, |desired| {
+            desired[3].attributes.insert("dns_prefix".into(), Value::str("shop2"));
+            desired[3].allow_replace = true;
+        });
+        for child in ["cluster.shop.node_pool.system", "namespace.shop", "service.web", "public_ip.web"] {
+            assert_eq!(replaced_along_with(&planned.plan, child).as_deref(), Some("cluster.shop"), "{child}");
+        }
+        assert!(planned.plan.action_for(&address("vnet.shop.subnet.nodes")).is_none());
+        assert!(planned.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_replaced_resource_group_takes_what_is_in_it_along() {
+        let before = vec![resource_group(), vnet(), cluster("1.30"), dns_zone()];
+        let planned = plan_change(before, |desired| {
+            desired[0].attributes.insert("location".into(), Value::str("northeurope"));
+        });
+        for resource in ["vnet.shop", "cluster.shop", "dns_zone.\"example.com\""] {
+            assert_eq!(replaced_along_with(&planned.plan, resource).as_deref(), Some("resource_group.shop"));
+        }
+        let error: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(error, ["AKS180"], "the cluster would go with its resource group");
+    }
+
+    #[test]
+    fn a_replaced_namespace_takes_its_services_along() {
+        let before = vec![resource_group(), cluster("1.30"), public_ip("web"), namespace(), service("web")];
+        let planned = plan_change(before, |desired| {
+            desired[3].attributes.insert("name".into(), Value::str("store"));
+            desired[4].attributes.insert("namespace".into(), Value::str("store"));
+        });
+        let service = action(&planned.plan, "service.web");
+        assert_eq!(service.action, ActionKind::Replace);
+        assert!(change(service, "namespace").replace_reason.is_some());
+    }
+
+    #[test]
+    fn a_replaced_subnet_takes_the_node_pools_on_it_along() {
+        let before = vec![
+            resource_group(),
+            vnet(),
+            subnet("nodes", "10.20.0.0/22"),
+            cluster("1.30"),
+            node_pool("system", 3, 110),
+        ];
+        let planned = plan_change(before, |desired| {
+            desired[2].attributes.insert("name".into(), Value::str("nodes2"));
+        });
+        assert_eq!(
+            replaced_along_with(&planned.plan, "cluster.shop.node_pool.system").as_deref(),
+            Some("vnet.shop.subnet.nodes")
+        );
+        assert!(planned.plan.action_for(&address("cluster.shop")).is_none());
+    }
+
+    #[test]
+    fn a_kubernetes_object_naming_its_cluster_by_reference_is_replaced_with_it() {
         let mut ns = namespace();
-        ns.attributes.insert("cluster".into(), Value::str("shop"));
-        let before = with_reference_dependencies(vec![resource_group(), cluster("1.30"), ns]);
-        let state = state(before.iter().map(record).collect());
-        let mut desired = before.clone();
+        ns.attributes.insert("cluster".into(), reference("cluster.shop", "name"));
+        let before = vec![resource_group(), cluster("1.30"), ns];
+        let state = state(vec![
+            record(&before[0]),
+            record(&before[1]),
+            recorded(&before[2], &[("cluster.shop.name", Value::str("shop"))]),
+        ]);
+        let mut desired = before;
         desired[1].attributes.insert("service_cidr".into(), Value::str("10.1.0.0/16"));
         let planned = planned(&desired, &state);
         assert_eq!(action(&planned.plan, "namespace.shop").replaced_along_with, Some(address("cluster.shop")));
     }
 
     #[test]
-    fn a_replaced_vnet_takes_its_subnets_with_it() {
-        let before = with_reference_dependencies(vec![resource_group(), vnet(), subnet("nodes", "10.20.0.0/22")]);
-        let state = state(before.iter().map(record).collect());
-        let mut desired = before.clone();
-        desired[1].attributes.insert("location".into(), Value::str("northeurope"));
-        let planned = planned(&desired, &state);
-        let subnet = action(&planned.plan, "vnet.shop.subnet.nodes");
-        assert_eq!(subnet.action, ActionKind::Replace);
-        assert_eq!(subnet.replaced_along_with, Some(address("vnet.shop")));
-        assert!(subnet.changes.is_empty());
+    fn a_replaced_vnet_takes_its_subnets_along() {
+        let before = vec![resource_group(), vnet(), subnet("nodes", "10.20.0.0/22")];
+        let planned = plan_change(before, |desired| {
+            desired[1].attributes.insert("location".into(), Value::str("northeurope"));
+        });
+        assert_eq!(replaced_along_with(&planned.plan, "vnet.shop.subnet.nodes").as_deref(), Some("vnet.shop"));
+        assert!(action(&planned.plan, "vnet.shop.subnet.nodes").changes.is_empty());
     }
 }
 
@@ -373,15 +437,15 @@ mod ordering {
     use super::*;
 
     #[test]
-    fn creates_follow_dependencies_then_addresses() {
-        let desired = with_reference_dependencies(vec![
+    fn creates_follow_dependencies_in_layers_each_sorted_by_address() {
+        let desired = vec![
             public_ip("web"),
             subnet("nodes", "10.20.0.0/22"),
             vnet(),
             node_pool("system", 3, 110),
             cluster("1.30"),
             resource_group(),
-        ]);
+        ];
         let planned = planned(&desired, &State::new("shop"));
         let order: Vec<String> = planned.plan.actions().iter().map(|a| a.address.to_string()).collect();
         assert_eq!(
@@ -389,9 +453,9 @@ mod ordering {
             [
                 "resource_group.shop",
                 "vnet.shop",
-                "public_ip.web",
                 "cluster.shop",
                 "vnet.shop.subnet.nodes",
+                "public_ip.web",
                 "cluster.shop.node_pool.system"
             ]
         );
@@ -403,13 +467,8 @@ mod ordering {
 
     #[test]
     fn deletes_run_in_reverse_dependency_order() {
-        let before = with_reference_dependencies(vec![
-            resource_group(),
-            vnet(),
-            subnet("nodes", "10.20.0.0/22"),
-            cluster("1.30"),
-            node_pool("system", 3, 110),
-        ]);
+        let before =
+            [resource_group(), vnet(), subnet("nodes", "10.20.0.0/22"), cluster("1.30"), node_pool("system", 3, 110)];
         let state = state(before.iter().map(record).collect());
         let planned = planned(&[], &state);
         let steps = step_list(&planned.plan);
@@ -429,13 +488,13 @@ mod ordering {
 
     #[test]
     fn a_replacement_deletes_before_it_creates_children_first_down_and_last_up() {
-        let before = with_reference_dependencies(vec![
+        let before = vec![
             resource_group(),
             vnet(),
             subnet("nodes", "10.20.0.0/22"),
             cluster("1.30"),
             node_pool("system", 3, 110),
-        ]);
+        ];
         let state = state(before.iter().map(record).collect());
         let mut desired = before.clone();
         desired[3].attributes.insert("dns_prefix".into(), Value::str("shop2"));
@@ -459,21 +518,9 @@ mod ordering {
 
     #[test]
     fn a_resource_is_deleted_only_after_what_used_it_lets_go() {
-        let before = with_reference_dependencies(vec![
-            resource_group(),
-            public_ip("old"),
-            cluster("1.30"),
-            namespace(),
-            service("old"),
-        ]);
+        let before = [resource_group(), cluster("1.30"), public_ip("old"), namespace(), service("old")];
         let state = state(before.iter().map(record).collect());
-        let desired = with_reference_dependencies(vec![
-            resource_group(),
-            public_ip("web"),
-            cluster("1.30"),
-            namespace(),
-            service("web"),
-        ]);
+        let desired = vec![resource_group(), cluster("1.30"), public_ip("web"), namespace(), service("web")];
         let planned = planned(&desired, &state);
         assert_eq!(action(&planned.plan, "service.web").action, ActionKind::Update);
         let steps = step_list(&planned.plan);
@@ -541,7 +588,7 @@ mod errors {
 
     #[test]
     fn a_dependency_on_an_undeclared_resource_is_an_error() {
-        let desired = with_reference_dependencies(vec![vnet()]);
+        let desired = [vnet()];
         let error = plan(&desired, &State::new("shop")).unwrap_err();
         assert_eq!(
             error,
@@ -615,8 +662,76 @@ fn the_realistic_plan_has_each_kind_of_action() {
     let (desired, state) = realistic();
     let planned = planned(&desired, &state);
     assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
-    assert_eq!(planned.plan.summary(), Summary { create: 4, update: 2, replace: 1, delete: 1, unchanged: 4 });
+    assert_eq!(planned.plan.summary(), Summary { create: 4, update: 2, replace: 1, delete: 1, unchanged: 5 });
     assert_eq!(action(&planned.plan, "cluster.shop").action, ActionKind::Update);
     assert_eq!(action(&planned.plan, "public_ip.old").action, ActionKind::Delete);
     assert_eq!(address("cluster.shop").kind, Kind::Cluster);
+}
+
+mod examples {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::state::ResourceState;
+
+    fn load(example: &Path) -> Vec<Resource> {
+        let env = |_: &str| Some("00000000-0000-0000-0000-000000000000".to_string());
+        let loaded = crate::stack::load(example, &crate::stack::Options::default(), &env).unwrap();
+        assert!(!loaded.diagnostics.has_errors(), "{}: {:?}", example.display(), loaded.diagnostics);
+        loaded.stack.resources()
+    }
+
+    /// The state an apply of `desired` would record: the values sent, references filled in
+    /// from what was recorded before, computed fields set by the cloud.
+    fn applied(desired: &[Resource]) -> State {
+        let created = planned(desired, &State::new("example")).plan;
+        let mut state = State::new("example");
+        for action in created.actions() {
+            let resource = desired.iter().find(|r| r.address == action.address).unwrap();
+            let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
+            for (name, value) in &action.desired {
+                let value = value.resolve(&mut |r| {
+                    state.get(&r.address).and_then(|s| s.attributes.get(&r.attribute)).cloned().unwrap_or_default()
+                });
+                attributes.insert(name.clone(), value);
+            }
+            for name in resource.computed {
+                attributes.insert(name.to_string(), Value::str(format!("{}.{name}", resource.address)));
+            }
+            state.resources.push(ResourceState {
+                address: resource.address.clone(),
+                provider_id: Some(format!("/id/{}", resource.address)),
+                attributes,
+                dependencies: resource.depends_on.clone(),
+            });
+        }
+        state
+    }
+
+    #[test]
+    fn every_example_plans_and_then_has_no_changes() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut examples: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        examples.sort();
+        assert!(!examples.is_empty());
+        for example in examples {
+            let desired = load(&example);
+            let first = planned(&desired, &State::new("example"));
+            assert!(first.diagnostics.is_empty(), "{}: {:?}", example.display(), first.diagnostics);
+            assert_eq!(first.plan.summary().create, desired.len());
+            let again = planned(&desired, &applied(&desired));
+            assert!(!again.plan.has_changes(), "{}: {:#?}", example.display(), again.plan.actions());
+        }
+    }
+
+    #[test]
+    fn the_shop_example_plans_against_its_recorded_state() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let desired = load(&root.join("examples/shop"));
+        let text = std::fs::read_to_string(root.join("state/shop-prod.json")).unwrap();
+        let state: State = serde_json::from_str(&text).unwrap();
+        let planned = planned(&desired, &state);
+        assert!(!planned.diagnostics.has_errors(), "{:?}", planned.diagnostics);
+    }
 }
