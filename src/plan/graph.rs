@@ -5,6 +5,7 @@
 //! recorded in the state, backwards: a resource goes before what it depended on. A replace is
 //! a delete then a create.
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, VecDeque};
 
 use petgraph::Direction;
@@ -13,18 +14,18 @@ use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 
 use super::{ActionKind, Operation, PlanError, ResourceAction, Step};
-use crate::model::{Address, Kind};
-use crate::state::State;
+use crate::model::Address;
+use crate::state::{State, address_order};
 
 /// A topological order of `graph` (edges point from what comes first) in layers: first what
-/// needs nothing, then what needs only those, and so on, each layer sorted by `key` so the
-/// order is stable. Sorting by depth keeps it topological, since every edge goes deeper.
+/// needs nothing, then what needs only those, and so on, each layer sorted by `compare` so
+/// the order is stable. Sorting by depth keeps it topological, since every edge goes deeper.
 /// On a cycle, returns one cycle (its first node repeated at the end).
-fn order<N, K: Ord>(
+fn order<N>(
     graph: &StableDiGraph<N, ()>,
-    key: impl Fn(NodeIndex) -> K,
+    compare: impl Fn(NodeIndex, NodeIndex) -> Ordering,
 ) -> Result<Vec<NodeIndex>, Vec<NodeIndex>> {
-    let sorted = toposort(graph, None).map_err(|_| find_cycle(graph, &key))?;
+    let sorted = toposort(graph, None).map_err(|_| find_cycle(graph, &compare))?;
     let mut depth: HashMap<NodeIndex, usize> = HashMap::with_capacity(sorted.len());
     for &node in &sorted {
         let level = graph
@@ -36,20 +37,19 @@ fn order<N, K: Ord>(
         depth.insert(node, level);
     }
     let mut layered = sorted;
-    layered.sort_by_cached_key(|&n| (depth.get(&n).copied().unwrap_or(0), key(n)));
+    layered.sort_by(|&a, &b| depth.get(&a).cmp(&depth.get(&b)).then_with(|| compare(a, b)));
     Ok(layered)
 }
 
 /// The shortest cycle through the smallest node of a strongly connected component.
-fn find_cycle<N, K: Ord>(graph: &StableDiGraph<N, ()>, key: &impl Fn(NodeIndex) -> K) -> Vec<NodeIndex> {
-    let Some(component) = tarjan_scc(graph)
+fn find_cycle<N>(graph: &StableDiGraph<N, ()>, compare: &impl Fn(NodeIndex, NodeIndex) -> Ordering) -> Vec<NodeIndex> {
+    let smallest = |nodes: &[NodeIndex]| nodes.iter().copied().min_by(|&a, &b| compare(a, b));
+    let Some((component, start)) = tarjan_scc(graph)
         .into_iter()
         .filter(|c| c.len() > 1 || c.first().is_some_and(|&n| graph.contains_edge(n, n)))
-        .min_by_key(|c| c.iter().map(|&n| key(n)).min())
+        .filter_map(|c| smallest(&c).map(|start| (c, start)))
+        .min_by(|a, b| compare(a.1, b.1))
     else {
-        return Vec::new();
-    };
-    let Some(&start) = component.iter().min_by_key(|&&n| key(n)) else {
         return Vec::new();
     };
     // Breadth-first from `start` back to itself, within the component.
@@ -80,15 +80,6 @@ fn find_cycle<N, K: Ord>(graph: &StableDiGraph<N, ()>, key: &impl Fn(NodeIndex) 
     component
 }
 
-/// Sorts an address next to its parent (`cluster.shop`, `cluster.shop.node_pool.apps`,
-/// `service.web`) rather than after every top-level address.
-fn grouped(address: &Address) -> (Kind, &str, Option<(Kind, &str)>) {
-    match &address.parent {
-        Some((kind, name)) => (*kind, name, Some((address.kind, &address.name))),
-        None => (address.kind, &address.name, None),
-    }
-}
-
 /// The order in which to plan resources so that every resource comes after those it needs.
 /// `needs[i]` lists the indices resource `i` depends on.
 pub(crate) fn resource_order(addresses: &[&Address], needs: &[Vec<usize>]) -> Result<Vec<usize>, PlanError> {
@@ -100,7 +91,7 @@ pub(crate) fn resource_order(addresses: &[&Address], needs: &[Vec<usize>]) -> Re
         }
     }
     let address = |n: NodeIndex| addresses[graph[n]];
-    order(&graph, |n| grouped(address(n)))
+    order(&graph, |a, b| address_order(address(a), address(b)))
         .map(|order| order.into_iter().map(|n| graph[n]).collect())
         .map_err(|cycle| PlanError::Cycle { cycle: cycle.into_iter().map(|n| address(n).clone()).collect() })
 }
@@ -178,11 +169,14 @@ pub(crate) fn schedule(
         }
     }
 
-    let key = |n: NodeIndex| {
-        let (action, operation) = graph[n];
-        (operation != Operation::Delete, grouped(&actions[action].address))
+    // Within a layer, deletes first: they free names and address ranges that creates may reuse.
+    let compare = |a: NodeIndex, b: NodeIndex| {
+        let ((first, first_operation), (second, second_operation)) = (graph[a], graph[b]);
+        (first_operation != Operation::Delete)
+            .cmp(&(second_operation != Operation::Delete))
+            .then_with(|| address_order(&actions[first].address, &actions[second].address))
     };
-    let sorted = order(&graph, key).map_err(|cycle| {
+    let sorted = order(&graph, compare).map_err(|cycle| {
         let mut addresses: Vec<Address> = cycle.iter().map(|&n| actions[graph[n].0].address.clone()).collect();
         addresses.dedup();
         PlanError::Cycle { cycle: addresses }

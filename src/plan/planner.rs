@@ -193,7 +193,7 @@ impl<'a> Planner<'a> {
             }
         };
         if action == Some(ActionKind::Replace) && resource.address.kind == Kind::Cluster && !resource.allow_replace {
-            diagnostics.push(cluster_replace_error(resource, &changes));
+            diagnostics.push(cluster_replace_error(resource, &changes, replaced_along_with.as_ref()));
         }
         let changing = changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect();
         self.decisions[index] = Some(Decision { action, resolved, changing });
@@ -210,21 +210,21 @@ impl<'a> Planner<'a> {
 }
 
 /// AKS180: replacing a cluster deletes every workload in it, so it must be asked for.
-fn cluster_replace_error(resource: &Resource, changes: &[FieldChange]) -> Diagnostic {
-    let reasons: Vec<String> = changes
+fn cluster_replace_error(resource: &Resource, changes: &[FieldChange], along_with: Option<&Address>) -> Diagnostic {
+    let mut because: Vec<String> = changes
         .iter()
-        .filter_map(|c| c.replace_reason.as_ref().map(|reason| format!("{} ({reason})", c.path)))
+        .filter_map(|c| c.replace_reason.as_ref().map(|reason| format!("{} cannot change in place ({reason})", c.path)))
         .collect();
+    if let Some(container) = along_with {
+        because.push(format!("`{container}`, which it is in, is replaced"));
+    }
     let address = &resource.address;
-    Diagnostic::error(
-        "AKS180",
-        format!("`{address}` would be deleted and created again: {} cannot change in place", reasons.join(", ")),
-    )
-    .with_primary(resource.span, "this cluster would be replaced, with every node pool and workload in it")
-    .with_help(format!(
-        "if you mean to delete and recreate this cluster, set `allow_replace = true` in it or pass `--allow-replace {address}`"
-    ))
-    .with_subject(address.to_string())
+    Diagnostic::error("AKS180", format!("`{address}` would be deleted and created again: {}", because.join("; ")))
+        .with_primary(resource.span, "this cluster would be replaced, with every node pool and workload in it")
+        .with_help(format!(
+            "if you mean to delete and recreate this cluster, set `allow_replace = true` in it or pass `--allow-replace {address}`"
+        ))
+        .with_subject(address.to_string())
 }
 
 /// Plans the changes that make `state` match `desired`.

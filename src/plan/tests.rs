@@ -302,10 +302,10 @@ mod replacement {
         let error = errors[0];
         assert_eq!(error.code, "AKS180");
         assert!(error.is_error());
-        assert!(
-            error.message.contains("service_cidr (the service CIDR cannot change after creation)"),
-            "{}",
-            error.message
+        assert_eq!(
+            error.message,
+            "`cluster.shop` would be deleted and created again: \
+             service_cidr cannot change in place (the service CIDR cannot change after creation)"
         );
         assert_eq!(error.primary_span(), Some(cluster("1.30").span));
         assert_eq!(
@@ -371,8 +371,12 @@ mod replacement {
         for resource in ["vnet.shop", "cluster.shop", "dns_zone.\"example.com\""] {
             assert_eq!(replaced_along_with(&planned.plan, resource).as_deref(), Some("resource_group.shop"));
         }
-        let error: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
-        assert_eq!(error, ["AKS180"], "the cluster would go with its resource group");
+        let errors: Vec<&str> = planned.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            errors,
+            ["`cluster.shop` would be deleted and created again: `resource_group.shop`, which it is in, is replaced"],
+            "the cluster would go with its resource group"
+        );
     }
 
     #[test]
