@@ -10,7 +10,7 @@ use super::replace::Attributes;
 use super::{ActionKind, FieldChange, Plan, PlanError, ResourceAction};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Address, AttributeRef, Kind, Resource, Value};
-use crate::state::{ResourceState, State};
+use crate::state::{ResourceState, State, address_order};
 
 /// A plan and what the planner found wrong with it. When `diagnostics` has errors the plan is
 /// for showing only: the CLI must not apply it.
@@ -202,7 +202,11 @@ impl<'a> Planner<'a> {
             action: action?,
             changes,
             replaced_along_with,
-            depends_on: needs.iter().map(|&i| all[i].address.clone()).collect(),
+            depends_on: {
+                let mut addresses: Vec<Address> = needs.iter().map(|&i| all[i].address.clone()).collect();
+                addresses.sort_by(address_order);
+                addresses
+            },
             provider_id: recorded.and_then(|r| r.provider_id.clone()),
             desired,
         })
