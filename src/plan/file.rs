@@ -1,4 +1,4 @@
-//! Saved plans (`aksform plan --out`): the plan with what it was made from (state serial and
+//! Saved plans: the plan with what it was made from (state serial and
 //! lineage, a hash of the configuration), so `apply` can refuse a plan that is out of date.
 
 use serde::{Deserialize, Serialize};

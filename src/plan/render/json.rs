@@ -20,7 +20,7 @@ pub fn render(plan: &Plan) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(&document).map(|text| text + "\n")
 }
 
-/// A saved plan as a JSON document (what `aksform plan --out` writes).
+/// A saved plan as a JSON document: the plan file.
 pub fn render_saved(saved: &SavedPlan) -> Result<String, serde_json::Error> {
     saved.to_json()
 }
