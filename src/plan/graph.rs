@@ -15,7 +15,7 @@ use petgraph::visit::EdgeRef;
 
 use super::{ActionKind, Operation, PlanError, ResourceAction, Step};
 use crate::model::Address;
-use crate::state::{State, address_order};
+use crate::state::{ResourceState, address_order};
 
 /// A topological order of `graph` (edges point from what comes first) in layers: first what
 /// needs nothing, then what needs only those, and so on, each layer sorted by `compare` so
@@ -97,8 +97,11 @@ pub(crate) fn resource_order(addresses: &[&Address], needs: &[Vec<usize>]) -> Re
 }
 
 /// What a resource recorded in the state needed when it was created, including its parent.
-fn recorded_needs<'s>(state: &'s State, address: &'s Address) -> impl Iterator<Item = Address> + 's {
-    let recorded = state.get(address).into_iter().flat_map(|r| r.dependencies.iter().cloned());
+fn recorded_needs<'s>(
+    recorded: &'s HashMap<&Address, &ResourceState>,
+    address: &'s Address,
+) -> impl Iterator<Item = Address> + 's {
+    let recorded = recorded.get(address).into_iter().flat_map(|r| r.dependencies.iter().cloned());
     recorded.chain(address.parent_address())
 }
 
@@ -106,7 +109,7 @@ fn recorded_needs<'s>(state: &'s State, address: &'s Address) -> impl Iterator<I
 /// shown (each where its last step runs) and the steps, topologically sorted.
 pub(crate) fn schedule(
     actions: Vec<ResourceAction>,
-    state: &State,
+    recorded: &HashMap<&Address, &ResourceState>,
 ) -> Result<(Vec<ResourceAction>, Vec<Step>), PlanError> {
     let mut graph = StableDiGraph::<(usize, Operation), ()>::new();
     let mut apply_step: HashMap<&Address, NodeIndex> = HashMap::new();
@@ -147,7 +150,7 @@ pub(crate) fn schedule(
     for action in &actions {
         let Some(&user_delete) = delete_step.get(&action.address) else {
             if action.action == ActionKind::Update {
-                for needed in recorded_needs(state, &action.address) {
+                for needed in recorded_needs(recorded, &action.address) {
                     if let (Some(&delete), Some(&update)) = (delete_step.get(&needed), apply_step.get(&action.address))
                         && actions[graph[delete].0].action == ActionKind::Delete
                     {
@@ -157,7 +160,7 @@ pub(crate) fn schedule(
             }
             continue;
         };
-        for needed in recorded_needs(state, &action.address) {
+        for needed in recorded_needs(recorded, &action.address) {
             if let Some(&delete) = delete_step.get(&needed) {
                 graph.update_edge(user_delete, delete, ());
             }

@@ -75,7 +75,8 @@ fn top_level(attribute: &str) -> &str {
 
 struct Planner<'a> {
     desired: &'a [Resource],
-    state: &'a State,
+    /// The state's resources by address.
+    recorded: HashMap<&'a Address, &'a ResourceState>,
     index: HashMap<&'a Address, usize>,
     decisions: Vec<Option<Decision>>,
 }
@@ -86,7 +87,7 @@ impl<'a> Planner<'a> {
         let &target = self.index.get(&reference.address)?;
         let decision = self.decisions[target].as_ref()?;
         let resource = &self.desired[target];
-        let recorded = self.state.get(&reference.address);
+        let recorded = self.recorded.get(&reference.address).copied();
         let top = top_level(&reference.attribute);
         // A value set in the configuration is sent as it is, so it is known before apply;
         // one left unset, or computed, is filled in by the cloud.
@@ -173,7 +174,7 @@ impl<'a> Planner<'a> {
             .collect();
         let resolved: Attributes =
             desired.iter().map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown))).collect();
-        let recorded = self.state.get(&resource.address);
+        let recorded = self.recorded.get(&resource.address).copied();
         let mut replaced_along_with = None;
         let (action, changes) = match recorded {
             None => (Some(ActionKind::Create), diff::creation(&resolved, resource.computed)),
@@ -243,7 +244,8 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
             return Err(PlanError::DuplicateAddress { address: resource.address.clone() });
         }
     }
-    let mut planner = Planner { desired, state, index, decisions: desired.iter().map(|_| None).collect() };
+    let recorded = state.resources.iter().map(|r| (&r.address, r)).collect();
+    let mut planner = Planner { desired, recorded, index, decisions: desired.iter().map(|_| None).collect() };
     let needs = desired.iter().map(|r| planner.needs(r)).collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<&Address> = desired.iter().map(|r| &r.address).collect();
     let order = graph::resource_order(&addresses, &needs)?;
@@ -270,7 +272,7 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
             });
         }
     }
-    let (actions, steps) = graph::schedule(actions, state)?;
+    let (actions, steps) = graph::schedule(actions, &planner.recorded)?;
     diagnostics.sort();
     Ok(Planned { plan: Plan::from_parts(actions, steps, unchanged), diagnostics })
 }
