@@ -6,15 +6,16 @@
 //! a delete then a create.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use petgraph::Direction;
 use petgraph::algo::{has_path_connecting, tarjan_scc, toposort};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 
+use super::replace::{Attributes, placement_fields};
 use super::{ActionKind, Operation, PlanError, ResourceAction, Step};
-use crate::model::Address;
+use crate::model::{Address, Kind, Value};
 use crate::state::{ResourceState, address_order};
 
 /// A topological order of `graph` (edges point from what comes first) in layers: first what
@@ -105,6 +106,16 @@ fn recorded_needs<'s>(
     recorded.chain(address.parent_address())
 }
 
+/// What names an object where it lives: kind, parent, name and placement fields
+/// (resource group, cluster, namespace, zone...).
+type Identity<'a> = (Kind, Option<&'a (Kind, String)>, Vec<&'a Value>);
+
+fn identity<'a>(address: &'a Address, attributes: &'a Attributes) -> Option<Identity<'a>> {
+    let mut values = vec![attributes.get("name")?];
+    values.extend(placement_fields(address.kind).map(|field| attributes.get(field).unwrap_or(&Value::Null)));
+    Some((address.kind, address.parent.as_ref(), values))
+}
+
 /// Orders the actions and builds their steps. Returns the actions in the order they are
 /// shown (each where its last step runs) and the steps, topologically sorted.
 pub(crate) fn schedule(
@@ -148,27 +159,39 @@ pub(crate) fn schedule(
     // that would close a cycle (the update may need something the delete precedes).
     let mut releases = Vec::new();
     for action in &actions {
-        let Some(&user_delete) = delete_step.get(&action.address) else {
-            if action.action == ActionKind::Update {
-                for needed in recorded_needs(recorded, &action.address) {
-                    if let (Some(&delete), Some(&update)) = (delete_step.get(&needed), apply_step.get(&action.address))
-                        && actions[graph[delete].0].action == ActionKind::Delete
-                    {
-                        releases.push((update, delete));
-                    }
-                }
-            }
-            continue;
-        };
         for needed in recorded_needs(recorded, &action.address) {
-            if let Some(&delete) = delete_step.get(&needed) {
-                graph.update_edge(user_delete, delete, ());
+            let Some(&delete) = delete_step.get(&needed) else { continue };
+            if let Some(&own_delete) = delete_step.get(&action.address) {
+                graph.update_edge(own_delete, delete, ());
+            } else if let Some(&update) = apply_step.get(&action.address)
+                && action.action == ActionKind::Update
+                && actions[graph[delete].0].action == ActionKind::Delete
+            {
+                releases.push((update, delete));
             }
         }
     }
     for (update, delete) in releases {
         if !has_path_connecting(&graph, delete, update, None) {
             graph.update_edge(update, delete, ());
+        }
+    }
+    // A resource declared under a new address but with the same name where it lives is the
+    // same object to Azure or Kubernetes: creating it before the old one is deleted would
+    // update the old object, and the delete would then remove it.
+    let mut deleted: BTreeMap<Identity, NodeIndex> = BTreeMap::new();
+    for action in actions.iter().filter(|a| a.action == ActionKind::Delete) {
+        if let (Some(record), Some(&delete)) = (recorded.get(&action.address), delete_step.get(&action.address))
+            && let Some(identity) = identity(&action.address, &record.attributes)
+        {
+            deleted.insert(identity, delete);
+        }
+    }
+    for action in actions.iter().filter(|a| a.action == ActionKind::Create) {
+        if let Some(identity) = identity(&action.address, &action.desired)
+            && let (Some(&delete), Some(&create)) = (deleted.get(&identity), apply_step.get(&action.address))
+        {
+            graph.update_edge(delete, create, ());
         }
     }
 

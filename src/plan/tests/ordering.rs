@@ -100,3 +100,19 @@ fn steps_of_an_action_are_found_by_index() {
     assert_eq!(steps, [Operation::Delete, Operation::Create]);
     assert!(planned.plan.dependencies_of(99).is_empty());
 }
+
+#[test]
+fn an_object_moved_to_a_new_address_is_deleted_before_it_is_created() {
+    let old = standalone(public_ip("web"));
+    let mut moved = old.clone();
+    moved.address = address("public_ip.front");
+    let mut other = standalone(public_ip("other"));
+    other.address = address("public_ip.api");
+    let state = state(vec![record(&old)]);
+    let planned = planned(&[moved, other], &state);
+    let steps = step_list(&planned.plan);
+    let delete = position(&steps, "delete public_ip.web");
+    let create = position(&steps, "create public_ip.front");
+    assert_eq!(planned.plan.dependencies_of(create), [delete], "same name, same resource group: same object");
+    assert!(planned.plan.dependencies_of(position(&steps, "create public_ip.api")).is_empty());
+}
