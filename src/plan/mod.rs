@@ -84,13 +84,6 @@ pub struct FieldChange {
     pub replace_reason: Option<String>,
 }
 
-impl FieldChange {
-    /// True when the whole new value is known only after apply.
-    pub fn after_is_unknown(&self) -> bool {
-        matches!(self.after, Value::Unknown | Value::Ref(_))
-    }
-}
-
 /// The change to one resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceAction {
@@ -176,10 +169,6 @@ impl Summary {
     /// Resources deleted, whether for good or to be created again.
     pub fn destructive(&self) -> usize {
         self.replace + self.delete
-    }
-
-    pub fn total(&self) -> usize {
-        self.create + self.update + self.replace + self.delete
     }
 }
 

@@ -53,12 +53,11 @@ fn head(plan: &Plan, options: &MarkdownOptions) -> String {
         out.push_str("No changes. The stack matches the recorded state.\n");
         return out;
     }
-    let destroyed: Vec<&ResourceAction> =
-        plan.actions().iter().filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace)).collect();
-    if !destroyed.is_empty() {
+    if summary.destructive() > 0 {
+        let destroyed = plan.actions().iter().filter(|a| matches!(a.action, ActionKind::Delete | ActionKind::Replace));
         let mut names = Vec::new();
         let mut used = 0;
-        for action in &destroyed {
+        for action in destroyed {
             let name = code(&action.address.to_string());
             if used + name.len() > WARNING_ADDRESSES_BUDGET {
                 break;
@@ -66,7 +65,7 @@ fn head(plan: &Plan, options: &MarkdownOptions) -> String {
             used += name.len() + 2;
             names.push(name);
         }
-        let more = destroyed.len() - names.len();
+        let more = summary.destructive().saturating_sub(names.len());
         let mut list = names.join(", ");
         if more > 0 {
             let _ = write!(list, " and {more} more");
@@ -74,7 +73,7 @@ fn head(plan: &Plan, options: &MarkdownOptions) -> String {
         let _ = writeln!(
             out,
             "> **Warning**: this plan destroys or replaces {}: {list}\n",
-            plural(destroyed.len(), "resource", "resources")
+            plural(summary.destructive(), "resource", "resources")
         );
     }
     out

@@ -117,3 +117,21 @@ fn markdown_without_changes() {
     assert!(comment.contains("No changes."));
     assert!(!comment.contains("<details>"));
 }
+
+#[test]
+fn multi_line_values_show_as_a_diff_of_lines() {
+    let notes = |text: &str| {
+        let mut namespace = standalone(namespace());
+        namespace.attributes.insert("annotations".into(), Value::map([("notes", text)]));
+        namespace
+    };
+    let state = state(vec![record(&notes("one\ntwo\nthree\n"))]);
+    let plan = plan(&[notes("one\n2\nthree\n")], &state).unwrap().plan;
+    let text = text::render(&plan, &text::TextOptions { color: false });
+    assert!(text.contains("      ~ annotations.notes:\n          @@ -1,3 +1,3 @@\n           one\n          -two\n          +2\n           three\n"), "{text}");
+    let comment = markdown::render(&plan, &MarkdownOptions::default());
+    assert!(
+        comment.contains("~ annotations.notes:\n  @@ -1,3 +1,3 @@\n      one\n-     two\n+     2\n      three\n"),
+        "{comment}"
+    );
+}
