@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod model;
+pub mod plan;
 pub mod stack;
 pub mod state;
 pub mod syntax;

@@ -1,0 +1,278 @@
+//! Planning: decides, resource by resource in dependency order, whether it is created,
+//! updated, replaced, deleted or left alone, resolving references on the way.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::diff;
+use super::graph;
+use super::replace;
+use super::replace::Attributes;
+use super::{ActionKind, FieldChange, Plan, PlanError, ResourceAction};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Address, AttributeRef, Kind, Resource, Value};
+use crate::state::{ResourceState, State, address_order};
+
+/// A plan and what the planner found wrong with it. When `diagnostics` has errors the plan is
+/// for showing only: the CLI must not apply it.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub plan: Plan,
+    pub diagnostics: Diagnostics,
+}
+
+/// What was decided for one desired resource.
+struct Decision {
+    /// `None` when the resource matches the state.
+    action: Option<ActionKind>,
+    /// Desired attributes with references resolved; unknown ones are [`Value::Unknown`].
+    resolved: Attributes,
+    /// Top-level attributes that change.
+    changing: BTreeSet<String>,
+}
+
+/// Looks up `attribute` (`name`, or `load_balancer.ip` inside a map) in `attributes`.
+fn lookup<'a>(attributes: &'a Attributes, attribute: &str) -> Option<&'a Value> {
+    let mut parts = attribute.split('.');
+    let mut value = attributes.get(parts.next()?)?;
+    for part in parts {
+        match value {
+            Value::Map(map) => value = map.get(part)?,
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// A recorded attribute; `id` falls back to the provider id, which every resource has.
+fn recorded_value(recorded: Option<&ResourceState>, attribute: &str) -> Value {
+    let Some(recorded) = recorded else { return Value::Null };
+    match lookup(&recorded.attributes, attribute) {
+        Some(value) => value.clone(),
+        None if attribute == "id" => Value::opt_str(recorded.provider_id.clone()),
+        None => Value::Null,
+    }
+}
+
+/// True when `value` names `target`: a reference to it, its address (`cluster.shop`), its
+/// name, or (for a cluster) its node resource group, which is how the model writes where a
+/// resource lives.
+fn names(value: &Value, target: &Resource) -> bool {
+    match value {
+        Value::Ref(reference) => reference.address == target.address,
+        Value::Str(text) => {
+            *text == target.address.to_string()
+                || ["name", "node_resource_group"]
+                    .iter()
+                    .any(|attribute| target.attributes.get(*attribute).and_then(Value::as_str) == Some(text))
+        }
+        _ => false,
+    }
+}
+
+fn top_level(attribute: &str) -> &str {
+    attribute.split('.').next().unwrap_or(attribute)
+}
+
+struct Planner<'a> {
+    desired: &'a [Resource],
+    /// The state's resources by address.
+    recorded: HashMap<&'a Address, &'a ResourceState>,
+    index: HashMap<&'a Address, usize>,
+    decisions: Vec<Option<Decision>>,
+}
+
+impl<'a> Planner<'a> {
+    /// The value a reference stands for at plan time, or `None` when it is known only after apply.
+    fn resolve(&self, reference: &AttributeRef) -> Option<Value> {
+        let &target = self.index.get(&reference.address)?;
+        let decision = self.decisions[target].as_ref()?;
+        let resource = &self.desired[target];
+        let recorded = self.recorded.get(&reference.address).copied();
+        let top = top_level(&reference.attribute);
+        // A value set in the configuration is sent as it is, so it is known before apply;
+        // one left unset, or computed, is filled in by the cloud.
+        let configured = || {
+            if resource.computed.contains(&top) {
+                return None;
+            }
+            lookup(&decision.resolved, &reference.attribute)
+                .filter(|value| !value.is_unknown() && !diff::same(&Value::Null, value))
+                .cloned()
+        };
+        match decision.action {
+            None => Some(recorded_value(recorded, &reference.attribute)),
+            Some(ActionKind::Update) if !decision.changing.contains(top) => {
+                Some(recorded_value(recorded, &reference.attribute))
+            }
+            Some(ActionKind::Update | ActionKind::Create) => configured(),
+            // A replaced resource is a new object: even a name that stays the same names
+            // something that does not exist yet.
+            Some(ActionKind::Replace | ActionKind::Delete) => None,
+        }
+    }
+
+    /// The cluster a Kubernetes object lives in, from its `cluster` attribute.
+    fn cluster_of(&self, resource: &Resource) -> Option<usize> {
+        if !resource.address.kind.is_kubernetes() {
+            return None;
+        }
+        let cluster = resource.attributes.get("cluster")?;
+        self.desired.iter().position(|candidate| candidate.address.kind == Kind::Cluster && names(cluster, candidate))
+    }
+
+    /// Everything a resource needs first: declared dependencies, referenced resources, its
+    /// parent and, for a Kubernetes object, its cluster.
+    fn needs(&self, resource: &Resource) -> Result<Vec<usize>, PlanError> {
+        let mut references = Vec::new();
+        for value in resource.attributes.values() {
+            value.refs(&mut references);
+        }
+        let mut needs = BTreeSet::new();
+        for dependency in resource.depends_on.iter().chain(references.iter().map(|r| &r.address)) {
+            let &index = self.index.get(dependency).ok_or_else(|| PlanError::UnknownDependency {
+                resource: Box::new(resource.address.clone()),
+                dependency: Box::new(dependency.clone()),
+            })?;
+            needs.insert(index);
+        }
+        if let Some(parent) = resource.address.parent_address()
+            && let Some(&index) = self.index.get(&parent)
+        {
+            needs.insert(index);
+        }
+        needs.extend(self.cluster_of(resource));
+        Ok(needs.into_iter().collect())
+    }
+
+    /// The resource whose replacement takes this one with it: its parent (a vnet for its
+    /// subnets, a cluster for its node pools), or a resource it needs and names in a
+    /// placement field (the resource group, cluster, namespace, subnet or zone it is in).
+    fn replaced_container(&self, resource: &Resource, needs: &[usize]) -> Option<Address> {
+        let replaced = |i: usize| self.decisions[i].as_ref().is_some_and(|d| d.action == Some(ActionKind::Replace));
+        if let Some(parent) = resource.address.parent_address()
+            && let Some(&i) = self.index.get(&parent)
+            && replaced(i)
+        {
+            return Some(parent);
+        }
+        replace::placement_fields(resource.address.kind)
+            .filter_map(|field| resource.attributes.get(field))
+            .find_map(|value| needs.iter().find(|&&i| replaced(i) && names(value, &self.desired[i])))
+            .map(|&i| self.desired[i].address.clone())
+    }
+
+    fn decide(&mut self, index: usize, needs: &[usize], diagnostics: &mut Diagnostics) -> Option<ResourceAction> {
+        let all: &'a [Resource] = self.desired;
+        let resource = &all[index];
+        let desired: Attributes = resource
+            .attributes
+            .iter()
+            .map(|(name, value)| {
+                let value = value.resolve(&mut |r| self.resolve(r).unwrap_or_else(|| Value::Ref(r.clone())));
+                (name.clone(), value)
+            })
+            .collect();
+        let resolved: Attributes =
+            desired.iter().map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown))).collect();
+        let recorded = self.recorded.get(&resource.address).copied();
+        let mut replaced_along_with = None;
+        let (action, changes) = match recorded {
+            None => (Some(ActionKind::Create), diff::creation(&resolved, resource.computed)),
+            Some(recorded) => {
+                let mut changes =
+                    diff::compare(resource.address.kind, &recorded.attributes, &resolved, resource.computed);
+                replaced_along_with = self.replaced_container(resource, needs);
+                if replaced_along_with.is_some() || changes.iter().any(|c| c.replace_reason.is_some()) {
+                    changes.extend(diff::recomputed(&recorded.attributes, resource.computed));
+                    changes.sort_by(|a, b| a.path.cmp(&b.path));
+                    (Some(ActionKind::Replace), changes)
+                } else if changes.is_empty() {
+                    (None, changes)
+                } else {
+                    (Some(ActionKind::Update), changes)
+                }
+            }
+        };
+        if action == Some(ActionKind::Replace) && resource.address.kind == Kind::Cluster && !resource.allow_replace {
+            diagnostics.push(cluster_replace_error(resource, &changes, replaced_along_with.as_ref()));
+        }
+        let changing = changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect();
+        self.decisions[index] = Some(Decision { action, resolved, changing });
+        Some(ResourceAction {
+            address: resource.address.clone(),
+            action: action?,
+            changes,
+            replaced_along_with,
+            depends_on: {
+                let mut addresses: Vec<Address> = needs.iter().map(|&i| all[i].address.clone()).collect();
+                addresses.sort_by(address_order);
+                addresses
+            },
+            provider_id: recorded.and_then(|r| r.provider_id.clone()),
+            desired,
+        })
+    }
+}
+
+/// AKS180: replacing a cluster deletes every workload in it, so it must be asked for.
+fn cluster_replace_error(resource: &Resource, changes: &[FieldChange], along_with: Option<&Address>) -> Diagnostic {
+    let mut because: Vec<String> = changes
+        .iter()
+        .filter_map(|c| c.replace_reason.as_ref().map(|reason| format!("{} cannot change in place ({reason})", c.path)))
+        .collect();
+    if let Some(container) = along_with {
+        because.push(format!("`{container}`, which it is in, is replaced"));
+    }
+    let address = &resource.address;
+    Diagnostic::error("AKS180", format!("`{address}` would be deleted and created again: {}", because.join("; ")))
+        .with_primary(resource.span, "this cluster would be replaced, with every node pool and workload in it")
+        .with_help(format!(
+            "if you mean to delete and recreate this cluster, set `allow_replace = true` in it or pass `--allow-replace {address}`"
+        ))
+        .with_subject(address.to_string())
+}
+
+/// Plans the changes that make `state` match `desired`.
+///
+/// Errors only when no plan can be made (a dependency cycle, a resource declared twice, a
+/// dependency on an undeclared resource). Problems with a plan that can still be shown, such
+/// as an unrequested cluster replacement, come back as diagnostics beside it.
+pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
+    let mut index = HashMap::with_capacity(desired.len());
+    for (i, resource) in desired.iter().enumerate() {
+        if index.insert(&resource.address, i).is_some() {
+            return Err(PlanError::DuplicateAddress { address: resource.address.clone() });
+        }
+    }
+    let recorded = state.resources.iter().map(|r| (&r.address, r)).collect();
+    let mut planner = Planner { desired, recorded, index, decisions: desired.iter().map(|_| None).collect() };
+    let needs = desired.iter().map(|r| planner.needs(r)).collect::<Result<Vec<_>, _>>()?;
+    let addresses: Vec<&Address> = desired.iter().map(|r| &r.address).collect();
+    let order = graph::resource_order(&addresses, &needs)?;
+
+    let mut diagnostics = Diagnostics::new();
+    let mut actions = Vec::new();
+    let mut unchanged = 0;
+    for i in order {
+        match planner.decide(i, &needs[i], &mut diagnostics) {
+            Some(action) => actions.push(action),
+            None => unchanged += 1,
+        }
+    }
+    for recorded in &state.resources {
+        if !planner.index.contains_key(&recorded.address) {
+            actions.push(ResourceAction {
+                address: recorded.address.clone(),
+                action: ActionKind::Delete,
+                changes: diff::deletion(&recorded.attributes),
+                replaced_along_with: None,
+                depends_on: recorded.dependencies.clone(),
+                provider_id: recorded.provider_id.clone(),
+                desired: Attributes::new(),
+            });
+        }
+    }
+    let (actions, steps) = graph::schedule(actions, &planner.recorded)?;
+    diagnostics.sort();
+    Ok(Planned { plan: Plan::from_parts(actions, steps, unchanged), diagnostics })
+}

@@ -1,0 +1,26 @@
+//! The plan as JSON (`aksform plan --format json`): the same versioned document as a saved
+//! plan file, without the fields that tie a saved plan to a state and configuration.
+//! The format is documented in `docs/plan-json.md`.
+
+use serde::Serialize;
+
+use crate::plan::{FORMAT_VERSION, Plan, SavedPlan};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format_version: u32,
+    aksform_version: &'static str,
+    #[serde(flatten)]
+    plan: &'a Plan,
+}
+
+/// The plan as a JSON document.
+pub fn render(plan: &Plan) -> Result<String, serde_json::Error> {
+    let document = Document { format_version: FORMAT_VERSION, aksform_version: env!("CARGO_PKG_VERSION"), plan };
+    serde_json::to_string_pretty(&document).map(|text| text + "\n")
+}
+
+/// A saved plan as a JSON document: the plan file.
+pub fn render_saved(saved: &SavedPlan) -> Result<String, serde_json::Error> {
+    saved.to_json()
+}

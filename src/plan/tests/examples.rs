@@ -1,0 +1,67 @@
+//! The planner on the model's resources for every example stack.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::*;
+use crate::state::ResourceState;
+
+fn load(example: &Path) -> Vec<Resource> {
+    let env = |_: &str| Some("00000000-0000-0000-0000-000000000000".to_string());
+    let loaded = crate::stack::load(example, &crate::stack::Options::default(), &env).unwrap();
+    assert!(!loaded.diagnostics.has_errors(), "{}: {:?}", example.display(), loaded.diagnostics);
+    loaded.stack.resources()
+}
+
+/// The state an apply of `desired` would record: the values sent, references filled in
+/// from what was recorded before, computed fields set by the cloud.
+fn applied(desired: &[Resource]) -> State {
+    let created = planned(desired, &State::new("example")).plan;
+    let mut state = State::new("example");
+    for action in created.actions() {
+        let resource = desired.iter().find(|r| r.address == action.address).unwrap();
+        let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
+        for (name, value) in &action.desired {
+            let value = value.resolve(&mut |r| {
+                state.get(&r.address).and_then(|s| s.attributes.get(&r.attribute)).cloned().unwrap_or_default()
+            });
+            attributes.insert(name.clone(), value);
+        }
+        for name in resource.computed {
+            attributes.insert(name.to_string(), Value::str(format!("{}.{name}", resource.address)));
+        }
+        state.resources.push(ResourceState {
+            address: resource.address.clone(),
+            provider_id: Some(format!("/id/{}", resource.address)),
+            attributes,
+            dependencies: resource.depends_on.clone(),
+        });
+    }
+    state
+}
+
+#[test]
+fn every_example_plans_and_then_has_no_changes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut examples: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    examples.sort();
+    assert!(!examples.is_empty());
+    for example in examples {
+        let desired = load(&example);
+        let first = planned(&desired, &State::new("example"));
+        assert!(first.diagnostics.is_empty(), "{}: {:?}", example.display(), first.diagnostics);
+        assert_eq!(first.plan.summary().create, desired.len());
+        let again = planned(&desired, &applied(&desired));
+        assert!(!again.plan.has_changes(), "{}: {:#?}", example.display(), again.plan.actions());
+    }
+}
+
+#[test]
+fn the_shop_example_plans_against_its_recorded_state() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let desired = load(&root.join("examples/shop"));
+    let text = std::fs::read_to_string(root.join("state/shop-prod.json")).unwrap();
+    let state: State = serde_json::from_str(&text).unwrap();
+    let planned = planned(&desired, &state);
+    assert!(!planned.diagnostics.has_errors(), "{:?}", planned.diagnostics);
+}
