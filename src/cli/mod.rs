@@ -3,6 +3,7 @@
 
 mod fmt;
 mod output;
+mod plan;
 mod state;
 mod validate;
 
@@ -41,6 +42,8 @@ pub enum Format {
 enum Command {
     /// Parse and check a stack without reading any state.
     Validate(StackArgs),
+    /// Show the changes `apply` would make to reach the stack from the recorded state.
+    Plan(plan::PlanArgs),
     /// Rewrite .aks files in the one canonical layout (comments kept).
     Fmt(fmt::FmtArgs),
     /// Read or edit the recorded state.
@@ -78,6 +81,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate::run(&args, &out),
         Command::State(args) => state::run(&args, &out),
         Command::Fmt(args) => fmt::run(&args, &out),
+        Command::Plan(args) => plan::run(&args, &out),
     };
     ExitCode::from(code)
 }

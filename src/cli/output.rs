@@ -6,7 +6,6 @@ use std::io::{IsTerminal, Write};
 use super::{ColorChoice, Format};
 use crate::diag::{Diagnostic, RenderOptions, SourceMap, render_json, render_terminal};
 
-#[allow(dead_code)] // stdout colour is used by `plan`
 pub struct Output {
     /// Colour for stdout (plans).
     pub color_stdout: bool,

@@ -1,0 +1,134 @@
+//! `aksform plan`: load and check the stack, compare it with the recorded state, and print
+//! the ordered changes as text, JSON or Markdown; optionally save the plan for `apply`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output::Output;
+use super::{Format, StackArgs};
+use crate::model::Address;
+use crate::plan::render::{json, markdown, text};
+use crate::plan::{self, SavedPlan};
+use crate::stack;
+use crate::state::{Backend, LockInfo, State};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    /// The state file (default: the stack's `state` setting, else state/<stack>.json).
+    #[arg(long, env = "AKSFORM_STATE")]
+    state: Option<PathBuf>,
+    /// Print the plan as JSON (schema in docs/plan-json.md).
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// Print the plan as Markdown for a pull-request comment.
+    #[arg(long)]
+    markdown: bool,
+    /// Save the plan, tied to this state and configuration, for `aksform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Allow this resource to be replaced even where the stack does not (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    allow_replace: Vec<Address>,
+}
+
+pub fn run(args: &PlanArgs, out: &Output) -> u8 {
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = match stack::load(&args.stack.path, &args.stack.options(args.allow_replace.clone()), &env) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    if loaded.diagnostics.has_errors() {
+        out.diagnostics(&loaded.diagnostics.0, &loaded.sources, args.stack.format);
+        return 1;
+    }
+    let backend = super::state::backend_for(args.state.as_deref(), &loaded);
+    let guard = match backend.lock(LockInfo::new("aksform plan")) {
+        Ok(guard) => guard,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    let recorded = match backend.read() {
+        Ok(state) => state,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    drop(guard);
+    if let Some(state) = &recorded {
+        if state.stack != loaded.stack.name {
+            out.error(&format!(
+                "{} records the stack \"{}\", not \"{}\": pass --state for this stack's state",
+                backend.describe(),
+                state.stack,
+                loaded.stack.name
+            ));
+            return 1;
+        }
+    }
+    let empty = State::new(&loaded.stack.name);
+    let desired = loaded.stack.resources();
+    let planned = match plan::plan(&desired, recorded.as_ref().unwrap_or(&empty)) {
+        Ok(planned) => planned,
+        Err(e) => {
+            out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
+            return 1;
+        }
+    };
+    let mut diagnostics = loaded.diagnostics.0.clone();
+    diagnostics.extend(planned.diagnostics.iter().cloned());
+    if planned.diagnostics.has_errors() {
+        out.diagnostics(&diagnostics, &loaded.sources, args.stack.format);
+        return 1;
+    }
+    // Warnings go to stderr as text, so stdout holds exactly one document in every format.
+    out.diagnostics(&diagnostics, &loaded.sources, Format::Text);
+    let plan = planned.plan;
+    let rendered = if args.json {
+        json::render(&plan).map_err(|e| e.to_string())
+    } else if args.markdown {
+        let title = format!("aksform plan for `{}`", loaded.stack.name);
+        Ok(markdown::render(&plan, &markdown::MarkdownOptions { title, ..Default::default() }))
+    } else {
+        Ok(text::render(&plan, &text::TextOptions { color: out.color_stdout }))
+    };
+    match rendered {
+        Ok(rendered) => print!("{rendered}{}", if rendered.ends_with('\n') { "" } else { "\n" }),
+        Err(e) => {
+            out.error(&format!("cannot render the plan: {e}"));
+            return 1;
+        }
+    }
+    if let Some(path) = &args.out {
+        let has_changes = plan.has_changes();
+        let saved = SavedPlan::new(plan, loaded.stack.name.clone(), recorded.as_ref(), loaded.config_hash.clone());
+        let written = saved
+            .to_json()
+            .map_err(|e| e.to_string())
+            .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            out.error(&format!("cannot save the plan to {}: {e}", path.display()));
+            return 1;
+        }
+        if !args.json {
+            eprintln!(
+                "Saved the plan to {}; `aksform apply {}` carries out exactly this plan.",
+                path.display(),
+                path.display()
+            );
+        }
+        return if args.detailed_exitcode && has_changes { 2 } else { 0 };
+    }
+    if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 }
+}
