@@ -66,16 +66,16 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         }
     };
     drop(guard);
-    if let Some(state) = &recorded {
-        if state.stack != loaded.stack.name {
-            out.error(&format!(
-                "{} records the stack \"{}\", not \"{}\": pass --state for this stack's state",
-                backend.describe(),
-                state.stack,
-                loaded.stack.name
-            ));
-            return 1;
-        }
+    if let Some(state) = &recorded
+        && state.stack != loaded.stack.name
+    {
+        out.error(&format!(
+            "{} records the stack \"{}\", not \"{}\": pass --state for this stack's state",
+            backend.describe(),
+            state.stack,
+            loaded.stack.name
+        ));
+        return 1;
     }
     let empty = State::new(&loaded.stack.name);
     let desired = loaded.stack.resources();
