@@ -10,6 +10,7 @@ mod file;
 mod graph;
 mod path;
 mod planner;
+pub mod record;
 
 pub mod render;
 pub mod replace;

@@ -1,10 +1,8 @@
 //! The planner on the model's resources for every example stack.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::*;
-use crate::state::ResourceState;
 
 fn load(example: &Path) -> Vec<Resource> {
     let env = |_: &str| Some("00000000-0000-0000-0000-000000000000".to_string());
@@ -17,27 +15,13 @@ fn load(example: &Path) -> Vec<Resource> {
 /// from what was recorded before, computed fields set by the cloud.
 fn applied(desired: &[Resource]) -> State {
     let created = planned(desired, &State::new("example")).plan;
-    let mut state = State::new("example");
-    for action in created.actions() {
-        let resource = desired.iter().find(|r| r.address == action.address).unwrap();
-        let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
-        for (name, value) in &action.desired {
-            let value = value.resolve(&mut |r| {
-                state.get(&r.address).and_then(|s| s.attributes.get(&r.attribute)).cloned().unwrap_or_default()
-            });
-            attributes.insert(name.clone(), value);
-        }
-        for name in resource.computed {
-            attributes.insert(name.to_string(), Value::str(format!("{}.{name}", resource.address)));
-        }
-        state.resources.push(ResourceState {
-            address: resource.address.clone(),
-            provider_id: Some(format!("/id/{}", resource.address)),
-            attributes,
-            dependencies: resource.depends_on.clone(),
-        });
-    }
-    state
+    crate::plan::record::applied(
+        &created,
+        desired,
+        State::new("example"),
+        &mut |resource, name| Value::str(format!("{}.{name}", resource.address)),
+        &mut |resource| format!("/id/{}", resource.address),
+    )
 }
 
 #[test]
