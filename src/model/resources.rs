@@ -334,7 +334,8 @@ pub struct Service {
     pub selector: Option<Spanned<Labels>>,
     pub ports: Vec<ServicePort>,
     pub session_affinity: String,
-    pub external_traffic_policy: Option<String>,
+    /// `Cluster` or `Local`, where it was written.
+    pub external_traffic_policy: Option<Spanned<String>>,
     pub labels: Labels,
     pub annotations: Labels,
 }
@@ -753,7 +754,7 @@ fn service_resource(s: &Service) -> Resource {
             ("external_name", external_name),
             ("load_balancer", load_balancer),
             ("session_affinity", Value::str(&s.session_affinity)),
-            ("external_traffic_policy", Value::opt_str(s.external_traffic_policy.clone())),
+            ("external_traffic_policy", Value::opt_str(s.external_traffic_policy.as_ref().map(|p| p.value.clone()))),
             ("labels", labels_value(&s.labels)),
             ("annotations", labels_value(&s.annotations)),
         ],

@@ -117,7 +117,7 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
         .map_or("None", |w| if w.value == "client_ip" { "ClientIP" } else { "None" });
     let external_traffic_policy = cx
         .word(&f, "external_traffic_policy", &["cluster", "local"], false)
-        .map(|w| if w.value == "local" { "Local".to_string() } else { "Cluster".to_string() });
+        .map(|w| Spanned::new(if w.value == "local" { "Local".to_string() } else { "Cluster".to_string() }, w.span));
     let ports: Vec<ServicePort> = f.blocks("port").filter_map(|b| port(cx, b)).collect();
     let (Some((cluster, namespace_address, namespace)), Some(service_type)) = (place, service_type) else { return };
     if ports.is_empty() && !matches!(service_type.value, ServiceType::ExternalName(_)) {
@@ -299,10 +299,11 @@ fn port(cx: &mut Cx, block: &Block) -> Option<ServicePort> {
             return None;
         }
     };
-    let port = Spanned::new(port as u32, front.span);
+    // Saturate rather than wrap, so an oversized number stays out of range for the checks.
+    let port = Spanned::new(u32::try_from(port).unwrap_or(u32::MAX), front.span);
     let target_port = match target.as_ref().map(|t| &t.kind) {
         None => TargetPort::Number(port.value),
-        Some(ExprKind::Number(n)) => TargetPort::Number(*n as u32),
+        Some(ExprKind::Number(n)) => TargetPort::Number(u32::try_from(*n).unwrap_or(u32::MAX)),
         Some(ExprKind::Word(w)) | Some(ExprKind::String(w)) => TargetPort::Name(w.clone()),
         Some(other) => {
             let span = target.as_ref().map_or(spec.span, |t| t.span);

@@ -215,3 +215,23 @@ fn references_must_point_at_the_right_kind() {
     assert_eq!(codes(&loaded), ["AKS012"]);
     assert!(loaded.diagnostics.0[0].message.contains("must refer to a resource group"));
 }
+
+#[test]
+fn oversized_port_numbers_do_not_wrap() {
+    let stack = ok(&format!(
+        "{CLUSTER}\nservice \"web\" {{ cluster = cluster.c  namespace = \"apps\"  port http 4294967376 -> 4294967377 }}\n"
+    ));
+    let port = &stack.services[0].ports[0];
+    assert_eq!(port.port.value, u32::MAX);
+    assert_eq!(port.target_port, TargetPort::Number(u32::MAX));
+}
+
+#[test]
+fn external_traffic_policy_keeps_its_span() {
+    let stack = ok(&format!(
+        "{CLUSTER}\nservice \"web\" {{ cluster = cluster.c  namespace = \"apps\"  type = node_port  external_traffic_policy = local  port http 80 }}\n"
+    ));
+    let policy = stack.services[0].external_traffic_policy.as_ref().expect("a policy");
+    assert_eq!(policy.value, "Local");
+    assert!(!policy.span.is_empty());
+}
