@@ -107,7 +107,10 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
     let place = placement(cx, &f, stack);
     let service_type = match cx.value(&f, "type", false) {
         None => Some(Spanned::new(ServiceType::ClusterIp { ip: None, headless: false }, f.span)),
-        Some(expr) => service_type(cx, &expr, stack).map(|t| Spanned::new(t, expr.span)),
+        Some(expr) => {
+            let cluster = place.as_ref().map(|(c, _, _)| c);
+            service_type(cx, &expr, cluster, stack).map(|t| Spanned::new(t, expr.span))
+        }
     };
     let selector = cx.labels(&f, "selector", true, true);
     let labels = cx.labels(&f, "labels", true, true).map(|l| l.value).unwrap_or_default();
@@ -144,7 +147,7 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
     });
 }
 
-fn service_type(cx: &mut Cx, expr: &Expr, stack: &Stack) -> Option<ServiceType> {
+fn service_type(cx: &mut Cx, expr: &Expr, cluster: Option<&Address>, stack: &Stack) -> Option<ServiceType> {
     const TYPES: &[&str] = &["cluster_ip", "headless", "node_port", "load_balancer", "external_name"];
     let (name, args, body) = match &expr.kind {
         ExprKind::Word(w) => (w.as_str(), &[][..], None),
@@ -219,8 +222,13 @@ fn service_type(cx: &mut Cx, expr: &Expr, stack: &Stack) -> Option<ServiceType> 
                 && let Some(ip) = stack.public_ips.iter().find(|p| p.address == t.address)
             {
                 public_ip_name = Some(ip.name.clone());
-                // A public IP outside the node resource group needs its group named.
-                let in_node_group = stack.clusters.iter().any(|c| c.node_resource_group == ip.resource_group);
+                // A public IP outside the node resource group of the Service's own cluster
+                // needs its group named (resource group names ignore case).
+                let in_node_group = stack
+                    .clusters
+                    .iter()
+                    .filter(|c| Some(&c.address) == cluster)
+                    .any(|c| c.node_resource_group.eq_ignore_ascii_case(&ip.resource_group));
                 if resource_group.is_none() && !in_node_group {
                     resource_group = Some(ip.resource_group.clone());
                 }

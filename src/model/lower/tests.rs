@@ -235,3 +235,25 @@ fn external_traffic_policy_keeps_its_span() {
     assert_eq!(policy.value, "Local");
     assert!(!policy.span.is_empty());
 }
+
+#[test]
+fn public_ip_in_another_clusters_node_group_names_its_resource_group() {
+    let stack = ok(&format!(
+        r#"{CLUSTER}
+cluster "d" {{
+  resource_group = resource_group.rg
+  network azure_cni overlay {{}}
+  node_pool "system" {{ vm_size = "Standard_D4s_v5" count = 3 }}
+}}
+public_ip "pip" {{ resource_group = cluster.c.node_resource_group }}
+service "in-c" {{ cluster = cluster.c  namespace = "apps"  type = load_balancer {{ public_ip = public_ip.pip }}  port http 80 }}
+service "in-d" {{ cluster = cluster.d  namespace = "apps"  type = load_balancer {{ public_ip = public_ip.pip }}  port http 80 }}
+"#
+    ));
+    let group = |i: usize| match &stack.services[i].service_type.value {
+        ServiceType::LoadBalancer(lb) => lb.resource_group.clone(),
+        other => panic!("not a load balancer: {other:?}"),
+    };
+    assert_eq!(group(0), None, "in its own cluster's node resource group");
+    assert_eq!(group(1), Some("MC_rg_c_westeurope".to_string()));
+}
