@@ -14,6 +14,8 @@ use crate::model::Cluster;
 use cluster_ranges::*;
 use networks::*;
 
+pub(in crate::check) use cluster_ranges::pod_cidr_proposal;
+
 pub(super) const RULES: &[RuleInfo] = &[
     PEERED_VNETS_OVERLAP,
     VNETS_OVERLAP,

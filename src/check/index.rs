@@ -10,6 +10,8 @@ pub(super) struct Index<'a> {
     pub vnets: HashMap<&'a Address, &'a Vnet>,
     pub subnets: HashMap<&'a Address, &'a Subnet>,
     pub subnets_of_vnet: HashMap<&'a Address, Vec<&'a Subnet>>,
+    /// Each cluster with its position in `stack.clusters`.
+    pub clusters: HashMap<&'a Address, (usize, &'a Cluster)>,
     pub pools_of_cluster: HashMap<&'a Address, Vec<&'a NodePool>>,
     /// Peerings by network, in both directions: Azure needs a peering on each side, but one
     /// declared side is enough to connect the address spaces.
@@ -36,9 +38,14 @@ impl<'a> Index<'a> {
             vnets: stack.vnets.iter().map(|v| (&v.address, v)).collect(),
             subnets: stack.subnets.iter().map(|s| (&s.address, s)).collect(),
             subnets_of_vnet,
+            clusters: stack.clusters.iter().enumerate().map(|(i, c)| (&c.address, (i, c))).collect(),
             pools_of_cluster,
             peerings,
         }
+    }
+
+    pub fn cluster(&self, address: &Address) -> Option<(usize, &'a Cluster)> {
+        self.clusters.get(address).copied()
     }
 
     pub fn pools(&self, cluster: &Address) -> &[&'a NodePool] {
@@ -88,5 +95,21 @@ impl<'a> Index<'a> {
             }
         }
         out
+    }
+
+    /// Where an internal load balancer without `subnet` gets its frontend: the cluster's
+    /// network subnet, else the one subnet all its pools share. `None` when AKS manages the
+    /// network or the pools are spread over several subnets (then aksform cannot tell).
+    pub fn load_balancer_subnet(&self, cluster: &Cluster) -> Option<&'a Subnet> {
+        if let Some(s) = &cluster.network.subnet {
+            return self.subnets.get(&s.value).copied();
+        }
+        let pools = self.pools(&cluster.address);
+        let first = pools.first()?.subnet.as_ref()?;
+        if pools.iter().all(|p| p.subnet.as_ref().is_some_and(|s| s.value == first.value)) {
+            self.subnets.get(&first.value).copied()
+        } else {
+            None
+        }
     }
 }

@@ -20,6 +20,7 @@ macro_rules! rule {
 }
 
 mod addresses;
+mod capacity;
 mod index;
 mod ranges;
 #[cfg(test)]
@@ -46,7 +47,7 @@ impl RuleInfo {
     }
 }
 
-static RULES: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| [addresses::RULES].concat());
+static RULES: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| [addresses::RULES, capacity::RULES].concat());
 
 /// Every rule, ordered by code.
 pub fn rules() -> &'static [RuleInfo] {
@@ -64,6 +65,7 @@ pub fn run(stack: &Stack) -> Vec<Diagnostic> {
     let index = index::Index::new(stack);
     let mut out = Vec::new();
     addresses::check(&index, &mut out);
+    capacity::check(&index, &mut out);
     let mut diagnostics = Diagnostics(out);
     diagnostics.sort();
     diagnostics.0

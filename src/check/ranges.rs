@@ -5,6 +5,10 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
+/// Addresses Azure keeps in every subnet: the network address, the gateway (.1), two for
+/// Azure DNS (.2, .3) and the broadcast address.
+pub(super) const AZURE_RESERVED_PER_SUBNET: u64 = 5;
+
 /// Azure's smallest and largest IPv4 subnets.
 pub(super) const SUBNET_PREFIX_MIN: u8 = 2;
 pub(super) const SUBNET_PREFIX_MAX: u8 = 29;
@@ -65,6 +69,23 @@ pub(super) fn overlapping_pairs<T: Copy>(mut items: Vec<(Range, T)>) -> Vec<(T, 
     pairs
 }
 
+/// Number of addresses in a block.
+pub(super) fn size(n: Ipv4Net) -> u64 {
+    1u64 << (32 - u32::from(n.prefix_len()))
+}
+
+/// Addresses of a subnet that Azure can hand out.
+pub(super) fn usable(n: Ipv4Net) -> u64 {
+    size(n).saturating_sub(AZURE_RESERVED_PER_SUBNET)
+}
+
+/// The longest prefix (smallest subnet) whose usable addresses hold `needed`, if Azure allows one.
+pub(super) fn smallest_subnet_prefix(needed: u64) -> Option<u8> {
+    (SUBNET_PREFIX_MIN..=SUBNET_PREFIX_MAX)
+        .rev()
+        .find(|p| (1u64 << (32 - u32::from(*p))) - AZURE_RESERVED_PER_SUBNET >= needed)
+}
+
 /// The first block of `prefix` inside one of `parents` that overlaps none of `used`.
 pub(super) fn free_block(parents: &[Ipv4Net], used: &[Ipv4Net], prefix: u8) -> Option<Ipv4Net> {
     let mut used: Vec<Range> = used.iter().map(|n| Range::from(*n)).collect();
@@ -100,6 +121,24 @@ pub(super) fn nth(n: Ipv4Net, offset: u64) -> Ipv4Addr {
     Ipv4Addr::from((start + offset).min(last) as u32)
 }
 
+/// `2043` → `2,043`, for counts in messages.
+pub(super) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "1 address", "2 addresses": a count with its noun.
+pub(super) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +161,15 @@ mod tests {
     }
 
     #[test]
+    fn smallest_prefix_counts_the_reserved_addresses() {
+        assert_eq!(smallest_subnet_prefix(1581), Some(21));
+        assert_eq!(smallest_subnet_prefix(251), Some(24));
+        assert_eq!(smallest_subnet_prefix(252), Some(23));
+        assert_eq!(smallest_subnet_prefix(3), Some(29));
+        assert_eq!(smallest_subnet_prefix(u64::MAX), None);
+    }
+
+    #[test]
     fn free_block_skips_used_ranges() {
         let parents = [n("10.20.0.0/16")];
         let used = [n("10.20.0.0/21"), n("10.20.8.0/24")];
@@ -129,5 +177,13 @@ mod tests {
         assert_eq!(free_block(&parents, &used, 24), Some(n("10.20.9.0/24")));
         assert_eq!(free_block(&parents, &[n("10.20.0.0/16")], 24), None);
         assert_eq!(free_private_block(&[n("10.0.0.0/16")], 16), Some(n("10.1.0.0/16")));
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(2043), "2,043");
+        assert_eq!(thousands(65536), "65,536");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(count(1, "address", "addresses"), "1 address");
     }
 }
