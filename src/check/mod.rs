@@ -23,6 +23,7 @@ mod addresses;
 mod capacity;
 mod index;
 mod ranges;
+mod services;
 #[cfg(test)]
 mod test_support;
 
@@ -47,7 +48,7 @@ impl RuleInfo {
     }
 }
 
-static RULES: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| [addresses::RULES, capacity::RULES].concat());
+static RULES: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| [addresses::RULES, capacity::RULES, services::RULES].concat());
 
 /// Every rule, ordered by code.
 pub fn rules() -> &'static [RuleInfo] {
@@ -66,6 +67,7 @@ pub fn run(stack: &Stack) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     addresses::check(&index, &mut out);
     capacity::check(&index, &mut out);
+    services::check(&index, &mut out);
     let mut diagnostics = Diagnostics(out);
     diagnostics.sort();
     diagnostics.0

@@ -48,6 +48,11 @@ impl Range {
     pub fn overlaps(self, other: Range) -> bool {
         self.start <= other.end && other.start <= self.end
     }
+
+    pub fn contains_ip(self, ip: Ipv4Addr) -> bool {
+        let ip = u32::from(ip);
+        self.start <= ip && ip <= self.end
+    }
 }
 
 pub(super) fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {

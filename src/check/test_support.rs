@@ -46,6 +46,13 @@ cluster "aks" {
 }
 "#;
 
+/// A namespace `apps` in `cluster.aks`.
+pub(crate) const NAMESPACE: &str = r#"
+namespace "apps" {
+  cluster = cluster.aks
+}
+"#;
+
 /// The header followed by the given parts, as one file.
 pub(crate) fn stack(parts: &[&str]) -> String {
     let mut text = HEADER.to_string();
