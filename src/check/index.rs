@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Address, Cluster, NodePool, Peering, Stack, Subnet, Vnet};
+use crate::model::{Address, Cluster, NodePool, Peering, PublicIp, Stack, Subnet, Vnet};
 
 pub(super) struct Index<'a> {
     pub stack: &'a Stack,
@@ -13,6 +13,7 @@ pub(super) struct Index<'a> {
     /// Each cluster with its position in `stack.clusters`.
     pub clusters: HashMap<&'a Address, (usize, &'a Cluster)>,
     pub pools_of_cluster: HashMap<&'a Address, Vec<&'a NodePool>>,
+    pub public_ips: HashMap<&'a Address, &'a PublicIp>,
     /// Peerings by network, in both directions: Azure needs a peering on each side, but one
     /// declared side is enough to connect the address spaces.
     pub peerings: HashMap<&'a Address, Vec<(&'a Address, &'a Peering)>>,
@@ -40,6 +41,7 @@ impl<'a> Index<'a> {
             subnets_of_vnet,
             clusters: stack.clusters.iter().enumerate().map(|(i, c)| (&c.address, (i, c))).collect(),
             pools_of_cluster,
+            public_ips: stack.public_ips.iter().map(|p| (&p.address, p)).collect(),
             peerings,
         }
     }

@@ -22,6 +22,7 @@ macro_rules! rule {
 mod addresses;
 mod capacity;
 mod index;
+mod load_balancers;
 mod ranges;
 mod services;
 #[cfg(test)]
@@ -48,7 +49,8 @@ impl RuleInfo {
     }
 }
 
-static RULES: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| [addresses::RULES, capacity::RULES, services::RULES].concat());
+static RULES: LazyLock<Vec<RuleInfo>> =
+    LazyLock::new(|| [addresses::RULES, capacity::RULES, services::RULES, load_balancers::RULES].concat());
 
 /// Every rule, ordered by code.
 pub fn rules() -> &'static [RuleInfo] {
@@ -68,6 +70,7 @@ pub fn run(stack: &Stack) -> Vec<Diagnostic> {
     addresses::check(&index, &mut out);
     capacity::check(&index, &mut out);
     services::check(&index, &mut out);
+    load_balancers::check(&index, &mut out);
     let mut diagnostics = Diagnostics(out);
     diagnostics.sort();
     diagnostics.0
