@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Address, Cluster, NodePool, Peering, PublicIp, Stack, Subnet, Vnet};
+use crate::model::{Address, Cluster, NodePool, Peering, PublicIp, Service, Stack, Subnet, Vnet};
 
 pub(super) struct Index<'a> {
     pub stack: &'a Stack,
@@ -14,6 +14,7 @@ pub(super) struct Index<'a> {
     pub clusters: HashMap<&'a Address, (usize, &'a Cluster)>,
     pub pools_of_cluster: HashMap<&'a Address, Vec<&'a NodePool>>,
     pub public_ips: HashMap<&'a Address, &'a PublicIp>,
+    pub services: HashMap<&'a Address, &'a Service>,
     /// Peerings by network, in both directions: Azure needs a peering on each side, but one
     /// declared side is enough to connect the address spaces.
     pub peerings: HashMap<&'a Address, Vec<(&'a Address, &'a Peering)>>,
@@ -42,6 +43,7 @@ impl<'a> Index<'a> {
             clusters: stack.clusters.iter().enumerate().map(|(i, c)| (&c.address, (i, c))).collect(),
             pools_of_cluster,
             public_ips: stack.public_ips.iter().map(|p| (&p.address, p)).collect(),
+            services: stack.services.iter().map(|s| (&s.address, s)).collect(),
             peerings,
         }
     }

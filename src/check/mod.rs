@@ -22,6 +22,7 @@ macro_rules! rule {
 mod addresses;
 mod capacity;
 mod index;
+mod ingress;
 mod load_balancers;
 mod ranges;
 mod services;
@@ -49,8 +50,9 @@ impl RuleInfo {
     }
 }
 
-static RULES: LazyLock<Vec<RuleInfo>> =
-    LazyLock::new(|| [addresses::RULES, capacity::RULES, services::RULES, load_balancers::RULES].concat());
+static RULES: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
+    [addresses::RULES, capacity::RULES, services::RULES, load_balancers::RULES, ingress::RULES].concat()
+});
 
 /// Every rule, ordered by code.
 pub fn rules() -> &'static [RuleInfo] {
@@ -71,6 +73,7 @@ pub fn run(stack: &Stack) -> Vec<Diagnostic> {
     capacity::check(&index, &mut out);
     services::check(&index, &mut out);
     load_balancers::check(&index, &mut out);
+    ingress::check(&index, &mut out);
     let mut diagnostics = Diagnostics(out);
     diagnostics.sort();
     diagnostics.0
