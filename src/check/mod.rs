@@ -20,6 +20,7 @@ macro_rules! rule {
 }
 
 mod addresses;
+pub mod bench_support;
 mod capacity;
 mod index;
 mod ingress;
