@@ -121,3 +121,32 @@ fn fmt_leaves_a_file_that_does_not_parse_untouched() {
     aksform().arg("fmt").arg(dir.path()).assert().code(1);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "stack \"s\" { location = }\n");
 }
+
+#[test]
+fn every_code_in_the_source_has_a_page_that_explain_prints() {
+    fn walk(dir: &Path, codes: &mut std::collections::BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, codes);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("check/mod.rs") {
+                // check/mod.rs asserts that an unknown code has no page; every other file only names real codes.
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, _) in text.match_indices("\"AKS") {
+                    let code = &text[i + 1..(i + 7).min(text.len())];
+                    if code[3..].chars().all(|c| c.is_ascii_digit()) && text[i + 7..].starts_with('"') {
+                        codes.insert(code.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let mut codes = std::collections::BTreeSet::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut codes);
+    assert!(codes.len() > 60, "{codes:?}");
+    for code in codes {
+        let output = aksform().args(["explain", &code]).output().unwrap();
+        assert!(output.status.success(), "{code} has no page");
+        assert!(String::from_utf8_lossy(&output.stdout).starts_with(&format!("# {code}")), "{code}");
+    }
+}

@@ -60,10 +60,26 @@ pub fn rules() -> &'static [RuleInfo] {
     &RULES
 }
 
-/// The documentation page of a rule (Markdown), for `aksform explain CODE`.
+/// Codes raised outside the rules (the parser, the model, the planner), with their pages.
+macro_rules! code_page {
+    ($($code:literal),*) => {
+        &[$(($code, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules/", $code, ".md")))),*]
+    };
+}
+
+pub const OTHER_CODES: &[(&str, &str)] = code_page!(
+    "AKS001", "AKS002", "AKS003", "AKS010", "AKS011", "AKS012", "AKS013", "AKS014", "AKS015", "AKS016", "AKS017",
+    "AKS180", "AKS181", "AKS182", "AKS183"
+);
+
+/// The documentation page of a code (Markdown), for `aksform explain CODE`.
 pub fn explain(code: &str) -> Option<&'static str> {
     let code = code.trim();
-    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code)).map(|r| r.page)
+    RULES
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code))
+        .map(|r| r.page)
+        .or_else(|| OTHER_CODES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, page)| *page))
 }
 
 /// Runs every rule over a stack. The findings come sorted by place, so output is stable.

@@ -1,6 +1,7 @@
 //! The command line: parses flags, runs the stages, prints, and maps outcomes to exit codes.
 //! Thin by design: the logic lives in the stages.
 
+mod explain;
 mod fmt;
 mod output;
 mod plan;
@@ -46,6 +47,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Rewrite .aks files in the one canonical layout (comments kept).
     Fmt(fmt::FmtArgs),
+    /// Explain a diagnostic code (or list them all).
+    Explain(explain::ExplainArgs),
     /// Read or edit the recorded state.
     State(state::StateArgs),
 }
@@ -82,6 +85,7 @@ pub fn run() -> ExitCode {
         Command::State(args) => state::run(&args, &out),
         Command::Fmt(args) => fmt::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
+        Command::Explain(args) => explain::run(&args, &out),
     };
     ExitCode::from(code)
 }
