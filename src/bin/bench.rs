@@ -70,7 +70,11 @@ fn main() {
             mode, m[0], m[1], m[2], m[3], m[4], m[5]
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("AKSFORM_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        println!("kept {}", dir.display());
+    }
 }
 
 fn fail(message: &str) -> ! {
