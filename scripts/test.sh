@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, snapshot tests, property tests and the CLI tests that
-# run the real binary on every example. Installs nothing beyond the Rust toolchain today;
-# services the later suites need are started from here.
+# run the real binary on every example, and the sandbox's tests. Those need Go (1.24 or newer)
+# and kubectl: the first run downloads Kubernetes' Go modules (~150 MB) and builds a control
+# plane for several minutes, cached in target/aksform-sandbox/ (keep GOMODCACHE, GOCACHE and
+# target/ between CI runs to skip it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export INSTA_UPDATE=no
-cargo test --locked --all-targets "$@"
+cargo test --locked --workspace --all-targets "$@"
