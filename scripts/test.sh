@@ -7,5 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What the sandbox needs, installed when missing.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "installing kubectl (Debian package)" >&2
+  apt-get update -qq && apt-get install -y -qq kubectl >/dev/null
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "installing Go (Debian package golang-go)" >&2
+  apt-get update -qq && apt-get install -y -qq golang-go >/dev/null
+fi
+
 export INSTA_UPDATE=no
 cargo test --locked --workspace --all-targets "$@"
