@@ -12,9 +12,12 @@ if ! command -v kubectl >/dev/null 2>&1; then
   echo "installing kubectl (Debian package)" >&2
   apt-get update -qq && apt-get install -y -qq kubectl >/dev/null
 fi
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
 if ! command -v go >/dev/null 2>&1; then
-  echo "installing Go (Debian package golang-go)" >&2
-  apt-get update -qq && apt-get install -y -qq golang-go >/dev/null
+  echo "the sandbox needs Go 1.24 or newer on PATH (https://go.dev/doc/install)" >&2
+  exit 1
 fi
 
 export INSTA_UPDATE=no
