@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diag;
 pub mod model;
 pub mod plan;
+pub mod providers;
 pub mod stack;
 pub mod state;
 pub mod syntax;

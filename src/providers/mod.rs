@@ -1,0 +1,86 @@
+//! The provider boundary: the planner and the executor see resource addresses, field values
+//! and four verbs (read, create-or-update, delete, list-what-I-own), never resource details.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::model::{Address, Value};
+
+/// Field values in aksform's normalized form (the same names and shapes as the model's).
+pub type Attributes = BTreeMap<String, Value>;
+
+/// What to create or update: the desired values, every reference already filled in.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyRequest<'a> {
+    pub address: &'a Address,
+    pub attributes: &'a Attributes,
+    /// The provider id of the existing object, for an update.
+    pub provider_id: Option<&'a str>,
+}
+
+/// The outcome of a create or update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub provider_id: String,
+    /// The fields the cloud filled in (an allocated address, an FQDN), by the names the
+    /// resource lists as computed.
+    pub computed: Attributes,
+}
+
+/// An object aksform recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Existing<'a> {
+    pub address: &'a Address,
+    pub provider_id: &'a str,
+    pub attributes: &'a Attributes,
+}
+
+/// An object found by `list_owned`: created by aksform, maybe not (or no longer) in the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owned {
+    pub address: Address,
+    pub provider_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The server refused the request as it stands (validation, conflict that will not clear).
+    Rejected,
+    /// The server could not be reached or failed; the same call may succeed later.
+    Unavailable,
+    /// The credentials were refused.
+    Unauthorized,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    /// The server's own reason, e.g. `Service "web" is invalid: spec.ports[0].nodePort: ...`.
+    pub message: String,
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// One provider: Kubernetes for one cluster, or Azure Resource Manager for a subscription.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync {
+    /// Creates the object or brings it to the desired values; returns its id and computed fields.
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError>;
+
+    /// The live values of the fields aksform manages (computed ones included), in the form the
+    /// model produces, or `None` when the object is gone. Fields the server defaults and
+    /// aksform does not manage never appear, so they never show as drift.
+    async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError>;
+
+    /// Deletes the object and returns once it is gone (absent already is success).
+    async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError>;
+
+    /// The objects this provider finds marked as created by aksform.
+    async fn list_owned(&self) -> Result<Vec<Owned>, ProviderError>;
+}
