@@ -4,6 +4,7 @@
 //! feeding the plan. [`diag`] is the one diagnostic type every stage returns; [`stack`]
 //! loads a stack folder through the first three stages.
 
+pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod diag;

@@ -1,0 +1,235 @@
+//! The executor: carries out a plan's steps as their dependencies finish, with bounded
+//! concurrency, recording the state after every finished step. On cancellation it starts
+//! nothing new, lets what is running finish, and records it. Knows no resource details:
+//! a [`Router`] hands it the provider for each resource.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use crate::model::{Address, Resource, Value};
+use crate::plan::record::record_step;
+use crate::plan::{Operation, Plan};
+use crate::providers::{Applied, ApplyRequest, Attributes, Existing, Provider, ProviderError};
+use crate::state::{Backend, State, StateError};
+
+/// Finds the provider for a resource.
+pub trait Router: Send + Sync {
+    /// The provider for `address`, given its desired (or, for a delete, recorded) attributes.
+    fn provider(&self, address: &Address, attributes: &Attributes) -> Result<Arc<dyn Provider>, ProviderError>;
+
+    /// Called after a resource is applied, before its dependents start: a new cluster's
+    /// credentials become usable for the objects inside it here.
+    fn applied(&self, _address: &Address, _applied: &Applied) {}
+}
+
+/// Hears about each step, for progress display.
+pub trait Observer: Send + Sync {
+    fn started(&self, address: &Address, operation: Operation);
+    fn finished(
+        &self,
+        address: &Address,
+        operation: Operation,
+        result: Result<&Attributes, &ProviderError>,
+        elapsed: Duration,
+    );
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How many steps may run at once.
+    pub parallelism: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub completed: Vec<(Address, Operation)>,
+    pub failed: Vec<(Address, Operation, ProviderError)>,
+    /// Steps not started: their dependencies failed, or the run was cancelled or stopped.
+    pub not_started: Vec<(Address, Operation)>,
+    pub cancelled: bool,
+    /// Recording the state failed: the run stopped starting steps.
+    pub state_error: Option<StateError>,
+}
+
+impl Report {
+    pub fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.not_started.is_empty() && self.state_error.is_none()
+    }
+}
+
+struct Finished {
+    step: usize,
+    elapsed: Duration,
+    result: Result<Option<Applied>, ProviderError>,
+}
+
+/// What an apply works with: the plan, the resources it was made from, and where the state,
+/// the providers and the progress display are.
+pub struct Run<'a> {
+    pub plan: &'a Plan,
+    pub desired: &'a [Resource],
+    pub backend: &'a dyn Backend,
+    pub router: &'a dyn Router,
+    pub observer: &'a dyn Observer,
+    pub options: Options,
+}
+
+/// Runs the plan. `state` is the recorded state the plan was made against; the returned state
+/// is what was last written. `cancel` resolves when the user asks to stop (Ctrl-C).
+pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Future<Output = ()>) -> (State, Report) {
+    let Run { plan, desired, backend, router, observer, options } = run;
+    let by_address: HashMap<&Address, &Resource> = desired.iter().map(|r| (&r.address, r)).collect();
+    let steps = plan.steps();
+    let mut waiting_on: Vec<usize> = steps.iter().map(|s| s.depends_on.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (i, step) in steps.iter().enumerate() {
+        for &d in &step.depends_on {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: Vec<usize> = (0..steps.len()).filter(|&i| waiting_on[i] == 0).rev().collect();
+    let mut blocked = vec![false; steps.len()];
+    let state = Mutex::new(state);
+    let mut report = Report::default();
+    let mut running = FuturesUnordered::new();
+    let mut stopping = false;
+    let mut cancel = std::pin::pin!(cancel);
+    let parallelism = options.parallelism.max(1);
+
+    loop {
+        while !stopping && running.len() < parallelism {
+            let Some(index) = ready.pop() else { break };
+            let step = &steps[index];
+            let action = &plan.actions()[step.action];
+            let operation = step.operation;
+            // References are filled in from the state as it is now: what they name has finished.
+            let (attributes, provider_id) = {
+                let current = lock(&state);
+                let recorded = current.get(&action.address);
+                let attributes: Attributes = if operation == Operation::Delete {
+                    recorded.map(|r| r.attributes.clone()).unwrap_or_default()
+                } else {
+                    action.desired.iter().map(|(k, v)| (k.clone(), resolve(v, &current))).collect()
+                };
+                let provider_id = recorded.and_then(|r| r.provider_id.clone()).or_else(|| action.provider_id.clone());
+                (attributes, provider_id)
+            };
+            let provider = router.provider(&action.address, &attributes);
+            observer.started(&action.address, operation);
+            running.push(async move {
+                let started = Instant::now();
+                let result = match provider {
+                    Err(e) => Err(e),
+                    Ok(provider) => {
+                        run_step(provider.as_ref(), &action.address, operation, &attributes, provider_id.as_deref())
+                            .await
+                    }
+                };
+                Finished { step: index, elapsed: started.elapsed(), result }
+            });
+        }
+        if running.is_empty() {
+            break;
+        }
+        let finished = tokio::select! {
+            finished = running.next() => finished,
+            () = &mut cancel, if !stopping => {
+                stopping = true;
+                report.cancelled = true;
+                continue;
+            }
+        };
+        let Some(Finished { step: index, elapsed, result }) = finished else { break };
+        let step = &steps[index];
+        let action = &plan.actions()[step.action];
+        let resource = by_address.get(&action.address).copied();
+        match result {
+            Ok(applied) => {
+                let mut current = lock(&state);
+                let computed = applied.as_ref().map(|a| a.computed.clone()).unwrap_or_default();
+                let id = applied.as_ref().map(|a| a.provider_id.clone());
+                record_step(&mut current, action, step.operation, resource, id, &mut |field| {
+                    computed.get(field).cloned().unwrap_or(Value::Null)
+                });
+                current.commit();
+                if let Err(e) = backend.write(&current) {
+                    report.state_error = Some(e);
+                    stopping = true;
+                }
+                let recorded = current.get(&action.address).map(|r| r.attributes.clone()).unwrap_or_default();
+                drop(current);
+                if let Some(applied) = &applied {
+                    router.applied(&action.address, applied);
+                }
+                observer.finished(&action.address, step.operation, Ok(&recorded), elapsed);
+                report.completed.push((action.address.clone(), step.operation));
+                for &dependent in &dependents[index] {
+                    waiting_on[dependent] -= 1;
+                    if waiting_on[dependent] == 0 && !blocked[dependent] {
+                        ready.push(dependent);
+                    }
+                }
+                ready.sort_by(|a, b| b.cmp(a));
+            }
+            Err(error) => {
+                observer.finished(&action.address, step.operation, Err(&error), elapsed);
+                report.failed.push((action.address.clone(), step.operation, error));
+                block_dependents(index, &dependents, &mut blocked);
+            }
+        }
+    }
+    let done: std::collections::HashSet<(Address, Operation)> =
+        report.completed.iter().cloned().chain(report.failed.iter().map(|(a, o, _)| (a.clone(), *o))).collect();
+    for step in steps {
+        let key = (plan.actions()[step.action].address.clone(), step.operation);
+        if !done.contains(&key) {
+            report.not_started.push(key);
+        }
+    }
+    let state = state.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    (state, report)
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn resolve(value: &Value, state: &State) -> Value {
+    value.resolve(&mut |r| {
+        state.get(&r.address).and_then(|s| s.attributes.get(&r.attribute)).cloned().unwrap_or(Value::Null)
+    })
+}
+
+fn block_dependents(step: usize, dependents: &[Vec<usize>], blocked: &mut [bool]) {
+    let mut stack = vec![step];
+    while let Some(s) = stack.pop() {
+        for &d in &dependents[s] {
+            if !blocked[d] {
+                blocked[d] = true;
+                stack.push(d);
+            }
+        }
+    }
+}
+
+async fn run_step(
+    provider: &dyn Provider,
+    address: &Address,
+    operation: Operation,
+    attributes: &Attributes,
+    provider_id: Option<&str>,
+) -> Result<Option<Applied>, ProviderError> {
+    match operation {
+        Operation::Delete => match provider_id {
+            Some(id) => provider.delete(Existing { address, provider_id: id, attributes }).await.map(|()| None),
+            None => Ok(None),
+        },
+        Operation::Create | Operation::Update => {
+            let id = if operation == Operation::Update { provider_id } else { None };
+            provider.apply(ApplyRequest { address, attributes, provider_id: id }).await.map(Some)
+        }
+    }
+}
