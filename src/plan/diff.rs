@@ -34,7 +34,8 @@ fn as_map<'a>(value: &'a Value, empty: &'a BTreeMap<String, Value>) -> Option<&'
 }
 
 /// Pushes the changes from `before` to `after` at `path`: one per differing key when both
-/// sides are maps (or unset), one for the whole value otherwise.
+/// sides are maps (or unset), one per differing element when both are lists of maps of one
+/// length (`ports[0].port`), one for the whole value otherwise.
 fn push_changes(path: FieldPath, before: &Value, after: &Value, reason: Option<&str>, out: &mut Vec<FieldChange>) {
     if same(before, after) {
         return;
@@ -48,6 +49,15 @@ fn push_changes(path: FieldPath, before: &Value, after: &Value, reason: Option<&
             let old_value = old.get(key).unwrap_or(&Value::Null);
             let new_value = new.get(key).unwrap_or(&Value::Null);
             push_changes(path.key(key), old_value, new_value, reason, out);
+        }
+        return;
+    }
+    if let (Value::List(old), Value::List(new)) = (before, after)
+        && old.len() == new.len()
+        && old.iter().chain(new).any(|v| matches!(v, Value::Map(_)))
+    {
+        for (index, (old_value, new_value)) in old.iter().zip(new).enumerate() {
+            push_changes(path.index(index), old_value, new_value, reason, out);
         }
         return;
     }
@@ -131,6 +141,17 @@ mod tests {
         let recorded = attrs(&[("zones", Value::List(vec![])), ("labels", Value::Map(BTreeMap::new()))]);
         let desired = attrs(&[("zones", Value::Null), ("taints", Value::Null)]);
         assert!(compare(Kind::NodePool, &recorded, &desired, &[]).is_empty());
+    }
+
+    #[test]
+    fn lists_of_maps_change_element_by_element() {
+        let port = |p: i64| Value::map([("name", Value::str("redis")), ("port", Value::Int(p))]);
+        let recorded = attrs(&[("ports", Value::List(vec![port(6380)]))]);
+        let desired = attrs(&[("ports", Value::List(vec![port(6379)]))]);
+        let changes = compare(Kind::Service, &recorded, &desired, &[]);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path.to_string(), "ports[0].port");
+        assert_eq!((changes[0].before.clone(), changes[0].after.clone()), (Value::Int(6380), Value::Int(6379)));
     }
 
     #[test]
