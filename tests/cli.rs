@@ -150,3 +150,19 @@ fn every_code_in_the_source_has_a_page_that_explain_prints() {
         assert!(String::from_utf8_lossy(&output.stdout).starts_with(&format!("# {code}")), "{code}");
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_panic() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("aksform"))
+        .args(["explain", "AKS201"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(matches!(output.status.code(), Some(0) | Some(141)), "{:?}", output.status);
+}

@@ -14,19 +14,17 @@ pub struct ExplainArgs {
 pub fn run(args: &ExplainArgs, out: &Output) -> u8 {
     let Some(code) = &args.code else {
         for (code, page) in check::OTHER_CODES {
-            println!(
-                "{code}  {}",
-                page.lines().next().unwrap_or("").trim_start_matches("# ").split_once(": ").map_or("", |(_, t)| t)
-            );
+            let title = page.lines().next().unwrap_or("").split_once(": ").map_or("", |(_, t)| t);
+            super::output::stdout(&format!("{code}  {title}\n"));
         }
         for rule in check::rules() {
-            println!("{}  {} ({})", rule.code, rule.summary, rule.name);
+            super::output::stdout(&format!("{}  {} ({})\n", rule.code, rule.summary, rule.name));
         }
         return 0;
     };
     match check::explain(code) {
         Some(page) => {
-            print!("{page}");
+            super::output::stdout(page);
             0
         }
         None => {

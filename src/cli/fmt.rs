@@ -62,11 +62,13 @@ pub fn run(args: &FmtArgs, out: &Output) -> u8 {
             Ok(formatted) if args.check => {
                 let name = path.display().to_string();
                 let diff = similar::TextDiff::from_lines(&text, &formatted);
-                print!("{}", diff.unified_diff().context_radius(2).header(&name, &format!("{name} (formatted)")));
+                super::output::stdout(
+                    &diff.unified_diff().context_radius(2).header(&name, &format!("{name} (formatted)")).to_string(),
+                );
                 unformatted.push(path);
             }
             Ok(formatted) => match std::fs::write(&path, formatted) {
-                Ok(()) => println!("formatted {}", path.display()),
+                Ok(()) => super::output::stdout(&format!("formatted {}\n", path.display())),
                 Err(e) => {
                     out.error(&format!("cannot write {}: {e}", path.display()));
                     failed = true;

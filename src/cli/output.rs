@@ -6,6 +6,19 @@ use std::io::{IsTerminal, Write};
 use super::{ColorChoice, Format};
 use crate::diag::{Diagnostic, RenderOptions, SourceMap, render_json, render_terminal};
 
+/// Writes to stdout. A reader that went away (`aksform plan | head`) ends the program quietly
+/// with the status a shell gives a process stopped by SIGPIPE, rather than a panic.
+pub fn stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 pub struct Output {
     /// Colour for stdout (plans).
     pub color_stdout: bool,
@@ -31,7 +44,7 @@ impl Output {
         match format {
             Format::Json => {
                 let json = render_json(diagnostics, sources);
-                println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+                stdout(&format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()));
             }
             Format::Text => {
                 if diagnostics.is_empty() {

@@ -104,7 +104,9 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         Ok(text::render(&plan, &text::TextOptions { color: out.color_stdout }))
     };
     match rendered {
-        Ok(rendered) => print!("{rendered}{}", if rendered.ends_with('\n') { "" } else { "\n" }),
+        Ok(rendered) => {
+            super::output::stdout(&format!("{rendered}{}", if rendered.ends_with('\n') { "" } else { "\n" }))
+        }
         Err(e) => {
             out.error(&format!("cannot render the plan: {e}"));
             return 1;

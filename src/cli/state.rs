@@ -62,7 +62,7 @@ pub fn run(args: &StateArgs, out: &Output) -> u8 {
     };
     match execute(&args.command, &backend) {
         Ok(text) => {
-            print!("{text}");
+            super::output::stdout(&text);
             0
         }
         Err(message) => {

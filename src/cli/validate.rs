@@ -18,7 +18,7 @@ pub fn run(args: &StackArgs, out: &Output) -> u8 {
     }
     if args.format == Format::Text {
         let count = loaded.stack.resources().len();
-        println!("The stack \"{}\" is valid: {count} resources.", loaded.stack.name);
+        super::output::stdout(&format!("The stack \"{}\" is valid: {count} resources.\n", loaded.stack.name));
     }
     0
 }
