@@ -153,7 +153,11 @@ impl<'a> Fields<'a> {
             None => Ok(()),
             Some(key) => Err(ProviderError {
                 kind: ErrorKind::Rejected,
-                message: format!("{}: `{}` is not a setting the Kubernetes provider knows", self.reader.address, self.field(key)),
+                message: format!(
+                    "{}: `{}` is not a setting the Kubernetes provider knows",
+                    self.reader.address,
+                    self.field(key)
+                ),
             }),
         }
     }

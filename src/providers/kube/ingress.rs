@@ -77,7 +77,13 @@ fn backend_of(reader: Reader<'_>, path: &str, value: &Value) -> Result<IngressBa
     let port = match backend.value("port")? {
         Some(Value::Str(name)) => ServiceBackendPort { name: Some(name.clone()), number: None },
         Some(Value::Int(_)) => ServiceBackendPort { name: None, number: backend.int32("port")? },
-        other => return Err(reader.invalid(&format!("{path}.port"), "a port name or number", other.unwrap_or(&Value::Null))),
+        other => {
+            return Err(reader.invalid(
+                &format!("{path}.port"),
+                "a port name or number",
+                other.unwrap_or(&Value::Null),
+            ));
+        }
     };
     Ok(IngressBackend {
         service: Some(IngressServiceBackend { name: backend.required_str("service")?.to_string(), port: Some(port) }),

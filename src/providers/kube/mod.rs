@@ -159,10 +159,7 @@ impl KubeProvider {
                 };
                 return Err(ProviderError {
                     kind: ErrorKind::Unavailable,
-                    message: format!(
-                        "{id} is still being deleted after {} s{waiting}",
-                        self.delete_timeout.as_secs()
-                    ),
+                    message: format!("{id} is still being deleted after {} s{waiting}", self.delete_timeout.as_secs()),
                 });
             }
             tokio::time::sleep(DELETE_POLL).await;
@@ -202,10 +199,10 @@ impl KubeProvider {
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
     {
-        let namespace = id.namespace.as_deref().ok_or_else(|| ProviderError {
-            kind: ErrorKind::Rejected,
-            message: format!("{id} needs a namespace"),
-        })?;
+        let namespace = id
+            .namespace
+            .as_deref()
+            .ok_or_else(|| ProviderError { kind: ErrorKind::Rejected, message: format!("{id} needs a namespace") })?;
         Ok(Api::namespaced(self.client.clone(), namespace))
     }
 }
@@ -228,6 +225,15 @@ impl Provider for KubeProvider {
             message: format!("{address} is not a Kubernetes object"),
         })?;
         let fields = Reader::new(address).top(request.attributes);
+        // The executor picks the provider by cluster; a mismatch would write to the wrong one.
+        if let Some(cluster) = fields.str("cluster")?
+            && cluster != self.cluster.to_string()
+        {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address} belongs to {cluster}, not to {}", self.cluster),
+            });
+        }
         let name = fields.required_str("name")?.to_string();
         let namespace = if kind.is_namespaced() { Some(fields.required_str("namespace")?.to_string()) } else { None };
         let id = ObjectId { kind, namespace, name };
@@ -239,7 +245,17 @@ impl Provider for KubeProvider {
             }
             ObjectKind::Service => {
                 let object = service::desired(&fields, address)?;
-                service::computed(&self.apply_object(self.namespaced::<Service>(&id)?, &id, &object).await?)
+                let api = self.namespaced::<Service>(&id)?;
+                if let Some(live) = self.get_object(&api, &id).await?
+                    && let Some(patch) = service::ports_patch(&live, &object)
+                {
+                    let params =
+                        PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PatchParams::default() };
+                    api.patch(&id.name, &params, &Patch::Merge(&patch))
+                        .await
+                        .map_err(|e| self.error(e, &format!("replacing the ports of {id}")))?;
+                }
+                service::computed(&self.apply_object(api, &id, &object).await?)
             }
             ObjectKind::Ingress => {
                 let object = ingress::desired(&fields, address)?;

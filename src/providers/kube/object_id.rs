@@ -81,7 +81,8 @@ impl ObjectId {
     pub fn parse(id: &str, cluster: &Address) -> Result<ObjectId, String> {
         let not_ours = || format!("`{id}` is not the id of a Kubernetes object of {cluster}");
         let rest = id.strip_prefix("k8s://").ok_or_else(not_ours)?;
-        let rest = rest.strip_prefix(cluster.to_string().as_str()).and_then(|r| r.strip_prefix('/')).ok_or_else(not_ours)?;
+        let rest =
+            rest.strip_prefix(cluster.to_string().as_str()).and_then(|r| r.strip_prefix('/')).ok_or_else(not_ours)?;
         // The api version may hold a slash (`networking.k8s.io/v1`), so split from the right.
         let mut parts = rest.rsplitn(4, '/');
         let (Some(name), Some(namespace), Some(kind), Some(api_version)) =
@@ -139,7 +140,9 @@ mod tests {
         let other = Address::new(Kind::Cluster, "shop2");
         let id = ObjectId { kind: ObjectKind::Service, namespace: Some("a".into()), name: "b".into() };
         assert!(ObjectId::parse(&id.provider_id(&other), &cluster).unwrap_err().contains("cluster.shop"));
-        assert!(ObjectId::parse("k8s://cluster.shop/apps/v1/Deployment/a/b", &cluster).unwrap_err().contains("Deployment"));
+        assert!(
+            ObjectId::parse("k8s://cluster.shop/apps/v1/Deployment/a/b", &cluster).unwrap_err().contains("Deployment")
+        );
         assert!(ObjectId::parse("k8s://cluster.shop/v1/Service/_/b", &cluster).is_err());
         assert!(ObjectId::parse("k8s://cluster.shop/v1/Namespace/x/b", &cluster).is_err());
         assert!(ObjectId::parse("/subscriptions/x", &cluster).is_err());

@@ -58,7 +58,11 @@ pub(super) fn desired(fields: &Fields<'_>, address: &Address) -> Result<Service,
     let namespace = fields.required_str("namespace")?.to_string();
     let service_type = fields.required_str("type")?;
     if !TYPES.contains(&service_type) {
-        return Err(reader.invalid("type", "ClusterIP, NodePort, LoadBalancer or ExternalName", &Value::str(service_type)));
+        return Err(reader.invalid(
+            "type",
+            "ClusterIP, NodePort, LoadBalancer or ExternalName",
+            &Value::str(service_type),
+        ));
     }
     let mut ports = Vec::new();
     for (i, port) in fields.list("ports")?.iter().enumerate() {
@@ -80,8 +84,7 @@ pub(super) fn desired(fields: &Fields<'_>, address: &Address) -> Result<Service,
             app_protocol: port.str("app_protocol")?.map(str::to_string),
         });
     }
-    let annotations =
-        if service_type == "LoadBalancer" { load_balancer_annotations(fields)? } else { BTreeMap::new() };
+    let annotations = if service_type == "LoadBalancer" { load_balancer_annotations(fields)? } else { BTreeMap::new() };
     // Sent even when it is the default: aksform then owns the field, and an apply puts it
     // back when someone else changed it.
     let external_traffic_policy = match fields.str("external_traffic_policy")? {
@@ -104,6 +107,35 @@ pub(super) fn desired(fields: &Fields<'_>, address: &Address) -> Result<Service,
         }),
         status: None,
     })
+}
+
+/// A port is known by its number and protocol (the keys server-side apply merges ports by).
+fn port_key(port: &ServicePort) -> (i32, &str) {
+    (port.port, port.protocol.as_deref().unwrap_or("TCP"))
+}
+
+/// A merge patch that sets `spec.ports` to the desired ports, when the live Service has ports
+/// aksform does not want (one added by hand, or a port number changed with `kubectl edit`).
+/// Server-side apply cannot remove them: they are another manager's. Node ports the server
+/// allocated are kept; the resource version makes the patch fail rather than overwrite a
+/// change made in between.
+pub(super) fn ports_patch(live: &Service, desired: &Service) -> Option<serde_json::Value> {
+    let live_ports = live.spec.as_ref()?.ports.clone().unwrap_or_default();
+    let desired_spec = desired.spec.as_ref()?;
+    let mut wanted = desired_spec.ports.clone().unwrap_or_default();
+    let keys: BTreeSet<(i32, &str)> = wanted.iter().map(port_key).collect();
+    if live_ports.iter().all(|p| keys.contains(&port_key(p))) {
+        return None;
+    }
+    if desired_spec.type_.as_deref().is_some_and(is_external) {
+        for port in wanted.iter_mut().filter(|p| p.node_port.is_none()) {
+            port.node_port = live_ports.iter().find(|l| port_key(l) == port_key(port)).and_then(|l| l.node_port);
+        }
+    }
+    Some(serde_json::json!({
+        "metadata": { "resourceVersion": live.metadata.resource_version },
+        "spec": { "ports": wanted },
+    }))
 }
 
 /// `internal` is always written ("true" or "false") so that aksform owns it and an apply
@@ -238,11 +270,8 @@ pub(super) fn computed(live: &Service) -> Attributes {
     let spec = live.spec.as_ref();
     let address = match spec.and_then(|s| s.type_.as_deref()) {
         Some("LoadBalancer") => {
-            let first = live
-                .status
-                .as_ref()
-                .and_then(|s| s.load_balancer.as_ref())
-                .and_then(|lb| lb.ingress.as_ref()?.first());
+            let first =
+                live.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.as_ref()?.first());
             first.and_then(|i| i.ip.clone().or_else(|| i.hostname.clone()))
         }
         Some("ExternalName") => None,
@@ -314,6 +343,49 @@ mod tests {
         assert_eq!(observed["labels"], Value::map([("team", "shop")]));
         assert_eq!(observed["external_traffic_policy"], Value::Null);
         assert_eq!(annotations.keys().filter(|k| k.starts_with("service.beta.kubernetes.io/")).count(), 3);
+    }
+
+    fn port(name: &str, number: i32, node_port: Option<i32>) -> ServicePort {
+        ServicePort {
+            name: Some(name.into()),
+            port: number,
+            protocol: Some("TCP".into()),
+            node_port,
+            ..ServicePort::default()
+        }
+    }
+
+    fn node_port_service(ports: Vec<ServicePort>) -> Service {
+        let mut service = Service {
+            spec: Some(ServiceSpec { type_: Some("NodePort".into()), ports: Some(ports), ..ServiceSpec::default() }),
+            ..Service::default()
+        };
+        service.metadata.resource_version = Some("42".into());
+        service
+    }
+
+    #[test]
+    fn ports_are_replaced_only_when_the_live_service_has_others() {
+        let desired = node_port_service(vec![port("http", 80, None), port("admin", 9000, Some(30900))]);
+        let same = node_port_service(vec![port("http", 80, Some(31000)), port("admin", 9000, Some(30900))]);
+        assert_eq!(ports_patch(&same, &desired), None);
+
+        // Port 80 edited to 81 by hand: the list is set back; port 80 gets a node port anew,
+        // port 9000 keeps the one chosen.
+        let edited = node_port_service(vec![port("http", 81, Some(31000)), port("admin", 9000, Some(30900))]);
+        let patch = ports_patch(&edited, &desired).unwrap();
+        assert_eq!(patch["metadata"]["resourceVersion"], "42");
+        let ports = patch["spec"]["ports"].as_array().unwrap();
+        assert_eq!(ports.len(), 2);
+        assert_eq!((ports[0]["port"].as_i64(), ports[0].get("nodePort")), (Some(80), None));
+        assert_eq!(ports[1]["nodePort"], 30900);
+
+        // A port added by hand next to aksform's: an allocated node port of a kept port stays.
+        let added = node_port_service(vec![port("http", 80, Some(31000)), port("extra", 8080, Some(31001))]);
+        let patch = ports_patch(&added, &desired).unwrap();
+        let ports = patch["spec"]["ports"].as_array().unwrap();
+        assert_eq!(ports.len(), 2);
+        assert_eq!(ports[0]["nodePort"], 31000);
     }
 
     #[test]
