@@ -5,224 +5,15 @@
 //!
 //! One control plane serves every test of this file; each test works in namespaces of its own.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+#[path = "kube_provider/support.rs"]
+mod support;
 
-use aksform::diag::{RenderOptions, SourceMap, render_terminal};
-use aksform::model::{Address, Kind, Resource, Value};
+use std::collections::BTreeMap;
+
+use aksform::model::Value;
 use aksform::providers::kube::KubeProvider;
-use aksform::providers::{ApplyRequest, Attributes, ErrorKind, Existing, Provider};
-use aksform::stack::from_sources;
-use aksform_sandbox::ControlPlane;
-
-struct Sandbox {
-    plane: Mutex<Option<ControlPlane>>,
-    dir: Mutex<Option<tempfile::TempDir>>,
-    kubeconfig: PathBuf,
-    yaml: String,
-    token: String,
-}
-
-static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-
-/// Runs when the test binary exits: statics are never dropped, and the control plane's
-/// folder would stay behind.
-extern "C" fn stop_sandbox() {
-    if let Some(sandbox) = SANDBOX.get() {
-        let plane = sandbox.plane.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(plane) = plane {
-            let _ = plane.stop();
-        }
-        drop(sandbox.dir.lock().unwrap_or_else(|e| e.into_inner()).take());
-    }
-}
-
-fn sandbox() -> &'static Sandbox {
-    SANDBOX.get_or_init(|| {
-        let plane = ControlPlane::start().expect("the sandbox control plane starts");
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        plane.write_kubeconfig(&kubeconfig).unwrap();
-        // SAFETY: registers a function without arguments that only touches the static above.
-        unsafe {
-            libc::atexit(stop_sandbox);
-        }
-        Sandbox {
-            yaml: plane.kubeconfig_yaml().to_string(),
-            token: plane.token().to_string(),
-            plane: Mutex::new(Some(plane)),
-            dir: Mutex::new(Some(dir)),
-            kubeconfig,
-        }
-    })
-}
-
-fn cluster() -> Address {
-    Address::new(Kind::Cluster, "aks")
-}
-
-async fn provider() -> KubeProvider {
-    KubeProvider::from_kubeconfig(&sandbox().yaml, None, cluster()).await.unwrap()
-}
-
-fn kubectl(args: &[&str]) -> String {
-    let output = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&sandbox().kubeconfig)
-        .args(args)
-        .output()
-        .expect("kubectl runs (Debian package `kubectl`)");
-    assert!(output.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn kubectl_json(args: &[&str]) -> serde_json::Value {
-    let mut args = args.to_vec();
-    args.extend(["-o", "json"]);
-    serde_json::from_str(&kubectl(&args)).unwrap()
-}
-
-const HEADER: &str = r#"
-stack "test" {
-  location = westeurope
-}
-
-resource_group "rg" {}
-
-vnet "net" {
-  resource_group = resource_group.rg
-  address_space  = [10.1.0.0/16]
-
-  subnet "nodes" {
-    prefix = 10.1.0.0/22
-  }
-
-  subnet "ilb" {
-    prefix = 10.1.8.0/24
-  }
-}
-
-cluster "aks" {
-  resource_group = resource_group.rg
-
-  network azure_cni {
-    subnet         = vnet.net.subnet.nodes
-    service_cidr   = 10.0.0.0/16
-    dns_service_ip = 10.0.0.10
-  }
-
-  node_pool "system" {
-    vm_size = "Standard_D4s_v5"
-    count   = 1
-  }
-}
-"#;
-
-/// The Kubernetes resources of a stack made of the header and `text`, as the model gives them.
-fn model(text: &str) -> Vec<Resource> {
-    let mut sources = SourceMap::new();
-    sources.add("main.aks", "main.aks", format!("{HEADER}{text}"));
-    let loaded = from_sources(sources, Vec::new(), None, &[], &|_| None);
-    let options = RenderOptions { color: false, unicode: true, width: 100 };
-    assert!(
-        !loaded.diagnostics.has_errors(),
-        "the test stack does not load:\n{}",
-        render_terminal(&loaded.diagnostics.0, &loaded.sources, options)
-    );
-    loaded.stack.resources().into_iter().filter(|r| r.address.kind.is_kubernetes()).collect()
-}
-
-/// What the state would record for an applied resource: the values sent and the computed ones.
-#[derive(Debug, Clone)]
-struct Recorded {
-    address: Address,
-    provider_id: String,
-    attributes: Attributes,
-}
-
-impl Recorded {
-    fn existing(&self) -> Existing<'_> {
-        Existing { address: &self.address, provider_id: &self.provider_id, attributes: &self.attributes }
-    }
-}
-
-/// Applies the resources in order, filling references in from what was applied before them
-/// (the executor's job in production).
-async fn apply_all(provider: &KubeProvider, resources: &[Resource]) -> BTreeMap<String, Recorded> {
-    let mut recorded: BTreeMap<String, Recorded> = BTreeMap::new();
-    for resource in resources {
-        let applied_so_far: BTreeMap<&Address, &Attributes> =
-            recorded.values().map(|r| (&r.address, &r.attributes)).collect();
-        let attributes: Attributes = resource
-            .attributes
-            .iter()
-            .map(|(name, value)| {
-                let value = value.resolve(&mut |r| {
-                    applied_so_far.get(&r.address).and_then(|a| a.get(&r.attribute)).cloned().unwrap_or(Value::Null)
-                });
-                (name.clone(), value)
-            })
-            .collect();
-        let request = ApplyRequest { address: &resource.address, attributes: &attributes, provider_id: None };
-        let applied = provider.apply(request).await.unwrap_or_else(|e| panic!("{}: {e}", resource.address));
-        let computed: BTreeSet<&str> = applied.computed.keys().map(String::as_str).collect();
-        assert_eq!(computed, resource.computed.iter().copied().collect(), "{}", resource.address);
-        let mut attributes = attributes;
-        attributes.extend(applied.computed);
-        let entry = Recorded { address: resource.address.clone(), provider_id: applied.provider_id, attributes };
-        recorded.insert(resource.address.to_string(), entry);
-    }
-    recorded
-}
-
-async fn read(provider: &KubeProvider, recorded: &Recorded) -> Option<Attributes> {
-    provider.read(recorded.existing()).await.unwrap_or_else(|e| panic!("{}: {e}", recorded.address))
-}
-
-/// Every recorded resource reads back exactly as recorded.
-async fn assert_reads_as_recorded(provider: &KubeProvider, recorded: &BTreeMap<String, Recorded>) {
-    for r in recorded.values() {
-        assert_eq!(read(provider, r).await.as_ref(), Some(&r.attributes), "{} reads back differently", r.address);
-    }
-}
-
-fn resource_version(kind: &str, namespace: Option<&str>, name: &str) -> String {
-    let mut args = vec!["get", kind, name, "-o", "jsonpath={.metadata.resourceVersion}"];
-    if let Some(ns) = namespace {
-        args.extend(["-n", ns]);
-    }
-    kubectl(&args)
-}
-
-/// Applies the model twice: the second apply changes nothing on the server.
-async fn assert_idempotent(provider: &KubeProvider, resources: &[Resource], recorded: &BTreeMap<String, Recorded>) {
-    let versions = |r: &Recorded| {
-        let (kind, ns) = match r.address.kind {
-            Kind::Namespace => ("namespace", None),
-            Kind::Service => ("service", r.attributes["namespace"].as_str()),
-            _ => ("ingress", r.attributes["namespace"].as_str()),
-        };
-        resource_version(kind, ns, r.attributes["name"].as_str().unwrap())
-    };
-    let before: Vec<String> = recorded.values().map(versions).collect();
-    let again = apply_all(provider, resources).await;
-    let after: Vec<String> = recorded.values().map(versions).collect();
-    assert_eq!(before, after, "a second apply changed objects");
-    for (key, r) in &again {
-        assert_eq!(r.attributes, recorded[key].attributes, "{key}");
-        assert_eq!(r.provider_id, recorded[key].provider_id, "{key}");
-    }
-}
-
-fn with(attributes: &Attributes, changes: &[(&str, Value)]) -> Attributes {
-    let mut out = attributes.clone();
-    for (k, v) in changes {
-        out.insert(k.to_string(), v.clone());
-    }
-    out
-}
+use aksform::providers::{ApplyRequest, ErrorKind, Provider};
+use support::*;
 
 #[tokio::test]
 async fn cluster_ip_and_headless_services_read_back_as_applied() {
@@ -493,31 +284,22 @@ service "lb" {
     let recorded = apply_all(&provider, &resources).await;
     assert_reads_as_recorded(&provider, &recorded).await;
 
-    let ns = ["-n", "t-drift"];
-    kubectl(
-        &[
-            &ns[..],
-            &[
-                "patch",
-                "svc",
-                "web",
-                "--type=json",
-                "-p",
-                r#"[{"op":"replace","path":"/spec/ports/0/port","value":81}]"#,
-            ],
-        ]
-        .concat(),
-    );
-    kubectl(&[&ns[..], &["label", "svc", "web", "team=edited", "--overwrite"]].concat());
-    kubectl(&[&ns[..], &["label", "svc", "web", "added-by-hand=yes"]].concat());
-    kubectl(&[&ns[..], &["annotate", "svc", "web", "example.com/owner-"]].concat());
-    kubectl(&[&ns[..], &["annotate", "svc", "web", "example.com/note=by-hand"]].concat());
-    kubectl(&[&ns[..], &["patch", "svc", "lb", "-p", r#"{"spec":{"externalTrafficPolicy":"Local"}}"#]].concat());
-    kubectl(
-        &[&ns[..], &["annotate", "svc", "lb", "service.beta.kubernetes.io/azure-dns-label-name=other", "--overwrite"]]
-            .concat(),
-    );
-    kubectl(&[&ns[..], &["annotate", "svc", "lb", "service.beta.kubernetes.io/azure-pip-name=by-hand"]].concat());
+    let drift = |args: &[&str]| kubectl_in("t-drift", args);
+    drift(&[
+        "patch",
+        "svc",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/ports/0/port","value":81}]"#,
+    ]);
+    drift(&["label", "svc", "web", "team=edited", "--overwrite"]);
+    drift(&["label", "svc", "web", "added-by-hand=yes"]);
+    drift(&["annotate", "svc", "web", "example.com/owner-"]);
+    drift(&["annotate", "svc", "web", "example.com/note=by-hand"]);
+    drift(&["patch", "svc", "lb", "-p", r#"{"spec":{"externalTrafficPolicy":"Local"}}"#]);
+    drift(&["annotate", "svc", "lb", "service.beta.kubernetes.io/azure-dns-label-name=other", "--overwrite"]);
+    drift(&["annotate", "svc", "lb", "service.beta.kubernetes.io/azure-pip-name=by-hand"]);
     kubectl(&["label", "namespace", "t-drift", "team-"]);
 
     let web = &recorded["service.web"];
@@ -552,12 +334,12 @@ service "lb" {
     // Applying the model again puts aksform's values back and leaves the others' alone.
     apply_all(&provider, &resources).await;
     assert_reads_as_recorded(&provider, &recorded).await;
-    let web = kubectl_json(&[&ns[..], &["get", "svc", "web"]].concat());
+    let web = kubectl_json(&["-n", "t-drift", "get", "svc", "web"]);
     assert_eq!(web["spec"]["ports"].as_array().unwrap().len(), 1, "{}", web["spec"]["ports"]);
     assert_eq!(web["spec"]["ports"][0]["port"], 80);
     assert_eq!(web["metadata"]["labels"]["added-by-hand"], "yes");
     assert_eq!(web["metadata"]["annotations"]["example.com/note"], "by-hand");
-    let lb = kubectl_json(&[&ns[..], &["get", "svc", "lb"]].concat());
+    let lb = kubectl_json(&["-n", "t-drift", "get", "svc", "lb"]);
     assert_eq!(lb["spec"]["externalTrafficPolicy"], "Cluster");
     assert_eq!(lb["metadata"]["annotations"]["service.beta.kubernetes.io/azure-dns-label-name"], "shop-drift");
 }
@@ -655,12 +437,7 @@ ingress "web" {
         provider.delete(r.existing()).await.unwrap_or_else(|e| panic!("{key}: {e}"));
     }
     // Gone from the server, not just terminating: the namespace controller has finished.
-    let output = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&sandbox().kubeconfig)
-        .args(["get", "namespace", "t-delete"])
-        .output()
-        .unwrap();
+    let output = kubectl_output(&["get", "namespace", "t-delete"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("NotFound"), "{output:?}");
 }
 
