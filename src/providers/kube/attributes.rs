@@ -1,0 +1,219 @@
+//! Reading aksform's generic attributes into Kubernetes fields (with messages that name the
+//! resource and the field when a value has the wrong shape), and the maps of labels and
+//! annotations in both directions.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Address, Value};
+use crate::providers::{Attributes, ErrorKind, ProviderError};
+
+/// The attributes of one resource, as sent to `apply`.
+#[derive(Clone, Copy)]
+pub(super) struct Reader<'a> {
+    address: &'a Address,
+}
+
+/// A map of attributes (the resource's, or a nested one) and where it sits (`ports[0]`).
+#[derive(Clone, Copy)]
+pub(super) struct Fields<'a> {
+    reader: Reader<'a>,
+    path: &'a str,
+    map: &'a BTreeMap<String, Value>,
+}
+
+impl<'a> Reader<'a> {
+    pub(super) fn new(address: &'a Address) -> Self {
+        Reader { address }
+    }
+
+    pub(super) fn top(self, attributes: &'a Attributes) -> Fields<'a> {
+        Fields { reader: self, path: "", map: attributes }
+    }
+
+    /// A value of the wrong shape: aksform's own model and this provider disagree.
+    pub(super) fn invalid(self, field: &str, expected: &str, found: &Value) -> ProviderError {
+        ProviderError {
+            kind: ErrorKind::Rejected,
+            message: format!("{}: `{field}` should be {expected}, found {found}", self.address),
+        }
+    }
+
+    /// A nested map, e.g. one port of `ports`.
+    pub(super) fn nested(self, path: &'a str, value: &'a Value) -> Result<Fields<'a>, ProviderError> {
+        match value {
+            Value::Map(map) => Ok(Fields { reader: self, path, map }),
+            other => Err(self.invalid(path, "a map", other)),
+        }
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn field(&self, key: &str) -> String {
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+    }
+
+    pub(super) fn reader(&self) -> Reader<'a> {
+        self.reader
+    }
+
+    /// The value, `None` when absent or null. A value still unknown is an error: the executor
+    /// fills references in before it calls the provider.
+    pub(super) fn value(&self, key: &str) -> Result<Option<&'a Value>, ProviderError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) if v.is_unknown() => Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{}: `{}` is not known yet ({v})", self.reader.address, self.field(key)),
+            }),
+            Some(v) => Ok(Some(v)),
+        }
+    }
+
+    pub(super) fn str(&self, key: &str) -> Result<Option<&'a str>, ProviderError> {
+        match self.value(key)? {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+            Some(other) => Err(self.reader.invalid(&self.field(key), "a string", other)),
+        }
+    }
+
+    pub(super) fn required_str(&self, key: &str) -> Result<&'a str, ProviderError> {
+        self.str(key)?.ok_or_else(|| self.reader.invalid(&self.field(key), "a string", &Value::Null))
+    }
+
+    pub(super) fn bool(&self, key: &str) -> Result<Option<bool>, ProviderError> {
+        match self.value(key)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.reader.invalid(&self.field(key), "true or false", other)),
+        }
+    }
+
+    /// A number that fits Kubernetes' 32-bit fields.
+    pub(super) fn int32(&self, key: &str) -> Result<Option<i32>, ProviderError> {
+        match self.value(key)? {
+            None => Ok(None),
+            Some(Value::Int(i)) => i32::try_from(*i)
+                .map(Some)
+                .map_err(|_| self.reader.invalid(&self.field(key), "a number below 2^31", &Value::Int(*i))),
+            Some(other) => Err(self.reader.invalid(&self.field(key), "a number", other)),
+        }
+    }
+
+    pub(super) fn required_int32(&self, key: &str) -> Result<i32, ProviderError> {
+        self.int32(key)?.ok_or_else(|| self.reader.invalid(&self.field(key), "a number", &Value::Null))
+    }
+
+    /// A list; absent or null is empty.
+    pub(super) fn list(&self, key: &str) -> Result<&'a [Value], ProviderError> {
+        match self.value(key)? {
+            None => Ok(&[]),
+            Some(Value::List(items)) => Ok(items),
+            Some(other) => Err(self.reader.invalid(&self.field(key), "a list", other)),
+        }
+    }
+
+    /// A nested map, `None` when absent or null.
+    pub(super) fn map(&self, key: &str) -> Result<Option<&'a BTreeMap<String, Value>>, ProviderError> {
+        match self.value(key)? {
+            None => Ok(None),
+            Some(Value::Map(map)) => Ok(Some(map)),
+            Some(other) => Err(self.reader.invalid(&self.field(key), "a map", other)),
+        }
+    }
+
+    /// A map of strings (labels, annotations, a selector), `None` when absent or null.
+    pub(super) fn string_map(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
+        let Some(map) = self.map(key)? else { return Ok(None) };
+        map.iter()
+            .map(|(k, v)| match v {
+                Value::Str(s) => Ok((k.clone(), s.clone())),
+                other => Err(self.reader.invalid(&format!("{}.{k}", self.field(key)), "a string", other)),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    /// A list of strings; absent or null is empty.
+    pub(super) fn string_list(&self, key: &str) -> Result<Vec<String>, ProviderError> {
+        self.list(key)?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Str(s) => Ok(s.clone()),
+                other => Err(self.reader.invalid(&format!("{}[{i}]", self.field(key)), "a string", other)),
+            })
+            .collect()
+    }
+
+    /// Every key of the map is one of `known`: a key this provider does not know would be
+    /// silently dropped otherwise.
+    pub(super) fn only(&self, known: &[&str]) -> Result<(), ProviderError> {
+        match self.map.keys().find(|k| !known.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(key) => Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!(
+                    "{}: `{}` is not a setting the Kubernetes provider knows",
+                    self.reader.address,
+                    self.field(key)
+                ),
+            }),
+        }
+    }
+}
+
+/// Labels or annotations as read back: the keys aksform set (those recorded), with their live
+/// values. Keys other tools add are not aksform's and are left out; a recorded key that is gone
+/// is left out too, so its removal shows as a change.
+pub(super) fn managed_entries(live: Option<&BTreeMap<String, String>>, recorded: Option<&Value>) -> Value {
+    let Some(Value::Map(recorded)) = recorded else { return Value::Map(BTreeMap::new()) };
+    Value::Map(
+        recorded
+            .keys()
+            .filter_map(|key| live.and_then(|l| l.get(key)).map(|v| (key.clone(), Value::str(v.clone()))))
+            .collect(),
+    )
+}
+
+/// A map of strings as a value.
+pub(super) fn string_map_value(map: &BTreeMap<String, String>) -> Value {
+    Value::map(map.iter().map(|(k, v)| (k.clone(), Value::str(v.clone()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AttributeRef, Kind};
+
+    #[test]
+    fn wrong_shapes_name_the_resource_and_the_field() {
+        let address = Address::new(Kind::Service, "web");
+        let ports = Value::List(vec![Value::map([("port", Value::str("eighty"))])]);
+        let attributes: Attributes = [("ports".to_string(), ports.clone())].into();
+        let fields = Reader::new(&address).top(&attributes);
+        let items = fields.list("ports").unwrap();
+        let port = Reader::new(&address).nested("ports[0]", &items[0]).unwrap();
+        let error = port.required_int32("port").unwrap_err();
+        assert_eq!(error.message, "service.web: `ports[0].port` should be a number, found \"eighty\"");
+        assert!(fields.str("ports").unwrap_err().message.contains("`ports` should be a string"));
+    }
+
+    #[test]
+    fn unresolved_references_are_refused() {
+        let address = Address::new(Kind::Service, "web");
+        let reference = AttributeRef { address: Address::new(Kind::PublicIp, "ip"), attribute: "address".into() };
+        let attributes: Attributes = [("external_name".to_string(), Value::Ref(reference))].into();
+        let error = Reader::new(&address).top(&attributes).str("external_name").unwrap_err();
+        assert!(error.message.contains("not known yet"), "{}", error.message);
+    }
+
+    #[test]
+    fn only_recorded_keys_are_read_back() {
+        let live: BTreeMap<String, String> =
+            [("app", "web"), ("team", "edited"), ("added-by-someone", "x")].map(|(k, v)| (k.into(), v.into())).into();
+        let recorded = Value::map([("app", "web"), ("team", "shop"), ("removed", "y")]);
+        assert_eq!(managed_entries(Some(&live), Some(&recorded)), Value::map([("app", "web"), ("team", "edited")]));
+        assert_eq!(managed_entries(None, Some(&recorded)), Value::Map(BTreeMap::new()));
+    }
+}

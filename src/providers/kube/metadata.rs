@@ -1,0 +1,63 @@
+//! Object metadata: names, the labels and annotations the user gave, and the two marks that
+//! say an object is aksform's (which `list_owned` finds and `read` never reports).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::attributes::{Fields, managed_entries};
+use crate::model::{Address, Value};
+use crate::providers::{Attributes, ProviderError};
+
+/// The field manager of every apply: the fields aksform sends are owned under this name.
+pub const FIELD_MANAGER: &str = "aksform";
+/// The label on every object aksform creates, and its value.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "aksform";
+/// The annotation that holds the object's resource address (`service.web`).
+pub const ADDRESS_ANNOTATION: &str = "aksform.io/address";
+
+/// Metadata from `name`, `labels` and `annotations`, plus `extra` annotations (those other
+/// attributes turn into) and the marks. The marks come last so that they always hold.
+pub(super) fn object_meta(
+    fields: &Fields<'_>,
+    address: &Address,
+    namespace: Option<String>,
+    extra: BTreeMap<String, String>,
+) -> Result<ObjectMeta, ProviderError> {
+    let mut labels = fields.string_map("labels")?.unwrap_or_default();
+    labels.insert(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string());
+    let mut annotations = fields.string_map("annotations")?.unwrap_or_default();
+    annotations.extend(extra);
+    annotations.insert(ADDRESS_ANNOTATION.to_string(), address.to_string());
+    Ok(ObjectMeta {
+        name: Some(fields.required_str("name")?.to_string()),
+        namespace,
+        labels: Some(labels),
+        annotations: Some(annotations),
+        ..ObjectMeta::default()
+    })
+}
+
+/// `name`, `namespace` (for namespaced objects), `cluster`, and the labels and annotations
+/// aksform manages, as read back.
+pub(super) fn observed(meta: &ObjectMeta, recorded: &Attributes, cluster: &Address) -> Attributes {
+    let mut out = Attributes::new();
+    out.insert("name".into(), Value::opt_str(meta.name.clone()));
+    if let Some(namespace) = &meta.namespace {
+        out.insert("namespace".into(), Value::str(namespace.clone()));
+    }
+    out.insert("cluster".into(), Value::str(cluster.to_string()));
+    out.insert("labels".into(), managed_entries(meta.labels.as_ref(), recorded.get("labels")));
+    out.insert("annotations".into(), managed_entries(meta.annotations.as_ref(), recorded.get("annotations")));
+    out
+}
+
+/// The resource address an object is marked with, if it carries aksform's marks.
+pub(super) fn marked_address(meta: &ObjectMeta) -> Option<Address> {
+    let managed = meta.labels.as_ref().and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGED_BY);
+    if !managed {
+        return None;
+    }
+    meta.annotations.as_ref()?.get(ADDRESS_ANNOTATION)?.parse().ok()
+}

@@ -1,0 +1,304 @@
+//! The Kubernetes provider: Namespaces, Services and Ingresses of one cluster, created and
+//! updated by server-side apply, read back into aksform's attributes for refresh and drift.
+//!
+//! Every object carries the label `app.kubernetes.io/managed-by: aksform` and the annotation
+//! `aksform.io/address: <address>`, which is how `list_owned` finds them. Neither is an
+//! attribute, so neither shows as drift.
+
+mod attributes;
+mod errors;
+mod ingress;
+mod metadata;
+mod namespace;
+mod object_id;
+mod service;
+
+use std::fmt;
+use std::fmt::Debug;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::{Client, Config};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use metadata::{ADDRESS_ANNOTATION, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL};
+pub use object_id::{ObjectId, ObjectKind};
+
+use self::attributes::Reader;
+use crate::model::Address;
+use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
+
+/// How long `delete` waits for an object to be gone by default. A namespace goes only once
+/// the namespace controller has emptied it.
+pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(300);
+const DELETE_POLL: Duration = Duration::from_millis(250);
+/// Objects per page of `list_owned`.
+const LIST_PAGE: u32 = 500;
+
+/// The provider for one cluster. Holds a client with the kubeconfig's credentials inside,
+/// never the kubeconfig itself; its `Debug` shows the cluster and the server only.
+#[derive(Clone)]
+pub struct KubeProvider {
+    client: Client,
+    cluster: Address,
+    /// `host:port` of the API server, for messages.
+    server: String,
+    delete_timeout: Duration,
+}
+
+impl fmt::Debug for KubeProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KubeProvider")
+            .field("cluster", &self.cluster.to_string())
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KubeProvider {
+    /// A provider for `cluster` from a kubeconfig's text and, optionally, one of its contexts
+    /// (else its current context). Must run inside a Tokio runtime: the client's connection
+    /// pool lives on it.
+    pub async fn from_kubeconfig(
+        yaml: &str,
+        context: Option<&str>,
+        cluster: Address,
+    ) -> Result<KubeProvider, ProviderError> {
+        let refused = |message: String| ProviderError {
+            kind: ErrorKind::Rejected,
+            message: format!("the kubeconfig of {cluster}: {message}"),
+        };
+        let kubeconfig = Kubeconfig::from_yaml(yaml).map_err(|error| refused(kubeconfig_error(&error)))?;
+        let options = KubeConfigOptions { context: context.map(str::to_string), ..KubeConfigOptions::default() };
+        let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|error| refused(kubeconfig_error(&error)))?;
+        // Host and port only: an authority may carry user information.
+        let server = match config.cluster_url.authority() {
+            Some(a) => a.port_u16().map_or_else(|| a.host().to_string(), |port| format!("{}:{port}", a.host())),
+            None => "(no host)".to_string(),
+        };
+        let client = Client::try_from(config).map_err(|error| errors::from_kube(error, &server, "connecting"))?;
+        Ok(KubeProvider { client, cluster, server, delete_timeout: DEFAULT_DELETE_TIMEOUT })
+    }
+
+    /// How long `delete` waits for the object to be gone before it gives up.
+    pub fn with_delete_timeout(mut self, timeout: Duration) -> Self {
+        self.delete_timeout = timeout;
+        self
+    }
+
+    /// The cluster this provider manages.
+    pub fn cluster(&self) -> &Address {
+        &self.cluster
+    }
+
+    fn error(&self, error: kube::Error, doing: &str) -> ProviderError {
+        errors::from_kube(error, &self.server, doing)
+    }
+
+    fn object_id(&self, address: &Address, provider_id: &str) -> Result<ObjectId, ProviderError> {
+        let id = ObjectId::parse(provider_id, &self.cluster)
+            .map_err(|message| ProviderError { kind: ErrorKind::Rejected, message: format!("{address}: {message}") })?;
+        if id.kind.resource_kind() != address.kind {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address}: `{provider_id}` is the id of a {}", id.kind.name()),
+            });
+        }
+        Ok(id)
+    }
+
+    async fn apply_object<K>(&self, api: Api<K>, id: &ObjectId, object: &K) -> Result<K, ProviderError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Serialize + Debug,
+    {
+        // Forced: aksform's values win over another manager's, and only the fields sent are
+        // aksform's, so fields other tools set stay theirs.
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        api.patch(&id.name, &params, &Patch::Apply(object)).await.map_err(|e| self.error(e, &format!("applying {id}")))
+    }
+
+    /// The object, or `None` when it is gone or on its way out.
+    async fn get_object<K>(&self, api: &Api<K>, id: &ObjectId) -> Result<Option<K>, ProviderError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+    {
+        let object = api.get_opt(&id.name).await.map_err(|e| self.error(e, &format!("reading {id}")))?;
+        Ok(object.filter(|o| o.meta().deletion_timestamp.is_none()))
+    }
+
+    async fn delete_object<K>(&self, api: Api<K>, id: &ObjectId) -> Result<(), ProviderError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+    {
+        let uid = match api.delete(&id.name, &DeleteParams::background()).await {
+            Ok(either) => match either.left() {
+                Some(object) => object.meta().uid.clone(),
+                // Gone at once.
+                None => return Ok(()),
+            },
+            Err(kube::Error::Api(status)) if status.is_not_found() => return Ok(()),
+            Err(error) => return Err(self.error(error, &format!("deleting {id}"))),
+        };
+        let started = Instant::now();
+        loop {
+            let object = api.get_opt(&id.name).await.map_err(|e| self.error(e, &format!("reading {id}")))?;
+            // Gone, or replaced by a new object of the same name.
+            let Some(object) = object.filter(|o| o.meta().uid == uid) else { return Ok(()) };
+            if started.elapsed() >= self.delete_timeout {
+                let finalizers = object.meta().finalizers.clone().unwrap_or_default();
+                let waiting = if finalizers.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (finalizers: {})", finalizers.join(", "))
+                };
+                return Err(ProviderError {
+                    kind: ErrorKind::Unavailable,
+                    message: format!("{id} is still being deleted after {} s{waiting}", self.delete_timeout.as_secs()),
+                });
+            }
+            tokio::time::sleep(DELETE_POLL).await;
+        }
+    }
+
+    /// Every object of `api` with aksform's label, as `Owned`.
+    async fn list_marked<K>(&self, api: Api<K>, kind: ObjectKind, out: &mut Vec<Owned>) -> Result<(), ProviderError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+    {
+        let selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
+        let mut params = ListParams::default().labels(&selector).limit(LIST_PAGE);
+        loop {
+            let page = api.list(&params).await.map_err(|e| self.error(e, &format!("listing {}s", kind.name())))?;
+            for object in &page.items {
+                let meta = object.meta();
+                if meta.deletion_timestamp.is_some() {
+                    continue;
+                }
+                // An address of another kind would be a mark copied onto the wrong object.
+                let Some(address) = metadata::marked_address(meta).filter(|a| a.kind == kind.resource_kind()) else {
+                    continue;
+                };
+                let Some(name) = meta.name.clone() else { continue };
+                let id = ObjectId { kind, namespace: meta.namespace.clone(), name };
+                out.push(Owned { address, provider_id: id.provider_id(&self.cluster) });
+            }
+            match page.metadata.continue_.as_deref() {
+                Some(token) if !token.is_empty() => params = params.continue_token(token),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn namespaced<K>(&self, id: &ObjectId) -> Result<Api<K>, ProviderError>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        let namespace = id
+            .namespace
+            .as_deref()
+            .ok_or_else(|| ProviderError { kind: ErrorKind::Rejected, message: format!("{id} needs a namespace") })?;
+        Ok(Api::namespaced(self.client.clone(), namespace))
+    }
+}
+
+/// A kubeconfig problem, told without quoting the file: it holds credentials, and a parser's
+/// message may quote the text around the error.
+fn kubeconfig_error(error: &KubeconfigError) -> String {
+    match error {
+        KubeconfigError::Parse(_) => "it is not a valid kubeconfig (YAML)".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for KubeProvider {
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
+        let address = request.address;
+        let kind = ObjectKind::of(address.kind).ok_or_else(|| ProviderError {
+            kind: ErrorKind::Rejected,
+            message: format!("{address} is not a Kubernetes object"),
+        })?;
+        let fields = Reader::new(address).top(request.attributes);
+        // The executor picks the provider by cluster; a mismatch would write to the wrong one.
+        if let Some(cluster) = fields.str("cluster")?
+            && cluster != self.cluster.to_string()
+        {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address} belongs to {cluster}, not to {}", self.cluster),
+            });
+        }
+        let name = fields.required_str("name")?.to_string();
+        let namespace = if kind.is_namespaced() { Some(fields.required_str("namespace")?.to_string()) } else { None };
+        let id = ObjectId { kind, namespace, name };
+        let computed = match kind {
+            ObjectKind::Namespace => {
+                let object = namespace::desired(&fields, address)?;
+                self.apply_object(Api::<Namespace>::all(self.client.clone()), &id, &object).await?;
+                Attributes::new()
+            }
+            ObjectKind::Service => {
+                let object = service::desired(&fields, address)?;
+                let api = self.namespaced::<Service>(&id)?;
+                if let Some(live) = self.get_object(&api, &id).await?
+                    && let Some(patch) = service::ports_patch(&live, &object)
+                {
+                    let params =
+                        PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PatchParams::default() };
+                    api.patch(&id.name, &params, &Patch::Merge(&patch))
+                        .await
+                        .map_err(|e| self.error(e, &format!("replacing the ports of {id}")))?;
+                }
+                service::computed(&self.apply_object(api, &id, &object).await?)
+            }
+            ObjectKind::Ingress => {
+                let object = ingress::desired(&fields, address)?;
+                ingress::computed(&self.apply_object(self.namespaced::<Ingress>(&id)?, &id, &object).await?)
+            }
+        };
+        Ok(Applied { provider_id: id.provider_id(&self.cluster), computed })
+    }
+
+    async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
+        let id = self.object_id(existing.address, existing.provider_id)?;
+        let recorded = existing.attributes;
+        Ok(match id.kind {
+            ObjectKind::Namespace => self
+                .get_object(&Api::<Namespace>::all(self.client.clone()), &id)
+                .await?
+                .map(|live| namespace::observed(&live, recorded, &self.cluster)),
+            ObjectKind::Service => self
+                .get_object(&self.namespaced::<Service>(&id)?, &id)
+                .await?
+                .map(|live| service::observed(&live, recorded, &self.cluster)),
+            ObjectKind::Ingress => self
+                .get_object(&self.namespaced::<Ingress>(&id)?, &id)
+                .await?
+                .map(|live| ingress::observed(&live, recorded, &self.cluster)),
+        })
+    }
+
+    async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
+        let id = self.object_id(existing.address, existing.provider_id)?;
+        match id.kind {
+            ObjectKind::Namespace => self.delete_object(Api::<Namespace>::all(self.client.clone()), &id).await,
+            ObjectKind::Service => self.delete_object(self.namespaced::<Service>(&id)?, &id).await,
+            ObjectKind::Ingress => self.delete_object(self.namespaced::<Ingress>(&id)?, &id).await,
+        }
+    }
+
+    async fn list_owned(&self) -> Result<Vec<Owned>, ProviderError> {
+        let mut out = Vec::new();
+        self.list_marked(Api::<Namespace>::all(self.client.clone()), ObjectKind::Namespace, &mut out).await?;
+        self.list_marked(Api::<Service>::all(self.client.clone()), ObjectKind::Service, &mut out).await?;
+        self.list_marked(Api::<Ingress>::all(self.client.clone()), ObjectKind::Ingress, &mut out).await?;
+        out.sort_by(|a, b| a.address.cmp(&b.address).then_with(|| a.provider_id.cmp(&b.provider_id)));
+        Ok(out)
+    }
+}
