@@ -367,6 +367,8 @@ pub enum PortRef {
 pub struct Backend {
     pub span: Span,
     pub service: Address,
+    /// The Service's Kubernetes name.
+    pub service_name: String,
     pub port: PortRef,
 }
 
@@ -770,7 +772,7 @@ fn backend_value(b: &Backend, services: &mut Vec<Address>) -> Value {
         PortRef::Name(n) => Value::str(n.clone()),
         PortRef::Number(n) => Value::from(*n),
     };
-    Value::map([("service", Value::str(b.service.name.clone())), ("port", port)])
+    Value::map([("service", Value::str(b.service_name.clone())), ("port", port)])
 }
 
 fn ingress_resource(i: &Ingress) -> Resource {

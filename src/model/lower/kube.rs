@@ -354,7 +354,7 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
     let name = object_name(cx, &f, &label, "Ingress name (DNS-1123 subdomain)", names::dns1123_subdomain);
     let place = placement(cx, &f, stack);
     let class = cx.string(&f, "class", false);
-    let default_backend = cx.value(&f, "default_backend", false).and_then(|e| backend(cx, &e));
+    let default_backend = cx.value(&f, "default_backend", false).and_then(|e| backend(cx, &e, stack));
     let labels = cx.labels(&f, "labels", true, true).map(|l| l.value).unwrap_or_default();
     let annotations = cx.labels(&f, "annotations", true, false).map(|l| l.value).unwrap_or_default();
     let mut tls = Vec::new();
@@ -372,14 +372,14 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
         tls.push(IngressTls { span: tb.header_span(), secret, hosts });
     }
     let mut rules = Vec::new();
-    let loose_paths: Vec<IngressPath> = f.blocks("path").filter_map(|p| path(cx, p)).collect();
+    let loose_paths: Vec<IngressPath> = f.blocks("path").filter_map(|p| path(cx, p, stack)).collect();
     if !loose_paths.is_empty() {
         rules.push(IngressRule { span: f.span, host: None, paths: loose_paths });
     }
     for hb in f.blocks("host") {
         let Some(host) = cx.block_name(hb) else { continue };
         let hf = Fields::new(cx, hb.body.as_ref(), format!("host \"{host}\""), hb.header_span(), &[], &["path"]);
-        let paths: Vec<IngressPath> = hf.blocks("path").filter_map(|p| path(cx, p)).collect();
+        let paths: Vec<IngressPath> = hf.blocks("path").filter_map(|p| path(cx, p, stack)).collect();
         let host_span = hb.labels.first().map_or(hb.header_span(), |l| l.span);
         if paths.is_empty() {
             cx.push(
@@ -415,7 +415,7 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
 }
 
 /// `path "/api" -> service.api:http` or `path "/api" exact -> service.api:http`
-fn path(cx: &mut Cx, block: &Block) -> Option<IngressPath> {
+fn path(cx: &mut Cx, block: &Block, stack: &Stack) -> Option<IngressPath> {
     let usage =
         "write `path \"/api\" -> service.NAME:PORT`, with `exact` or `implementation_specific` before `->` if needed";
     let labels = cx.labels_of(block);
@@ -457,12 +457,12 @@ fn path(cx: &mut Cx, block: &Block) -> Option<IngressPath> {
         );
         return None;
     }
-    let backend = backend(cx, &to)?;
+    let backend = backend(cx, &to, stack)?;
     Some(IngressPath { span: block.header_span(), path, path_type, backend })
 }
 
 /// `service.web:http` or `service.web:80`
-fn backend(cx: &mut Cx, expr: &Expr) -> Option<Backend> {
+fn backend(cx: &mut Cx, expr: &Expr, stack: &Stack) -> Option<Backend> {
     let Target { address, port, span, .. } = cx.expr_reference(expr, "backend", &[Kind::Service])?;
     let Some(port) = port else {
         cx.push(
@@ -476,5 +476,11 @@ fn backend(cx: &mut Cx, expr: &Expr) -> Option<Backend> {
         Ok(n) => PortRef::Number(n),
         Err(_) => PortRef::Name(port.name),
     };
-    Some(Backend { span, service: address, port })
+    // The Kubernetes name, which `name = "..."` may set apart from the block label.
+    let service_name = stack
+        .services
+        .iter()
+        .find(|s| s.address == address)
+        .map_or_else(|| address.name.clone(), |s| s.name.value.clone());
+    Some(Backend { span, service: address, service_name, port })
 }

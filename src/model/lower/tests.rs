@@ -260,3 +260,18 @@ service "in-d" {{ cluster = cluster.d  namespace = "apps"  type = load_balancer 
     assert_eq!(group(0), None, "in its own cluster's node resource group");
     assert_eq!(group(1), Some("MC_rg_c_westeurope".to_string()));
 }
+
+#[test]
+fn ingress_backends_use_the_services_kubernetes_name() {
+    let stack = ok(&format!(
+        r#"{CLUSTER}
+namespace "ns" {{ cluster = cluster.c }}
+service "web-blue" {{ name = "web"  namespace = namespace.ns  selector = {{ app = "web" }}  port http 80 }}
+ingress "i" {{ namespace = namespace.ns  default_backend = service.web-blue:http }}
+"#
+    ));
+    let resources = stack.resources();
+    let ingress = resources.iter().find(|r| r.address.kind == Kind::Ingress).unwrap();
+    let Value::Map(backend) = &ingress.attributes["default_backend"] else { panic!("no backend") };
+    assert_eq!(backend["service"], Value::str("web"));
+}
