@@ -1,10 +1,12 @@
 //! The command line: parses flags, runs the stages, prints, and maps outcomes to exit codes.
 //! Thin by design: the logic lives in the stages.
 
+mod apply;
 mod explain;
 mod fmt;
 mod output;
 mod plan;
+mod providers;
 mod state;
 mod validate;
 
@@ -45,6 +47,10 @@ enum Command {
     Validate(StackArgs),
     /// Show the changes `apply` would make to reach the stack from the recorded state.
     Plan(plan::PlanArgs),
+    /// Carry out the plan: create, update and delete resources, recording the state as it goes.
+    Apply(apply::ApplyArgs),
+    /// Delete every resource the state records (or the --target ones).
+    Destroy(apply::ApplyArgs),
     /// Rewrite .aks files in the one canonical layout (comments kept).
     Fmt(fmt::FmtArgs),
     /// Explain a diagnostic code (or list them all).
@@ -85,6 +91,8 @@ pub fn run() -> ExitCode {
         Command::State(args) => state::run(&args, &out),
         Command::Fmt(args) => fmt::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
+        Command::Apply(args) => apply::run_apply(&args, &out),
+        Command::Destroy(args) => apply::run_destroy(&args, &out),
         Command::Explain(args) => explain::run(&args, &out),
     };
     ExitCode::from(code)

@@ -35,6 +35,9 @@ pub struct PlanArgs {
     /// Allow this resource to be replaced even where the stack does not (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     allow_replace: Vec<Address>,
+    /// Only these resources: an address (with its children) or a kind such as `service` (repeatable).
+    #[arg(long, value_name = "ADDRESS|KIND")]
+    target: Vec<String>,
 }
 
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
@@ -94,7 +97,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     }
     // Warnings go to stderr as text, so stdout holds exactly one document in every format.
     out.diagnostics(&diagnostics, &loaded.sources, Format::Text);
-    let plan = planned.plan;
+    let plan = planned.plan.only(|address| super::apply::targeted(&args.target, address));
     let rendered = if args.json {
         json::render(&plan).map_err(|e| e.to_string())
     } else if args.markdown {

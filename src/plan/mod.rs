@@ -217,6 +217,31 @@ impl Plan {
         self.actions.iter().find(|a| &a.address == address)
     }
 
+    /// The plan narrowed to the actions `keep` selects (`--target`). Dependencies on steps left
+    /// out are dropped: what they would have made must exist already, as the user says.
+    pub fn only(&self, keep: impl Fn(&Address) -> bool) -> Plan {
+        let kept_actions: Vec<usize> = (0..self.actions.len()).filter(|&i| keep(&self.actions[i].address)).collect();
+        let action_index: std::collections::HashMap<usize, usize> =
+            kept_actions.iter().enumerate().map(|(new, &old)| (old, new)).collect();
+        let kept_steps: Vec<usize> =
+            (0..self.steps.len()).filter(|&i| action_index.contains_key(&self.steps[i].action)).collect();
+        let step_index: std::collections::HashMap<usize, usize> =
+            kept_steps.iter().enumerate().map(|(new, &old)| (old, new)).collect();
+        let steps = kept_steps
+            .iter()
+            .map(|&old| {
+                let step = &self.steps[old];
+                Step {
+                    action: action_index[&step.action],
+                    operation: step.operation,
+                    depends_on: step.depends_on.iter().filter_map(|d| step_index.get(d).copied()).collect(),
+                }
+            })
+            .collect();
+        let actions = kept_actions.iter().map(|&i| self.actions[i].clone()).collect();
+        Plan::from_parts(actions, steps, self.summary.unchanged)
+    }
+
     pub(crate) fn from_parts(actions: Vec<ResourceAction>, steps: Vec<Step>, unchanged: usize) -> Plan {
         let summary = Summary::count(&actions, unchanged);
         Plan { actions, steps, summary }

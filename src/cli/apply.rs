@@ -1,0 +1,343 @@
+//! `aksform apply` and `aksform destroy`: plan (or load a saved plan), show it, ask, then carry
+//! it out with the executor, recording the state after every step.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::StackArgs;
+use super::output::{Output, stdout};
+use super::providers::{KubeconfigArg, Providers, cluster_of};
+use crate::apply::{self, Observer, Options, Report, Run};
+use crate::model::{Address, Kind, Resource, Value};
+use crate::plan::render::text;
+use crate::plan::{self, ActionKind, Operation, Plan, SavedPlan};
+use crate::providers::{Attributes, ProviderError};
+use crate::stack;
+use crate::state::{Backend, LockInfo, State};
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    /// The state file (default: the stack's `state` setting, else state/<stack>.json).
+    #[arg(long, env = "AKSFORM_STATE")]
+    state: Option<PathBuf>,
+    /// Carry out exactly this saved plan (`aksform plan --out FILE`) instead of planning anew.
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Do not ask for confirmation (for CI).
+    #[arg(long)]
+    auto_approve: bool,
+    /// How many resources may be changed at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    parallelism: u16,
+    /// Credentials of a cluster: [cluster.NAME=]PATH[#CONTEXT] (repeatable).
+    #[arg(long, value_name = "[CLUSTER=]PATH[#CONTEXT]")]
+    kubeconfig: Vec<KubeconfigArg>,
+    /// Only these resources: an address (with its children) or a kind such as `service` (repeatable).
+    #[arg(long, value_name = "ADDRESS|KIND")]
+    target: Vec<String>,
+    /// Allow this resource to be replaced even where the stack does not (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    allow_replace: Vec<Address>,
+}
+
+/// True when `address` is selected by the `--target` values (all when there are none).
+pub fn targeted(targets: &[String], address: &Address) -> bool {
+    targets.is_empty()
+        || targets.iter().any(|t| {
+            Kind::from_keyword(t) == Some(address.kind)
+                || address.to_string() == *t
+                || address.parent_address().is_some_and(|p| p.to_string() == *t)
+        })
+}
+
+pub fn run_apply(args: &ApplyArgs, out: &Output) -> u8 {
+    run(args, out, false)
+}
+
+pub fn run_destroy(args: &ApplyArgs, out: &Output) -> u8 {
+    run(args, out, true)
+}
+
+fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = match stack::load(&args.stack.path, &args.stack.options(args.allow_replace.clone()), &env) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    if loaded.diagnostics.has_errors() {
+        out.diagnostics(&loaded.diagnostics.0, &loaded.sources, args.stack.format);
+        return 1;
+    }
+    let backend = super::state::backend_for(args.state.as_deref(), &loaded);
+    let command = if destroy { "aksform destroy" } else { "aksform apply" };
+    // The lock is held from reading the state to the last write.
+    let guard = match backend.lock(LockInfo::new(command)) {
+        Ok(guard) => guard,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    let recorded = match backend.read() {
+        Ok(state) => state,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    let state = recorded.clone().unwrap_or_else(|| State::new(&loaded.stack.name));
+    let desired: Vec<Resource> = if destroy { Vec::new() } else { loaded.stack.resources() };
+    let plan = match &args.plan {
+        Some(path) => match saved_plan(path, &loaded, recorded.as_ref()) {
+            Ok(plan) => plan,
+            Err(message) => {
+                out.error(&message);
+                return 1;
+            }
+        },
+        None => match plan::plan(&desired, &state) {
+            Ok(planned) if planned.diagnostics.has_errors() => {
+                out.diagnostics(&planned.diagnostics.0, &loaded.sources, args.stack.format);
+                return 1;
+            }
+            Ok(planned) => planned.plan,
+            Err(e) => {
+                out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
+                return 1;
+            }
+        },
+    };
+    let plan = plan.only(|address| targeted(&args.target, address));
+    if !plan.has_changes() {
+        stdout("No changes. The stack matches the recorded state.\n");
+        return 0;
+    }
+    stdout(&text::render(&plan, &text::TextOptions { color: out.color_stdout }));
+    if args.plan.is_none() && !args.auto_approve {
+        match confirm(destroy) {
+            Ok(true) => {}
+            Ok(false) => {
+                stdout("Nothing was changed.\n");
+                return 1;
+            }
+            Err(message) => {
+                out.error(&message);
+                return 1;
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            out.error(&format!("cannot start the runtime: {e}"));
+            return 1;
+        }
+    };
+    let clusters = clusters_touched(&plan, &state);
+    let providers = match runtime.block_on(Providers::connect(&args.kubeconfig, &clusters)) {
+        Ok(providers) => providers,
+        Err(message) => {
+            out.error(&message);
+            return 1;
+        }
+    };
+    let observer = Progress::new(plan.steps().len(), out.color_stderr);
+    let run = Run {
+        plan: &plan,
+        desired: &desired,
+        backend: &backend,
+        router: &providers,
+        observer: &observer,
+        options: Options { parallelism: usize::from(args.parallelism) },
+    };
+    let cancel = async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nStopping: no new changes start; waiting for the ones in flight, then the state is saved.");
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let (final_state, report) = runtime.block_on(apply::execute(run, state, cancel));
+    drop(guard);
+    summarize(&plan, &report, &final_state, destroy)
+}
+
+fn saved_plan(path: &Path, loaded: &stack::Loaded, recorded: Option<&State>) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let saved = SavedPlan::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    saved
+        .check_current(&loaded.stack.name, recorded, &loaded.config_hash)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(saved.plan)
+}
+
+fn confirm(destroy: bool) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err("there is no terminal to confirm on: pass --auto-approve to apply without asking".into());
+    }
+    let what = if destroy { "destroy these resources" } else { "perform these actions" };
+    eprint!("\nDo you want to {what}? Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(answer.trim() == "yes")
+}
+
+/// The clusters whose Kubernetes objects the plan changes.
+fn clusters_touched(plan: &Plan, state: &State) -> Vec<Address> {
+    let mut clusters: Vec<Address> = plan
+        .actions()
+        .iter()
+        .filter(|a| a.address.kind.is_kubernetes())
+        .filter_map(|a| {
+            cluster_of(&a.desired).or_else(|| state.get(&a.address).and_then(|r| cluster_of(&r.attributes)))
+        })
+        .collect();
+    clusters.sort();
+    clusters.dedup();
+    clusters
+}
+
+/// Progress for people: a bar on a terminal, one line per finished step otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    running: Mutex<Vec<Address>>,
+}
+
+impl Progress {
+    fn new(steps: usize, terminal: bool) -> Self {
+        let bar = (terminal && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(steps as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {wide_msg}") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress { bar, running: Mutex::new(Vec::new()) }
+    }
+
+    fn line(&self, text: String) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn show_running(&self) {
+        if let (Some(bar), Ok(running)) = (&self.bar, self.running.lock()) {
+            let names: Vec<String> = running.iter().map(ToString::to_string).collect();
+            bar.set_message(names.join(", "));
+        }
+    }
+}
+
+fn verb(operation: Operation) -> (&'static str, &'static str) {
+    match operation {
+        Operation::Create => ("creating", "created"),
+        Operation::Update => ("updating", "updated"),
+        Operation::Delete => ("destroying", "destroyed"),
+    }
+}
+
+impl Observer for Progress {
+    fn started(&self, address: &Address, _operation: Operation) {
+        if let Ok(mut running) = self.running.lock() {
+            running.push(address.clone());
+        }
+        self.show_running();
+    }
+
+    fn finished(
+        &self,
+        address: &Address,
+        operation: Operation,
+        result: Result<&Attributes, &ProviderError>,
+        elapsed: Duration,
+    ) {
+        if let Ok(mut running) = self.running.lock() {
+            running.retain(|a| a != address);
+        }
+        let seconds = elapsed.as_secs_f64();
+        match result {
+            Ok(attributes) => {
+                let address_note = match attributes.get("address") {
+                    Some(Value::Str(ip)) if operation != Operation::Delete => format!(", address {ip}"),
+                    _ => String::new(),
+                };
+                self.line(format!("  {address}: {} ({seconds:.1}s{address_note})", verb(operation).1));
+            }
+            Err(error) => self.line(format!("  {address}: {} failed ({seconds:.1}s): {error}", verb(operation).0)),
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        self.show_running();
+    }
+}
+
+fn summarize(plan: &Plan, report: &Report, state: &State, destroy: bool) -> u8 {
+    let count = |kind: ActionKind| {
+        plan.actions()
+            .iter()
+            .filter(|a| a.action == kind)
+            .filter(|a| {
+                report
+                    .completed
+                    .iter()
+                    .any(|(done, op)| done == &a.address && (kind == ActionKind::Delete || *op != Operation::Delete))
+            })
+            .count()
+    };
+    let mut text = String::new();
+    for (address, operation, error) in &report.failed {
+        text.push_str(&format!("error: {address}: {} failed: {error}\n", verb(*operation).0));
+    }
+    if let Some(e) = &report.state_error {
+        text.push_str(&format!("error: the state could not be saved: {e}\n"));
+    }
+    if !report.not_started.is_empty() {
+        let names: Vec<String> = report.not_started.iter().map(|(a, _)| a.to_string()).collect();
+        text.push_str(&format!("Not started: {}\n", names.join(", ")));
+    }
+    let what = if destroy { "Destroy" } else { "Apply" };
+    let outcome = if report.succeeded() {
+        "complete"
+    } else if report.cancelled {
+        "stopped"
+    } else {
+        "failed"
+    };
+    text.push_str(&format!(
+        "{what} {outcome}: {} created, {} updated, {} replaced, {} destroyed. State serial {}.\n",
+        count(ActionKind::Create),
+        count(ActionKind::Update),
+        count(ActionKind::Replace),
+        count(ActionKind::Delete),
+        state.serial
+    ));
+    for resource in &state.resources {
+        if resource.address.kind == Kind::Service
+            && let Some(Value::Str(ip)) = resource.attributes.get("address")
+            && resource.attributes.get("type").and_then(Value::as_str) == Some("LoadBalancer")
+        {
+            text.push_str(&format!("  {} = {ip}\n", resource.address));
+        }
+    }
+    if report.succeeded() {
+        stdout(&text);
+        0
+    } else {
+        eprint!("{text}");
+        1
+    }
+}
