@@ -139,3 +139,58 @@ service "clash" {
     assert!(recorded.contains("\"service.ok\"") && recorded.contains("\"namespace.apps\""), "{recorded}");
     assert!(!recorded.contains("\"service.clash\""), "{recorded}");
 }
+
+#[test]
+fn a_change_made_with_kubectl_shows_as_drift_and_apply_puts_it_back() {
+    let plane = ControlPlane::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    plane.write_kubeconfig(&kubeconfig).unwrap();
+    let credentials = kubeconfig.display().to_string();
+    let state = dir.path().join("state.json");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service-types");
+    let run = |command: &str, extra: &[&str]| {
+        aksform()
+            .arg(command)
+            .arg(&example)
+            .arg("--state")
+            .arg(&state)
+            .args(KUBERNETES)
+            .args(["--kubeconfig", &credentials])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(run("apply", &["--auto-approve"]).status.success());
+    let (ok, out) = kubectl(
+        &kubeconfig,
+        &[
+            "-n",
+            "platform",
+            "patch",
+            "service",
+            "redis",
+            "--type=json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/ports/0/port","value":6380}]"#,
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = kubectl(&kubeconfig, &["-n", "platform", "label", "service", "grafana", "team=observability"]);
+    assert!(ok, "{out}");
+
+    let plan = run("plan", &["--detailed-exitcode"]);
+    let stdout = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(2), "{stdout}\n{}", String::from_utf8_lossy(&plan.stderr));
+    assert!(stdout.contains("~ service.redis was changed outside aksform"), "{stdout}");
+    assert!(stdout.contains("~ ports[0].port: 6379 → 6380"), "{stdout}");
+    assert!(stdout.contains("~ ports[0].port: 6380 → 6379"), "the plan puts it back: {stdout}");
+    assert!(!stdout.contains("service.grafana"), "a label aksform does not manage is not drift: {stdout}");
+
+    assert!(run("apply", &["--auto-approve"]).status.success());
+    let (_, port) =
+        kubectl(&kubeconfig, &["-n", "platform", "get", "service", "redis", "-o", "jsonpath={.spec.ports[0].port}"]);
+    assert_eq!(port.trim(), "6379");
+    assert_eq!(run("plan", &["--detailed-exitcode"]).status.code(), Some(0));
+    assert!(run("destroy", &["--auto-approve"]).status.success());
+}

@@ -33,7 +33,15 @@ fn state_for(example: &Path, empty: &Path) -> PathBuf {
 }
 
 fn plan(example: &Path, state: &Path, format: &[&str]) -> String {
-    let output = aksform().arg("plan").arg(example).arg("--state").arg(state).args(format).output().unwrap();
+    let output = aksform()
+        .arg("plan")
+        .arg(example)
+        .arg("--state")
+        .arg(state)
+        .arg("--refresh=false")
+        .args(format)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{}: {stderr}", example.display());
     assert!(stderr.is_empty(), "{}: {stderr}", example.display());
@@ -51,6 +59,14 @@ fn plans_of_every_example() {
         let json: serde_json::Value = serde_json::from_str(&plan(&example, &state, &["--json"])).unwrap();
         insta::assert_json_snapshot!(format!("{name}-json"), json);
     }
+}
+
+#[test]
+fn without_credentials_plan_says_it_used_the_recorded_state() {
+    let output = aksform().args(["plan", "examples/shop", "--state", "state/shop-prod.json"]).output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("17 recorded resources are planned against the state as recorded"), "{stderr}");
 }
 
 #[test]

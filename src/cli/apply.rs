@@ -94,7 +94,24 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             return 1;
         }
     };
-    let state = recorded.clone().unwrap_or_else(|| State::new(&loaded.stack.name));
+    let mut state = recorded.clone().unwrap_or_else(|| State::new(&loaded.stack.name));
+    // Plan against what is live, so that changes made outside aksform are put back. A saved
+    // plan was refreshed when it was made and is carried out as it is.
+    if args.plan.is_none() && recorded.is_some() {
+        match super::refresh::refresh(&state, &args.kubeconfig) {
+            Ok(refreshed) if refreshed.errors.is_empty() => state = refreshed.state,
+            Ok(refreshed) => {
+                for error in &refreshed.errors {
+                    out.error(&format!("cannot read {error}"));
+                }
+                return 1;
+            }
+            Err(message) => {
+                out.error(&message);
+                return 1;
+            }
+        }
+    }
     let desired: Vec<Resource> = if destroy { Vec::new() } else { loaded.stack.resources() };
     let plan = match &args.plan {
         Some(path) => match saved_plan(path, &loaded, recorded.as_ref()) {

@@ -7,6 +7,7 @@ mod fmt;
 mod output;
 mod plan;
 mod providers;
+mod refresh;
 mod state;
 mod validate;
 

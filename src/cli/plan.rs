@@ -38,6 +38,12 @@ pub struct PlanArgs {
     /// Only these resources: an address (with its children) or a kind such as `service` (repeatable).
     #[arg(long, value_name = "ADDRESS|KIND")]
     target: Vec<String>,
+    /// Read the live objects first and plan against them (`--refresh=false` plans offline).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    refresh: bool,
+    /// Credentials of a cluster for the refresh: [cluster.NAME=]PATH[#CONTEXT] (repeatable).
+    #[arg(long, value_name = "[CLUSTER=]PATH[#CONTEXT]")]
+    kubeconfig: Vec<super::providers::KubeconfigArg>,
 }
 
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
@@ -81,8 +87,39 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         return 1;
     }
     let empty = State::new(&loaded.stack.name);
+    let mut live = None;
+    if let (true, Some(state)) = (args.refresh, &recorded) {
+        match super::refresh::refresh(state, &args.kubeconfig) {
+            Ok(refreshed) => {
+                for error in &refreshed.errors {
+                    out.error(&format!("cannot read {error}"));
+                }
+                if !refreshed.errors.is_empty() {
+                    return 1;
+                }
+                if refreshed.not_refreshed > 0 && !args.json {
+                    eprintln!(
+                        "note: {} recorded resources are planned against the state as recorded: no credentials to read them live \
+                         (pass --kubeconfig, or --refresh=false to plan offline)",
+                        refreshed.not_refreshed
+                    );
+                }
+                if !refreshed.drift.is_empty() && !args.json {
+                    super::output::stdout(&format!(
+                        "Changed outside aksform since the last apply:\n{}\n\n",
+                        refreshed.drift.join("\n")
+                    ));
+                }
+                live = Some(refreshed.state);
+            }
+            Err(message) => {
+                out.error(&message);
+                return 1;
+            }
+        }
+    }
     let desired = loaded.stack.resources();
-    let planned = match plan::plan(&desired, recorded.as_ref().unwrap_or(&empty)) {
+    let planned = match plan::plan(&desired, live.as_ref().or(recorded.as_ref()).unwrap_or(&empty)) {
         Ok(planned) => planned,
         Err(e) => {
             out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
