@@ -23,9 +23,10 @@ pub enum Value {
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
     /// An attribute of another resource, resolved by the planner from the state or left
-    /// unknown until that resource is applied. Never written to the state.
+    /// unknown until that resource is applied. Never written to the state. Boxed, as it is
+    /// rare and several times the size of the other variants.
     #[serde(skip)]
-    Ref(AttributeRef),
+    Ref(Box<AttributeRef>),
     /// Known only after apply.
     #[serde(skip)]
     Unknown,
@@ -98,7 +99,7 @@ impl Value {
     /// Every reference inside the value.
     pub fn refs(&self, out: &mut Vec<AttributeRef>) {
         match self {
-            Value::Ref(r) => out.push(r.clone()),
+            Value::Ref(r) => out.push((**r).clone()),
             Value::List(items) => items.iter().for_each(|v| v.refs(out)),
             Value::Map(map) => map.values().for_each(|v| v.refs(out)),
             _ => {}

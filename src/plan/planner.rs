@@ -168,7 +168,7 @@ impl<'a> Planner<'a> {
             .attributes
             .iter()
             .map(|(name, value)| {
-                let value = value.resolve(&mut |r| self.resolve(r).unwrap_or_else(|| Value::Ref(r.clone())));
+                let value = value.resolve(&mut |r| self.resolve(r).unwrap_or_else(|| Value::Ref(Box::new(r.clone()))));
                 (name.clone(), value)
             })
             .collect();
