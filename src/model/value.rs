@@ -98,11 +98,26 @@ impl Value {
 
     /// Every reference inside the value.
     pub fn refs(&self, out: &mut Vec<AttributeRef>) {
+        self.for_each_ref(&mut |r| out.push(r.clone()));
+    }
+
+    /// Calls `f` with every reference inside the value.
+    pub fn for_each_ref<'a>(&'a self, f: &mut impl FnMut(&'a AttributeRef)) {
         match self {
-            Value::Ref(r) => out.push((**r).clone()),
-            Value::List(items) => items.iter().for_each(|v| v.refs(out)),
-            Value::Map(map) => map.values().for_each(|v| v.refs(out)),
+            Value::Ref(r) => f(r),
+            Value::List(items) => items.iter().for_each(|v| v.for_each_ref(f)),
+            Value::Map(map) => map.values().for_each(|v| v.for_each_ref(f)),
             _ => {}
+        }
+    }
+
+    /// True when the value holds a reference somewhere inside.
+    pub fn has_refs(&self) -> bool {
+        match self {
+            Value::Ref(_) => true,
+            Value::List(items) => items.iter().any(Value::has_refs),
+            Value::Map(map) => map.values().any(Value::has_refs),
+            _ => false,
         }
     }
 }
