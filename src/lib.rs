@@ -4,6 +4,9 @@
 //! feeding the plan. [`diag`] is the one diagnostic type every stage returns; [`stack`]
 //! loads a stack folder through the first three stages.
 
+// The code pest_derive generates without its `std` feature names `::alloc` (see Cargo.toml).
+extern crate alloc;
+
 pub mod apply;
 pub mod check;
 pub mod cli;

@@ -232,8 +232,23 @@ impl Serialize for Address {
 
 impl<'de> Deserialize<'de> for Address {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        // The parse error is raised once the string is read, where it always was raised.
+        deserializer.deserialize_str(AddressVisitor)?.map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses the text where it lies in the input, without copying it first.
+struct AddressVisitor;
+
+impl serde::de::Visitor<'_> for AddressVisitor {
+    type Value = Result<Address, AddressParseError>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(text.parse())
     }
 }
 

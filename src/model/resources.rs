@@ -431,7 +431,7 @@ impl RecordValue {
     fn value(&self) -> Value {
         match self {
             RecordValue::Literal(s) => Value::str(s.clone()),
-            RecordValue::Ref(r) => Value::Ref(r.clone()),
+            RecordValue::Ref(r) => Value::Ref(Box::new(r.clone())),
         }
     }
 }

@@ -12,7 +12,7 @@ pub fn address(text: &str) -> Address {
 
 /// `address.attribute` of another resource.
 pub fn reference(address_text: &str, attribute: &str) -> Value {
-    Value::Ref(AttributeRef { address: address(address_text), attribute: attribute.to_string() })
+    Value::Ref(Box::new(AttributeRef { address: address(address_text), attribute: attribute.to_string() }))
 }
 
 pub fn computed_of(kind: Kind) -> &'static [&'static str] {

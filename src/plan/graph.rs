@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use petgraph::Direction;
 use petgraph::algo::{has_path_connecting, tarjan_scc, toposort};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
-use petgraph::visit::EdgeRef;
+use petgraph::visit::{EdgeRef, NodeIndexable};
 
 use super::replace::{Attributes, placement_fields};
 use super::{ActionKind, Operation, PlanError, ResourceAction, Step};
@@ -27,18 +27,17 @@ fn order<N>(
     compare: impl Fn(NodeIndex, NodeIndex) -> Ordering,
 ) -> Result<Vec<NodeIndex>, Vec<NodeIndex>> {
     let sorted = toposort(graph, None).map_err(|_| find_cycle(graph, &compare))?;
-    let mut depth: HashMap<NodeIndex, usize> = HashMap::with_capacity(sorted.len());
+    // By node index: the graphs here never remove nodes, so indices are dense.
+    let mut depth = vec![0usize; graph.node_bound()];
     for &node in &sorted {
-        let level = graph
+        depth[node.index()] = graph
             .neighbors_directed(node, Direction::Incoming)
-            .filter_map(|before| depth.get(&before))
-            .map(|d| d + 1)
+            .map(|before| depth[before.index()] + 1)
             .max()
             .unwrap_or(0);
-        depth.insert(node, level);
     }
     let mut layered = sorted;
-    layered.sort_by(|&a, &b| depth.get(&a).cmp(&depth.get(&b)).then_with(|| compare(a, b)));
+    layered.sort_by(|&a, &b| depth[a.index()].cmp(&depth[b.index()]).then_with(|| compare(a, b)));
     Ok(layered)
 }
 
@@ -208,7 +207,10 @@ pub(crate) fn schedule(
         PlanError::Cycle { cycle: addresses }
     })?;
 
-    let position: HashMap<NodeIndex, usize> = sorted.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut position = vec![0; graph.node_bound()];
+    for (i, &node) in sorted.iter().enumerate() {
+        position[node.index()] = i;
+    }
     let mut last_step = vec![0; actions.len()];
     for (i, &node) in sorted.iter().enumerate() {
         last_step[graph[node].0] = i;
@@ -224,7 +226,7 @@ pub(crate) fn schedule(
         .map(|&node| {
             let (action, operation) = graph[node];
             let mut depends_on: Vec<usize> =
-                graph.neighbors_directed(node, Direction::Incoming).map(|n| position[&n]).collect();
+                graph.neighbors_directed(node, Direction::Incoming).map(|n| position[n.index()]).collect();
             depends_on.sort_unstable();
             Step { action: new_index[action], operation, depends_on }
         })

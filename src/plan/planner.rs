@@ -1,6 +1,7 @@
 //! Planning: decides, resource by resource in dependency order, whether it is created,
 //! updated, replaced, deleted or left alone, resolving references on the way.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use super::diff;
@@ -25,8 +26,9 @@ struct Decision {
     /// `None` when the resource matches the state.
     action: Option<ActionKind>,
     /// Desired attributes with references resolved; unknown ones are [`Value::Unknown`].
-    resolved: Attributes,
-    /// Top-level attributes that change.
+    /// `None` when the resource has no references: its own attributes are what was compared.
+    resolved: Option<Attributes>,
+    /// Top-level attributes that change (kept for updates, the one action that reads them).
     changing: BTreeSet<String>,
 }
 
@@ -78,6 +80,9 @@ struct Planner<'a> {
     /// The state's resources by address.
     recorded: HashMap<&'a Address, &'a ResourceState>,
     index: HashMap<&'a Address, usize>,
+    /// The first cluster (in declaration order) each text names: its address, its name or
+    /// its node resource group, the texts by which [`names`] recognises a cluster.
+    clusters_by_text: HashMap<String, usize>,
     decisions: Vec<Option<Decision>>,
 }
 
@@ -95,7 +100,7 @@ impl<'a> Planner<'a> {
             if resource.computed.contains(&top) {
                 return None;
             }
-            lookup(&decision.resolved, &reference.attribute)
+            lookup(decision.resolved.as_ref().unwrap_or(&resource.attributes), &reference.attribute)
                 .filter(|value| !value.is_unknown() && !diff::same(&Value::Null, value))
                 .cloned()
         };
@@ -111,37 +116,45 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The cluster a Kubernetes object lives in, from its `cluster` attribute.
+    /// The cluster a Kubernetes object lives in, from its `cluster` attribute: the first
+    /// cluster that the attribute [`names`].
     fn cluster_of(&self, resource: &Resource) -> Option<usize> {
         if !resource.address.kind.is_kubernetes() {
             return None;
         }
-        let cluster = resource.attributes.get("cluster")?;
-        self.desired.iter().position(|candidate| candidate.address.kind == Kind::Cluster && names(cluster, candidate))
+        match resource.attributes.get("cluster")? {
+            Value::Ref(reference) => {
+                self.index.get(&reference.address).copied().filter(|&i| self.desired[i].address.kind == Kind::Cluster)
+            }
+            Value::Str(text) => self.clusters_by_text.get(text).copied(),
+            _ => None,
+        }
     }
 
     /// Everything a resource needs first: declared dependencies, referenced resources, its
-    /// parent and, for a Kubernetes object, its cluster.
+    /// parent and, for a Kubernetes object, its cluster. Sorted, without repeats.
     fn needs(&self, resource: &Resource) -> Result<Vec<usize>, PlanError> {
         let mut references = Vec::new();
         for value in resource.attributes.values() {
-            value.refs(&mut references);
+            value.for_each_ref(&mut |r| references.push(&r.address));
         }
-        let mut needs = BTreeSet::new();
-        for dependency in resource.depends_on.iter().chain(references.iter().map(|r| &r.address)) {
+        let mut needs = Vec::with_capacity(resource.depends_on.len() + references.len() + 2);
+        for dependency in resource.depends_on.iter().chain(references) {
             let &index = self.index.get(dependency).ok_or_else(|| PlanError::UnknownDependency {
                 resource: Box::new(resource.address.clone()),
                 dependency: Box::new(dependency.clone()),
             })?;
-            needs.insert(index);
+            needs.push(index);
         }
         if let Some(parent) = resource.address.parent_address()
             && let Some(&index) = self.index.get(&parent)
         {
-            needs.insert(index);
+            needs.push(index);
         }
         needs.extend(self.cluster_of(resource));
-        Ok(needs.into_iter().collect())
+        needs.sort_unstable();
+        needs.dedup();
+        Ok(needs)
     }
 
     /// The resource whose replacement takes this one with it: its parent (a vnet for its
@@ -164,23 +177,25 @@ impl<'a> Planner<'a> {
     fn decide(&mut self, index: usize, needs: &[usize], diagnostics: &mut Diagnostics) -> Option<ResourceAction> {
         let all: &'a [Resource] = self.desired;
         let resource = &all[index];
-        let desired: Attributes = resource
-            .attributes
-            .iter()
-            .map(|(name, value)| {
-                let value = value.resolve(&mut |r| self.resolve(r).unwrap_or_else(|| Value::Ref(r.clone())));
-                (name.clone(), value)
-            })
-            .collect();
-        let resolved: Attributes =
-            desired.iter().map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown))).collect();
+        // Most resources hold no reference: their attributes are used as they are.
+        let desired: Cow<'a, Attributes> = if resource.attributes.values().any(Value::has_refs) {
+            let resolve = &mut |r: &AttributeRef| self.resolve(r).unwrap_or_else(|| Value::Ref(Box::new(r.clone())));
+            Cow::Owned(resource.attributes.iter().map(|(name, value)| (name.clone(), value.resolve(resolve))).collect())
+        } else {
+            Cow::Borrowed(&resource.attributes)
+        };
+        // References still open are compared as unknown.
+        let unknown: Option<Attributes> = desired.values().any(Value::has_refs).then(|| {
+            desired.iter().map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown))).collect()
+        });
+        let resolved: &Attributes = unknown.as_ref().unwrap_or(&desired);
         let recorded = self.recorded.get(&resource.address).copied();
         let mut replaced_along_with = None;
         let (action, changes) = match recorded {
-            None => (Some(ActionKind::Create), diff::creation(&resolved, resource.computed)),
+            None => (Some(ActionKind::Create), diff::creation(resolved, resource.computed)),
             Some(recorded) => {
                 let mut changes =
-                    diff::compare(resource.address.kind, &recorded.attributes, &resolved, resource.computed);
+                    diff::compare(resource.address.kind, &recorded.attributes, resolved, resource.computed);
                 replaced_along_with = self.replaced_container(resource, needs);
                 if replaced_along_with.is_some() || changes.iter().any(|c| c.replace_reason.is_some()) {
                     changes.extend(diff::recomputed(&recorded.attributes, resource.computed));
@@ -196,20 +211,27 @@ impl<'a> Planner<'a> {
         if action == Some(ActionKind::Replace) && resource.address.kind == Kind::Cluster && !resource.allow_replace {
             diagnostics.push(cluster_replace_error(resource, &changes, replaced_along_with.as_ref()));
         }
-        let changing = changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect();
+        let changing = match action {
+            Some(ActionKind::Update) => changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect(),
+            _ => BTreeSet::new(),
+        };
+        let resolved = match (unknown, &desired) {
+            (Some(unknown), _) => Some(unknown),
+            (None, Cow::Owned(known)) => Some(known.clone()),
+            (None, Cow::Borrowed(_)) => None,
+        };
         self.decisions[index] = Some(Decision { action, resolved, changing });
+        let action = action?;
+        let mut depends_on: Vec<Address> = needs.iter().map(|&i| all[i].address.clone()).collect();
+        depends_on.sort_by(address_order);
         Some(ResourceAction {
             address: resource.address.clone(),
-            action: action?,
+            action,
             changes,
             replaced_along_with,
-            depends_on: {
-                let mut addresses: Vec<Address> = needs.iter().map(|&i| all[i].address.clone()).collect();
-                addresses.sort_by(address_order);
-                addresses
-            },
+            depends_on,
             provider_id: recorded.and_then(|r| r.provider_id.clone()),
-            desired,
+            desired: desired.into_owned(),
         })
     }
 }
@@ -245,7 +267,15 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
         }
     }
     let recorded = state.resources.iter().map(|r| (&r.address, r)).collect();
-    let mut planner = Planner { desired, recorded, index, decisions: desired.iter().map(|_| None).collect() };
+    let mut clusters_by_text = HashMap::new();
+    for (i, cluster) in desired.iter().enumerate().filter(|(_, r)| r.address.kind == Kind::Cluster) {
+        let texts = ["name", "node_resource_group"].iter().filter_map(|a| cluster.attributes.get(*a)?.as_str());
+        for text in texts.map(str::to_string).chain([cluster.address.to_string()]) {
+            clusters_by_text.entry(text).or_insert(i);
+        }
+    }
+    let mut planner =
+        Planner { desired, recorded, index, clusters_by_text, decisions: desired.iter().map(|_| None).collect() };
     let needs = desired.iter().map(|r| planner.needs(r)).collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<&Address> = desired.iter().map(|r| &r.address).collect();
     let order = graph::resource_order(&addresses, &needs)?;

@@ -141,7 +141,8 @@ impl TryFrom<ActionRepr> for ResourceAction {
         }
         let mut desired = repr.desired;
         for reference in repr.references {
-            let target = Value::Ref(AttributeRef { address: reference.address, attribute: reference.attribute });
+            let target =
+                Value::Ref(Box::new(AttributeRef { address: reference.address, attribute: reference.attribute }));
             let placed = match reference.path.0.split_first() {
                 Some((PathSegment::Key(name), rest)) => desired.get_mut(name).is_some_and(|v| put(v, rest, target)),
                 _ => false,

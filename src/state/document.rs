@@ -18,23 +18,35 @@ struct FormatProbe {
 /// Parses a state document. `origin` names it in errors (`state/shop.json`). The resources
 /// come back sorted, whatever order the document had them in.
 pub fn decode(bytes: &[u8], origin: &str) -> Result<State, StateError> {
-    let probe: FormatProbe = serde_json::from_slice(bytes).map_err(|e| corrupt(origin, &e))?;
-    match probe.version {
-        Some(found) if found > u64::from(FORMAT_VERSION) => {
-            return Err(StateError::NewerFormat { origin: origin.to_string(), found });
+    // The full parse comes first, as it nearly always succeeds; only when it fails is the
+    // version read alone, so that a newer document is reported as such.
+    let mut state: State = match serde_json::from_slice(bytes) {
+        Ok(state) => state,
+        Err(error) => {
+            let probe: FormatProbe = serde_json::from_slice(bytes).map_err(|e| corrupt(origin, &e))?;
+            check_version(probe.version, origin)?;
+            return Err(corrupt(origin, &error));
         }
-        Some(found) if found < u64::from(FORMAT_VERSION) => {
-            return Err(StateError::UnknownFormat { origin: origin.to_string(), found, backup: None });
-        }
-        // A missing version is reported by the full parse below, with its position.
-        _ => {}
-    }
-    let mut state: State = serde_json::from_slice(bytes).map_err(|e| corrupt(origin, &e))?;
+    };
+    check_version(Some(u64::from(state.version)), origin)?;
     if let Some(address) = first_duplicate(&state) {
         return Err(StateError::DuplicateInFile { origin: origin.to_string(), address, backup: None });
     }
     state.sort_resources();
     Ok(state)
+}
+
+fn check_version(version: Option<u64>, origin: &str) -> Result<(), StateError> {
+    match version {
+        Some(found) if found > u64::from(FORMAT_VERSION) => {
+            Err(StateError::NewerFormat { origin: origin.to_string(), found })
+        }
+        Some(found) if found < u64::from(FORMAT_VERSION) => {
+            Err(StateError::UnknownFormat { origin: origin.to_string(), found, backup: None })
+        }
+        // A missing version is reported by the full parse, with its position.
+        _ => Ok(()),
+    }
 }
 
 /// The document for `state`: pretty JSON, resources sorted, a trailing newline, so that

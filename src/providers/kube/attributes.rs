@@ -203,7 +203,7 @@ mod tests {
     fn unresolved_references_are_refused() {
         let address = Address::new(Kind::Service, "web");
         let reference = AttributeRef { address: Address::new(Kind::PublicIp, "ip"), attribute: "address".into() };
-        let attributes: Attributes = [("external_name".to_string(), Value::Ref(reference))].into();
+        let attributes: Attributes = [("external_name".to_string(), Value::Ref(Box::new(reference)))].into();
         let error = Reader::new(&address).top(&attributes).str("external_name").unwrap_err();
         assert!(error.message.contains("not known yet"), "{}", error.message);
     }
