@@ -17,7 +17,7 @@ use crate::plan::render::text;
 use crate::plan::{self, ActionKind, Operation, Plan, SavedPlan};
 use crate::providers::{Attributes, ProviderError};
 use crate::stack;
-use crate::state::{Backend, LockInfo, State};
+use crate::state::State;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -65,34 +65,16 @@ pub fn run_destroy(args: &ApplyArgs, out: &Output) -> u8 {
 }
 
 fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
-    let env = |name: &str| std::env::var(name).ok();
-    let loaded = match stack::load(&args.stack.path, &args.stack.options(args.allow_replace.clone()), &env) {
+    let loaded = match args.stack.load_checked(&args.allow_replace, out) {
         Ok(loaded) => loaded,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+        Err(code) => return code,
     };
-    if loaded.diagnostics.has_errors() {
-        out.diagnostics(&loaded.diagnostics.0, &loaded.sources, args.stack.format);
-        return 1;
-    }
     let backend = super::state::backend_for(args.state.as_deref(), &loaded);
     let command = if destroy { "aksform destroy" } else { "aksform apply" };
     // The lock is held from reading the state to the last write.
-    let guard = match backend.lock(LockInfo::new(command)) {
-        Ok(guard) => guard,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
-    };
-    let recorded = match backend.read() {
-        Ok(state) => state,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+    let (guard, recorded) = match super::lock_and_read(&backend, command, out) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     let mut state = recorded.clone().unwrap_or_else(|| State::new(&loaded.stack.name));
     // Plan against what is live, so that changes made outside aksform are put back. A saved

@@ -81,6 +81,37 @@ impl StackArgs {
     pub fn options(&self, allow_replace: Vec<Address>) -> stack::Options {
         stack::Options { var_files: self.var_files.clone(), vars: self.vars.clone(), allow_replace }
     }
+
+    /// Loads and checks the stack; on an error it is printed and the exit code comes back.
+    pub fn load_checked(&self, allow_replace: &[Address], out: &output::Output) -> Result<stack::Loaded, u8> {
+        let env = |name: &str| std::env::var(name).ok();
+        let loaded = stack::load(&self.path, &self.options(allow_replace.to_vec()), &env).map_err(|e| {
+            out.error(&e.to_string());
+            1
+        })?;
+        if loaded.diagnostics.has_errors() {
+            out.diagnostics(&loaded.diagnostics.0, &loaded.sources, self.format);
+            return Err(1);
+        }
+        Ok(loaded)
+    }
+}
+
+/// Locks the state for `command` and reads it; on an error it is printed and the exit code
+/// comes back. The lock is held until the guard is dropped.
+pub fn lock_and_read(
+    backend: &crate::state::LocalBackend,
+    command: &str,
+    out: &output::Output,
+) -> Result<(Box<dyn crate::state::LockGuard>, Option<crate::state::State>), u8> {
+    use crate::state::{Backend, LockInfo};
+    let fail = |e: crate::state::StateError| {
+        out.error(&e.to_string());
+        1
+    };
+    let guard = backend.lock(LockInfo::new(command)).map_err(fail)?;
+    let state = backend.read().map_err(fail)?;
+    Ok((guard, state))
 }
 
 /// Exit codes: 0 success (no changes), 1 error, 2 success with changes (`--detailed-exitcode`).

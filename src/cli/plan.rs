@@ -10,8 +10,7 @@ use super::{Format, StackArgs};
 use crate::model::Address;
 use crate::plan::render::{json, markdown, text};
 use crate::plan::{self, SavedPlan};
-use crate::stack;
-use crate::state::{Backend, LockInfo, State};
+use crate::state::{Backend, State};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -47,32 +46,14 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
-    let env = |name: &str| std::env::var(name).ok();
-    let loaded = match stack::load(&args.stack.path, &args.stack.options(args.allow_replace.clone()), &env) {
+    let loaded = match args.stack.load_checked(&args.allow_replace, out) {
         Ok(loaded) => loaded,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+        Err(code) => return code,
     };
-    if loaded.diagnostics.has_errors() {
-        out.diagnostics(&loaded.diagnostics.0, &loaded.sources, args.stack.format);
-        return 1;
-    }
     let backend = super::state::backend_for(args.state.as_deref(), &loaded);
-    let guard = match backend.lock(LockInfo::new("aksform plan")) {
-        Ok(guard) => guard,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
-    };
-    let recorded = match backend.read() {
-        Ok(state) => state,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+    let (guard, recorded) = match super::lock_and_read(&backend, "aksform plan", out) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     drop(guard);
     if let Some(state) = &recorded
