@@ -145,9 +145,8 @@ fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Er
 fn describe_expected(rules: &[Rule]) -> String {
     let mut names: Vec<&str> = rules
         .iter()
-        .filter_map(|r| match r {
+        .flat_map(|r| match r {
             Rule::expr
-            | Rule::mapping
             | Rule::constructor
             | Rule::cidr
             | Rule::ip
@@ -158,15 +157,19 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::call
             | Rule::reference
             | Rule::list
-            | Rule::map => Some("a value"),
-            Rule::string | Rule::string_inner => Some("a string"),
-            Rule::ident => Some("a name"),
-            Rule::attribute | Rule::block => Some("an attribute or block"),
-            Rule::body => Some("`{`"),
-            Rule::EOI => Some("the end of the file"),
-            Rule::port_ref => Some("a port name"),
-            _ => None,
+            | Rule::map => &["a value"][..],
+            // A failed `value` is a place where every simple value was tried: a string and a
+            // word (a name) too.
+            Rule::value => &["a value", "a string", "a name"],
+            Rule::string | Rule::string_inner => &["a string"],
+            Rule::ident => &["a name"],
+            Rule::attribute | Rule::block => &["an attribute or block"],
+            Rule::body => &["`{`"],
+            Rule::EOI => &["the end of the file"],
+            Rule::port_ref => &["a port name"],
+            _ => &[],
         })
+        .copied()
         .collect();
     names.sort();
     names.dedup();
@@ -411,13 +414,14 @@ impl Builder {
             }
             Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
             Rule::map => ExprKind::Map(Body { items: self.items(pair), span }),
-            Rule::mapping => {
+            Rule::value => {
                 let mut inner = pair.into_inner();
                 match (inner.next(), inner.next()) {
-                    (Some(a), Some(b)) => {
-                        ExprKind::Mapping { from: Box::new(self.value(a)), to: Box::new(self.value(b)) }
+                    (Some(from), Some(to)) => {
+                        ExprKind::Mapping { from: Box::new(self.value(from)), to: Box::new(self.value(to)) }
                     }
-                    _ => unreachable!("the grammar gives a mapping two sides"),
+                    (Some(simple), None) => return self.value(simple),
+                    _ => unreachable!("the grammar gives a value one side or two"),
                 }
             }
             Rule::constructor => {
