@@ -42,6 +42,15 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     }
 }
 
+/// Parses `text`, a run of whole top-level items cut from a file at byte `offset`. `None`
+/// when it does not parse.
+pub(super) fn parse_items(file: FileId, text: &str, offset: usize) -> Option<(Vec<Item>, Vec<Diagnostic>)> {
+    let mut builder = Builder { file, offset, diagnostics: Vec::new() };
+    let mut pairs = Grammar::parse(Rule::file, text).ok()?;
+    let items = pairs.next().map(|p| builder.items(p)).unwrap_or_default();
+    Some((items, builder.diagnostics))
+}
+
 /// Parses a vars file (`name = value` lines).
 pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnostic>) {
     if let Some(error) = too_deep(file, text) {
@@ -77,7 +86,7 @@ pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> 
 /// input is refused before it could exhaust the stack.
 const MAX_NESTING: usize = 64;
 
-fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
+pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -255,7 +264,7 @@ fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Comments with their spans, found by a scan that knows strings.
-fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
+pub(super) fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
     let bytes = text.as_bytes();
     let mut comments = Vec::new();
     let mut i = 0;
