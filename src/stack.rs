@@ -98,13 +98,14 @@ pub fn from_sources(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Loaded {
     let mut diagnostics = Diagnostics::new();
-    let mut files = Vec::new();
     let value_files: Vec<FileId> = var_files.iter().copied().chain(cli_vars).collect();
-    for (id, file) in sources.files() {
-        if value_files.contains(&id) {
-            continue;
-        }
-        let (parsed, errors) = syntax::parse_file(id, &file.text);
+    let texts: Vec<(FileId, &str)> = sources
+        .files()
+        .filter(|(id, _)| !value_files.contains(id))
+        .map(|(id, file)| (id, file.text.as_str()))
+        .collect();
+    let mut files = Vec::new();
+    for (&(id, _), (parsed, errors)) in texts.iter().zip(syntax::parse_files(&texts)) {
         diagnostics.extend(errors);
         files.push((id, parsed));
     }

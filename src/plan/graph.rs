@@ -81,13 +81,15 @@ fn find_cycle<N>(graph: &StableDiGraph<N, ()>, compare: &impl Fn(NodeIndex, Node
 }
 
 /// The order in which to plan resources so that every resource comes after those it needs.
-/// `needs[i]` lists the indices resource `i` depends on.
+/// `needs[i]` lists, without repeats, the indices resource `i` depends on.
 pub(crate) fn resource_order(addresses: &[&Address], needs: &[Vec<usize>]) -> Result<Vec<usize>, PlanError> {
     let mut graph = StableDiGraph::<usize, ()>::with_capacity(addresses.len(), 0);
     let nodes: Vec<NodeIndex> = (0..addresses.len()).map(|i| graph.add_node(i)).collect();
     for (i, deps) in needs.iter().enumerate() {
         for &dep in deps {
-            graph.update_edge(nodes[dep], nodes[i], ());
+            // `add_edge`, not `update_edge`, which scans the node's edges for a repeat: a
+            // cluster has an edge to every object in it.
+            graph.add_edge(nodes[dep], nodes[i], ());
         }
     }
     let address = |n: NodeIndex| addresses[graph[n]];
@@ -147,9 +149,10 @@ pub(crate) fn schedule(
     }
     for action in actions.iter().filter(|a| a.action != ActionKind::Delete) {
         let Some(&step) = apply_step.get(&action.address) else { continue };
+        // An action's dependencies are distinct addresses, so their edges are distinct.
         for dependency in &action.depends_on {
             if let Some(&first) = apply_step.get(dependency) {
-                graph.update_edge(first, step, ());
+                graph.add_edge(first, step, ());
             }
         }
     }

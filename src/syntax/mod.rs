@@ -4,6 +4,8 @@
 pub mod ast;
 pub mod fmt;
 mod parser;
+mod pieces;
 
 pub use fmt::{format_file, format_source};
 pub use parser::{parse_file, parse_value, parse_vars_file};
+pub use pieces::parse_files;

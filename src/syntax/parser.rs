@@ -42,6 +42,15 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     }
 }
 
+/// Parses `text`, a run of whole top-level items cut from a file at byte `offset`. `None`
+/// when it does not parse.
+pub(super) fn parse_items(file: FileId, text: &str, offset: usize) -> Option<(Vec<Item>, Vec<Diagnostic>)> {
+    let mut builder = Builder { file, offset, diagnostics: Vec::new() };
+    let mut pairs = Grammar::parse(Rule::file, text).ok()?;
+    let items = pairs.next().map(|p| builder.items(p)).unwrap_or_default();
+    Some((items, builder.diagnostics))
+}
+
 /// Parses a vars file (`name = value` lines).
 pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnostic>) {
     if let Some(error) = too_deep(file, text) {
@@ -77,7 +86,7 @@ pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> 
 /// input is refused before it could exhaust the stack.
 const MAX_NESTING: usize = 64;
 
-fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
+pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -145,9 +154,8 @@ fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Er
 fn describe_expected(rules: &[Rule]) -> String {
     let mut names: Vec<&str> = rules
         .iter()
-        .filter_map(|r| match r {
+        .flat_map(|r| match r {
             Rule::expr
-            | Rule::mapping
             | Rule::constructor
             | Rule::cidr
             | Rule::ip
@@ -158,15 +166,19 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::call
             | Rule::reference
             | Rule::list
-            | Rule::map => Some("a value"),
-            Rule::string | Rule::string_inner => Some("a string"),
-            Rule::ident => Some("a name"),
-            Rule::attribute | Rule::block => Some("an attribute or block"),
-            Rule::body => Some("`{`"),
-            Rule::EOI => Some("the end of the file"),
-            Rule::port_ref => Some("a port name"),
-            _ => None,
+            | Rule::map => &["a value"][..],
+            // A failed `value` is a place where every simple value was tried: a string and a
+            // word (a name) too.
+            Rule::value => &["a value", "a string", "a name"],
+            Rule::string | Rule::string_inner => &["a string"],
+            Rule::ident => &["a name"],
+            Rule::attribute | Rule::block => &["an attribute or block"],
+            Rule::body => &["`{`"],
+            Rule::EOI => &["the end of the file"],
+            Rule::port_ref => &["a port name"],
+            _ => &[],
         })
+        .copied()
         .collect();
     names.sort();
     names.dedup();
@@ -252,7 +264,7 @@ fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Comments with their spans, found by a scan that knows strings.
-fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
+pub(super) fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
     let bytes = text.as_bytes();
     let mut comments = Vec::new();
     let mut i = 0;
@@ -411,13 +423,14 @@ impl Builder {
             }
             Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
             Rule::map => ExprKind::Map(Body { items: self.items(pair), span }),
-            Rule::mapping => {
+            Rule::value => {
                 let mut inner = pair.into_inner();
                 match (inner.next(), inner.next()) {
-                    (Some(a), Some(b)) => {
-                        ExprKind::Mapping { from: Box::new(self.value(a)), to: Box::new(self.value(b)) }
+                    (Some(from), Some(to)) => {
+                        ExprKind::Mapping { from: Box::new(self.value(from)), to: Box::new(self.value(to)) }
                     }
-                    _ => unreachable!("the grammar gives a mapping two sides"),
+                    (Some(simple), None) => return self.value(simple),
+                    _ => unreachable!("the grammar gives a value one side or two"),
                 }
             }
             Rule::constructor => {
