@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod model;
+pub mod parallel;
 pub mod plan;
 pub mod stack;
 pub mod state;

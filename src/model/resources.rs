@@ -632,11 +632,12 @@ impl Stack {
                 vec![ns.cluster.clone()],
             ));
         }
-        for s in &self.services {
-            out.push(service_resource(s));
+        // Services and Ingresses are nearly all of a large stack: built on every core.
+        for part in crate::parallel::map_chunks(&self.services, |part| part.iter().map(service_resource).collect()) {
+            out.extend::<Vec<Resource>>(part);
         }
-        for i in &self.ingresses {
-            out.push(ingress_resource(i));
+        for part in crate::parallel::map_chunks(&self.ingresses, |part| part.iter().map(ingress_resource).collect()) {
+            out.extend::<Vec<Resource>>(part);
         }
         for z in &self.dns_zones {
             let mut r = resource(
