@@ -156,6 +156,7 @@ fn describe_expected(rules: &[Rule]) -> String {
         .iter()
         .flat_map(|r| match r {
             Rule::expr
+            | Rule::mapping
             | Rule::constructor
             | Rule::cidr
             | Rule::ip
@@ -423,7 +424,7 @@ impl Builder {
             }
             Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
             Rule::map => ExprKind::Map(Body { items: self.items(pair), span }),
-            Rule::value => {
+            Rule::value | Rule::mapping => {
                 let mut inner = pair.into_inner();
                 match (inner.next(), inner.next()) {
                     (Some(from), Some(to)) => {
