@@ -471,9 +471,27 @@ fn resource(address: &Address, span: Span, attributes: Vec<(&str, Value)>, depen
 }
 
 impl Stack {
+    /// How many resources [`Stack::resources`] gives.
+    fn resource_count(&self) -> usize {
+        self.resource_groups.len()
+            + self.vnets.len()
+            + self.subnets.len()
+            + self.peerings.len()
+            + self.public_ips.len()
+            + self.clusters.len()
+            + self.node_pools.len()
+            + self.namespaces.len()
+            + self.services.len()
+            + self.ingresses.len()
+            + self.dns_zones.len()
+            + self.dns_records.len()
+    }
+
     /// Every resource in the generic form the planner and the state use.
     pub fn resources(&self) -> Vec<Resource> {
-        let mut out = Vec::new();
+        // Sized once: growing a vector this large frees the old buffer each time, and glibc
+        // then tidies every small free chunk it holds.
+        let mut out = Vec::with_capacity(self.resource_count());
         for rg in &self.resource_groups {
             out.push(resource(
                 &rg.address,

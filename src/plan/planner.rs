@@ -300,7 +300,7 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
         depth[i] = needs[i].iter().map(|&n| depth[n] + 1).max().unwrap_or(0);
     }
     let mut diagnostics = Diagnostics::new();
-    let mut actions = Vec::new();
+    let mut actions = Vec::with_capacity(desired.len() + state.resources.len());
     let mut unchanged = 0;
     for layer in order.chunk_by(|&a, &b| depth[a] == depth[b]) {
         let decide = |part: &[usize]| part.iter().map(|&i| planner.decide(i, &needs[i])).collect::<Vec<_>>();

@@ -316,7 +316,12 @@ impl Builder {
     }
 
     fn items(&mut self, pair: Pair<Rule>) -> Vec<Item> {
-        pair.into_inner().filter_map(|p| self.item(p)).collect()
+        let pairs = pair.into_inner();
+        // Sized once (the pairs are the items and, for a file, its end): a file's vector is
+        // large, and each growth would free the old buffer.
+        let mut items = Vec::with_capacity(pairs.len());
+        items.extend(pairs.filter_map(|p| self.item(p)));
+        items
     }
 
     fn item(&mut self, pair: Pair<Rule>) -> Option<Item> {

@@ -42,7 +42,7 @@ pub fn parse_files(files: &[(FileId, &str)]) -> Vec<(File, Vec<Diagnostic>)> {
             let whole: Option<Vec<_>> = results.into_iter().collect();
             match whole {
                 Some(parts) if !parts.is_empty() => {
-                    let mut items = Vec::new();
+                    let mut items = Vec::with_capacity(parts.iter().map(|(items, _)| items.len()).sum());
                     let mut diagnostics = Vec::new();
                     for (part_items, part_diagnostics) in parts {
                         items.extend(part_items);
