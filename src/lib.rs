@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod model;
+pub mod parallel;
 pub mod plan;
 pub mod providers;
 pub mod stack;

@@ -85,13 +85,15 @@ pub fn explain(code: &str) -> Option<&'static str> {
 /// Runs every rule over a stack. The findings come sorted by place, so output is stable.
 pub fn run(stack: &Stack) -> Vec<Diagnostic> {
     let index = index::Index::new(stack);
-    let mut out = Vec::new();
-    addresses::check(&index, &mut out);
-    capacity::check(&index, &mut out);
-    services::check(&index, &mut out);
-    load_balancers::check(&index, &mut out);
-    ingress::check(&index, &mut out);
-    let mut diagnostics = Diagnostics(out);
+    // The groups of rules are independent: they run on every core.
+    let groups: [fn(&index::Index, &mut Vec<Diagnostic>); 5] =
+        [addresses::check, capacity::check, services::check, load_balancers::check, ingress::check];
+    let found = crate::parallel::map(&groups, |check| {
+        let mut out = Vec::new();
+        check(&index, &mut out);
+        out
+    });
+    let mut diagnostics = Diagnostics(found.concat());
     diagnostics.sort();
     diagnostics.0
 }

@@ -473,9 +473,27 @@ fn resource(address: &Address, span: Span, attributes: Vec<(&str, Value)>, depen
 }
 
 impl Stack {
+    /// How many resources [`Stack::resources`] gives.
+    fn resource_count(&self) -> usize {
+        self.resource_groups.len()
+            + self.vnets.len()
+            + self.subnets.len()
+            + self.peerings.len()
+            + self.public_ips.len()
+            + self.clusters.len()
+            + self.node_pools.len()
+            + self.namespaces.len()
+            + self.services.len()
+            + self.ingresses.len()
+            + self.dns_zones.len()
+            + self.dns_records.len()
+    }
+
     /// Every resource in the generic form the planner and the state use.
     pub fn resources(&self) -> Vec<Resource> {
-        let mut out = Vec::new();
+        // Sized once: growing a vector this large frees the old buffer each time, and glibc
+        // then tidies every small free chunk it holds.
+        let mut out = Vec::with_capacity(self.resource_count());
         for rg in &self.resource_groups {
             out.push(resource(
                 &rg.address,
@@ -634,11 +652,12 @@ impl Stack {
                 vec![ns.cluster.clone()],
             ));
         }
-        for s in &self.services {
-            out.push(service_resource(s));
+        // Services and Ingresses are nearly all of a large stack: built on every core.
+        for part in crate::parallel::map_chunks(&self.services, |part| part.iter().map(service_resource).collect()) {
+            out.extend::<Vec<Resource>>(part);
         }
-        for i in &self.ingresses {
-            out.push(ingress_resource(i));
+        for part in crate::parallel::map_chunks(&self.ingresses, |part| part.iter().map(ingress_resource).collect()) {
+            out.extend::<Vec<Resource>>(part);
         }
         for z in &self.dns_zones {
             let mut r = resource(

@@ -44,7 +44,12 @@ fn push_changes(path: FieldPath, before: &Value, after: &Value, reason: Option<&
     if let (Some(old), Some(new)) = (as_map(before, &empty), as_map(after, &empty))
         && (matches!(before, Value::Map(_)) || matches!(after, Value::Map(_)))
     {
-        let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        // Keys in order; a side that is empty (a map being added or removed) is skipped.
+        let keys: Vec<&String> = match (old.is_empty(), new.is_empty()) {
+            (true, _) => new.keys().collect(),
+            (_, true) => old.keys().collect(),
+            _ => old.keys().chain(new.keys()).collect::<BTreeSet<_>>().into_iter().collect(),
+        };
         for key in keys {
             let old_value = old.get(key).unwrap_or(&Value::Null);
             let new_value = new.get(key).unwrap_or(&Value::Null);
@@ -91,8 +96,10 @@ pub fn compare(kind: Kind, recorded: &Attributes, desired: &Attributes, computed
 
 /// Every field a new resource gets, with computed ones as known after apply.
 pub fn creation(desired: &Attributes, computed: &[&str]) -> Vec<FieldChange> {
-    let mut changes = Vec::new();
-    let names: BTreeSet<&str> = desired.keys().map(String::as_str).chain(computed.iter().copied()).collect();
+    let mut names: Vec<&str> = desired.keys().map(String::as_str).chain(computed.iter().copied()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut changes = Vec::with_capacity(names.len());
     for name in names {
         let after = if computed.contains(&name) { &Value::Unknown } else { desired.get(name).unwrap_or(&Value::Null) };
         push_changes(FieldPath::attribute(name), &Value::Null, after, None, &mut changes);

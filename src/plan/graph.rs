@@ -189,7 +189,8 @@ pub(crate) fn schedule(
             deleted.insert(identity, delete);
         }
     }
-    for action in actions.iter().filter(|a| a.action == ActionKind::Create) {
+    let creates = actions.iter().filter(|a| a.action == ActionKind::Create && !deleted.is_empty());
+    for action in creates {
         if let Some(identity) = identity(&action.address, &action.desired)
             && let (Some(&delete), Some(&create)) = (deleted.get(&identity), apply_step.get(&action.address))
         {

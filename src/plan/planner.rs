@@ -32,6 +32,17 @@ struct Decision {
     changing: BTreeSet<String>,
 }
 
+/// A decision with what it adds to the plan.
+struct Decided {
+    index: usize,
+    decision: Decision,
+    action: Option<ResourceAction>,
+    diagnostic: Option<Diagnostic>,
+}
+
+/// Layers of resources smaller than this are decided on one thread.
+const PARALLEL_LAYER: usize = 512;
+
 /// Looks up `attribute` (`name`, or `load_balancer.ip` inside a map) in `attributes`.
 fn lookup<'a>(attributes: &'a Attributes, attribute: &str) -> Option<&'a Value> {
     let mut parts = attribute.split('.');
@@ -174,7 +185,8 @@ impl<'a> Planner<'a> {
             .map(|&i| self.desired[i].address.clone())
     }
 
-    fn decide(&mut self, index: usize, needs: &[usize], diagnostics: &mut Diagnostics) -> Option<ResourceAction> {
+    /// Decides for one resource, from the decisions for what it needs (all made before).
+    fn decide(&self, index: usize, needs: &[usize]) -> Decided {
         let all: &'a [Resource] = self.desired;
         let resource = &all[index];
         // Most resources hold no reference: their attributes are used as they are.
@@ -208,9 +220,9 @@ impl<'a> Planner<'a> {
                 }
             }
         };
-        if action == Some(ActionKind::Replace) && resource.address.kind == Kind::Cluster && !resource.allow_replace {
-            diagnostics.push(cluster_replace_error(resource, &changes, replaced_along_with.as_ref()));
-        }
+        let diagnostic =
+            (action == Some(ActionKind::Replace) && resource.address.kind == Kind::Cluster && !resource.allow_replace)
+                .then(|| cluster_replace_error(resource, &changes, replaced_along_with.as_ref()));
         let changing = match action {
             Some(ActionKind::Update) => changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect(),
             _ => BTreeSet::new(),
@@ -220,19 +232,20 @@ impl<'a> Planner<'a> {
             (None, Cow::Owned(known)) => Some(known.clone()),
             (None, Cow::Borrowed(_)) => None,
         };
-        self.decisions[index] = Some(Decision { action, resolved, changing });
-        let action = action?;
-        let mut depends_on: Vec<Address> = needs.iter().map(|&i| all[i].address.clone()).collect();
-        depends_on.sort_by(address_order);
-        Some(ResourceAction {
-            address: resource.address.clone(),
-            action,
-            changes,
-            replaced_along_with,
-            depends_on,
-            provider_id: recorded.and_then(|r| r.provider_id.clone()),
-            desired: desired.into_owned(),
-        })
+        let resource_action = action.map(|action| {
+            let mut depends_on: Vec<Address> = needs.iter().map(|&i| all[i].address.clone()).collect();
+            depends_on.sort_by(address_order);
+            ResourceAction {
+                address: resource.address.clone(),
+                action,
+                changes,
+                replaced_along_with,
+                depends_on,
+                provider_id: recorded.and_then(|r| r.provider_id.clone()),
+                desired: desired.into_owned(),
+            }
+        });
+        Decided { index, decision: Decision { action, resolved, changing }, action: resource_action, diagnostic }
     }
 }
 
@@ -280,13 +293,26 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
     let addresses: Vec<&Address> = desired.iter().map(|r| &r.address).collect();
     let order = graph::resource_order(&addresses, &needs)?;
 
+    // Resources of one depth in the order need none of each other: each layer is decided
+    // on every core, from the decisions of the layers before it.
+    let mut depth = vec![0usize; desired.len()];
+    for &i in &order {
+        depth[i] = needs[i].iter().map(|&n| depth[n] + 1).max().unwrap_or(0);
+    }
     let mut diagnostics = Diagnostics::new();
-    let mut actions = Vec::new();
+    let mut actions = Vec::with_capacity(desired.len() + state.resources.len());
     let mut unchanged = 0;
-    for i in order {
-        match planner.decide(i, &needs[i], &mut diagnostics) {
-            Some(action) => actions.push(action),
-            None => unchanged += 1,
+    for layer in order.chunk_by(|&a, &b| depth[a] == depth[b]) {
+        let decide = |part: &[usize]| part.iter().map(|&i| planner.decide(i, &needs[i])).collect::<Vec<_>>();
+        let parts =
+            if layer.len() < PARALLEL_LAYER { vec![decide(layer)] } else { crate::parallel::map_chunks(layer, decide) };
+        for decided in parts.into_iter().flatten() {
+            planner.decisions[decided.index] = Some(decided.decision);
+            diagnostics.extend(decided.diagnostic);
+            match decided.action {
+                Some(action) => actions.push(action),
+                None => unchanged += 1,
+            }
         }
     }
     for recorded in &state.resources {

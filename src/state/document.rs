@@ -5,8 +5,9 @@
 use std::collections::HashSet;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
-use super::{FORMAT_VERSION, State, StateError};
+use super::{FORMAT_VERSION, ResourceState, State, StateError};
 
 /// Reads only the format version, so that a newer document is recognised as such even when
 /// the rest of it would not parse as this format.
@@ -15,12 +16,45 @@ struct FormatProbe {
     version: Option<u64>,
 }
 
+/// A [`State`] document with each resource left as its text, so that the resources can be
+/// read on every core. The same fields and rules as [`State`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Outline<'a> {
+    version: u32,
+    serial: u64,
+    lineage: String,
+    stack: String,
+    aksform_version: String,
+    #[serde(borrow)]
+    resources: Vec<&'a RawValue>,
+}
+
+/// The state, its resources read on every core; `None` when any part does not parse, to be
+/// read again in one piece for an error that names the place.
+fn decode_in_parallel(bytes: &[u8]) -> Option<State> {
+    let outline: Outline = serde_json::from_slice(bytes).ok()?;
+    let parts = crate::parallel::map_chunks(&outline.resources, |part| {
+        part.iter().map(|raw| serde_json::from_str::<ResourceState>(raw.get()).ok()).collect::<Option<Vec<_>>>()
+    });
+    let mut resources = Vec::with_capacity(outline.resources.len());
+    for part in parts {
+        resources.extend(part?);
+    }
+    let Outline { version, serial, lineage, stack, aksform_version, .. } = outline;
+    Some(State { version, serial, lineage, stack, aksform_version, resources })
+}
+
 /// Parses a state document. `origin` names it in errors (`state/shop.json`). The resources
 /// come back sorted, whatever order the document had them in.
 pub fn decode(bytes: &[u8], origin: &str) -> Result<State, StateError> {
     // The full parse comes first, as it nearly always succeeds; only when it fails is the
     // version read alone, so that a newer document is reported as such.
-    let mut state: State = match serde_json::from_slice(bytes) {
+    let parsed = match decode_in_parallel(bytes) {
+        Some(state) => Ok(state),
+        None => serde_json::from_slice(bytes),
+    };
+    let mut state: State = match parsed {
         Ok(state) => state,
         Err(error) => {
             let probe: FormatProbe = serde_json::from_slice(bytes).map_err(|e| corrupt(origin, &e))?;

@@ -156,6 +156,7 @@ fn describe_expected(rules: &[Rule]) -> String {
         .iter()
         .flat_map(|r| match r {
             Rule::expr
+            | Rule::mapping
             | Rule::constructor
             | Rule::cidr
             | Rule::ip
@@ -315,7 +316,12 @@ impl Builder {
     }
 
     fn items(&mut self, pair: Pair<Rule>) -> Vec<Item> {
-        pair.into_inner().filter_map(|p| self.item(p)).collect()
+        let pairs = pair.into_inner();
+        // Sized once (the pairs are the items and, for a file, its end): a file's vector is
+        // large, and each growth would free the old buffer.
+        let mut items = Vec::with_capacity(pairs.len());
+        items.extend(pairs.filter_map(|p| self.item(p)));
+        items
     }
 
     fn item(&mut self, pair: Pair<Rule>) -> Option<Item> {
@@ -423,7 +429,7 @@ impl Builder {
             }
             Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
             Rule::map => ExprKind::Map(Body { items: self.items(pair), span }),
-            Rule::value => {
+            Rule::value | Rule::mapping => {
                 let mut inner = pair.into_inner();
                 match (inner.next(), inner.next()) {
                     (Some(from), Some(to)) => {

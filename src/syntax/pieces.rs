@@ -2,24 +2,19 @@
 //! at once. The result is the one [`parse_file`] gives file by file: a file any piece of
 //! which does not parse is parsed again whole, for the parser's error recovery.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use super::ast::{File, Item};
 use super::parser::{parse_file, parse_items, scan_comments, too_deep};
 use crate::diag::{Diagnostic, FileId};
+use crate::parallel;
 
 /// Pieces smaller than this are not worth a thread.
 const MIN_PIECE: usize = 64 * 1024;
-
-/// Native stack for each parsing thread, as much as the main thread has: the parser
-/// recurses once per bracket level (at most `parser::MAX_NESTING`).
-const STACK_SIZE: usize = 8 * 1024 * 1024;
 
 type Parsed = Option<(Vec<Item>, Vec<Diagnostic>)>;
 
 /// Parses every file, as [`parse_file`] does each, on as many threads as the machine offers.
 pub fn parse_files(files: &[(FileId, &str)]) -> Vec<(File, Vec<Diagnostic>)> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = parallel::threads();
     // (file, start, end): a file nested too deep is left to `parse_file`, which reports it.
     let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
     for (i, &(id, text)) in files.iter().enumerate() {
@@ -32,7 +27,7 @@ pub fn parse_files(files: &[(FileId, &str)]) -> Vec<(File, Vec<Diagnostic>)> {
             pieces.push((i, start, cuts.get(k + 1).copied().unwrap_or(text.len())));
         }
     }
-    let parsed = parallel_map(&pieces, threads, |&(i, start, end)| {
+    let parsed = parallel::map(&pieces, |&(i, start, end)| {
         let (id, text) = files[i];
         parse_items(id, &text[start..end], start)
     });
@@ -47,7 +42,7 @@ pub fn parse_files(files: &[(FileId, &str)]) -> Vec<(File, Vec<Diagnostic>)> {
             let whole: Option<Vec<_>> = results.into_iter().collect();
             match whole {
                 Some(parts) if !parts.is_empty() => {
-                    let mut items = Vec::new();
+                    let mut items = Vec::with_capacity(parts.iter().map(|(items, _)| items.len()).sum());
                     let mut diagnostics = Vec::new();
                     for (part_items, part_diagnostics) in parts {
                         items.extend(part_items);
@@ -114,38 +109,6 @@ fn cuts(text: &str, count: usize) -> Vec<usize> {
     }
     cuts.retain(|&c| text.is_char_boundary(c));
     cuts
-}
-
-/// `f` over `items` on up to `threads` threads (this one among them), results in order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if threads <= 1 || items.len() <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else { return done };
-            done.push((i, f(item)));
-        }
-    };
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads.min(items.len()))
-            .filter_map(|_| std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(scope, work).ok())
-            .collect();
-        let mut results = work();
-        for helper in helpers {
-            // A helper that panicked re-raises its panic here, as a panic in this thread would.
-            match helper.join() {
-                Ok(done) => results.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        results
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

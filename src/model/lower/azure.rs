@@ -1,6 +1,8 @@
 //! Lowering of the stack block and the Azure resources: resource groups, virtual networks
 //! with subnets and peerings, public IPs, clusters with node pools, DNS zones and records.
 
+use std::borrow::Cow;
+
 use super::{Cx, Fields};
 use crate::diag::Diagnostic;
 use crate::model::address::{Address, Kind};
@@ -684,9 +686,9 @@ pub(super) fn dns_record(cx: &mut Cx, block: &Block, label: String, stack: &mut 
         }
         (Some(_), None) => {
             let expr = cx.value(&f, "a", true);
-            let items = match expr {
+            let items: Vec<_> = match expr.map(Cow::into_owned) {
                 Some(e) => match e.kind {
-                    ExprKind::List(items) => items.iter().filter_map(|i| cx.resolve(i)).collect(),
+                    ExprKind::List(items) => items.iter().filter_map(|i| cx.resolve(i).map(Cow::into_owned)).collect(),
                     _ => vec![e],
                 },
                 None => Vec::new(),

@@ -6,6 +6,7 @@ mod azure;
 mod kube;
 mod reader;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::address::{Address, Kind};
@@ -278,8 +279,9 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// The value of an expression with variables and `env()` calls replaced.
-    pub(crate) fn resolve(&mut self, expr: &ast::Expr) -> Option<ast::Expr> {
+    /// The value of an expression with variables and `env()` calls replaced; the expression
+    /// itself, not a copy, when it has neither.
+    pub(crate) fn resolve<'e>(&mut self, expr: &'e ast::Expr) -> Option<Cow<'e, ast::Expr>> {
         match &expr.kind {
             ExprKind::Reference(r) if r.segments.first().is_some_and(|s| s.name == "var" && !s.quoted) => {
                 let Some(segment) = r.segments.get(1) else {
@@ -300,14 +302,15 @@ impl<'a> Cx<'a> {
                     return None;
                 }
                 if let Some(value) = self.input.vars.get(name) {
-                    return Some(value.clone());
+                    return Some(Cow::Owned(value.clone()));
                 }
                 match self.vars.get(name) {
                     Some(VarDecl { default: Some(default), .. }) => {
                         let default = (*default).clone();
-                        self.resolve(&default).map(|mut v| {
+                        self.resolve(&default).map(|v| {
+                            let mut v = v.into_owned();
                             v.span = default.span;
-                            v
+                            Cow::Owned(v)
                         })
                     }
                     Some(VarDecl { span, default: None }) => {
@@ -356,10 +359,13 @@ impl<'a> Cx<'a> {
                 match strings.as_slice() {
                     [Some(name)] | [Some(name), Some(_)] => {
                         match ((self.input.env)(name), strings.get(1).copied().flatten()) {
-                            (Some(value), _) => Some(ast::Expr { kind: ExprKind::String(value), span: expr.span }),
-                            (None, Some(default)) => {
-                                Some(ast::Expr { kind: ExprKind::String(default.to_string()), span: expr.span })
+                            (Some(value), _) => {
+                                Some(Cow::Owned(ast::Expr { kind: ExprKind::String(value), span: expr.span }))
                             }
+                            (None, Some(default)) => Some(Cow::Owned(ast::Expr {
+                                kind: ExprKind::String(default.to_string()),
+                                span: expr.span,
+                            })),
                             (None, None) => {
                                 self.push(
                                     Diagnostic::error("AKS017", format!("environment variable `{name}` is not set"))
@@ -385,8 +391,8 @@ impl<'a> Cx<'a> {
                     }
                 }
             }
-            ExprKind::String(text) if text.contains("${") => self.interpolate(text, expr.span),
-            _ => Some(expr.clone()),
+            ExprKind::String(text) if text.contains("${") => self.interpolate(text, expr.span).map(Cow::Owned),
+            _ => Some(Cow::Borrowed(expr)),
         }
     }
 

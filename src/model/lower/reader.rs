@@ -1,6 +1,7 @@
 //! Reading a block body: unknown and duplicate attributes are reported once, and typed
 //! getters report missing attributes and wrong types with the value's span.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::net::Ipv4Addr;
 
@@ -118,7 +119,7 @@ fn describe_kinds(kinds: &[Kind]) -> String {
 
 impl Cx<'_> {
     /// The resolved value of `key`, reporting it missing when required.
-    pub fn value(&mut self, f: &Fields, key: &str, required: bool) -> Option<Expr> {
+    pub fn value<'f>(&mut self, f: &Fields<'f>, key: &str, required: bool) -> Option<Cow<'f, Expr>> {
         match f.get(key) {
             Some(a) => self.resolve(&a.value),
             None => {
@@ -263,9 +264,9 @@ impl Cx<'_> {
 
     /// A list value; a single value stands for a list of one.
     fn list(&mut self, f: &Fields, key: &str, required: bool) -> Vec<Expr> {
-        let Some(expr) = self.value(f, key, required) else { return Vec::new() };
+        let Some(expr) = self.value(f, key, required).map(Cow::into_owned) else { return Vec::new() };
         match expr.kind {
-            ExprKind::List(items) => items.iter().filter_map(|i| self.resolve(i)).collect(),
+            ExprKind::List(items) => items.iter().filter_map(|i| self.resolve(i).map(Cow::into_owned)).collect(),
             _ => vec![expr],
         }
     }
@@ -396,7 +397,7 @@ impl Cx<'_> {
 
     /// A block's labels after its keyword, resolved.
     pub fn labels_of(&mut self, block: &Block) -> Vec<Expr> {
-        block.labels.iter().filter_map(|l| self.resolve(l)).collect()
+        block.labels.iter().filter_map(|l| self.resolve(l).map(Cow::into_owned)).collect()
     }
 
     /// Reports a Kubernetes or Azure name that breaks its rule.
