@@ -1,6 +1,7 @@
 //! The provider boundary: the planner and the executor see resource addresses, field values
 //! and four verbs (read, create-or-update, delete, list-what-I-own), never resource details.
 
+pub mod arm;
 pub mod kube;
 
 use std::collections::BTreeMap;

@@ -9,29 +9,29 @@ use crate::providers::{Attributes, ErrorKind, ProviderError};
 
 /// The attributes of one resource, as sent to `apply`.
 #[derive(Clone, Copy)]
-pub(super) struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     address: &'a Address,
 }
 
 /// A map of attributes (the resource's, or a nested one) and where it sits (`ports[0]`).
 #[derive(Clone, Copy)]
-pub(super) struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     reader: Reader<'a>,
     path: &'a str,
     map: &'a BTreeMap<String, Value>,
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(address: &'a Address) -> Self {
+    pub(crate) fn new(address: &'a Address) -> Self {
         Reader { address }
     }
 
-    pub(super) fn top(self, attributes: &'a Attributes) -> Fields<'a> {
+    pub(crate) fn top(self, attributes: &'a Attributes) -> Fields<'a> {
         Fields { reader: self, path: "", map: attributes }
     }
 
     /// A value of the wrong shape: aksform's own model and this provider disagree.
-    pub(super) fn invalid(self, field: &str, expected: &str, found: &Value) -> ProviderError {
+    pub(crate) fn invalid(self, field: &str, expected: &str, found: &Value) -> ProviderError {
         ProviderError {
             kind: ErrorKind::Rejected,
             message: format!("{}: `{field}` should be {expected}, found {found}", self.address),
@@ -39,7 +39,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A nested map, e.g. one port of `ports`.
-    pub(super) fn nested(self, path: &'a str, value: &'a Value) -> Result<Fields<'a>, ProviderError> {
+    pub(crate) fn nested(self, path: &'a str, value: &'a Value) -> Result<Fields<'a>, ProviderError> {
         match value {
             Value::Map(map) => Ok(Fields { reader: self, path, map }),
             other => Err(self.invalid(path, "a map", other)),
@@ -52,13 +52,13 @@ impl<'a> Fields<'a> {
         if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
-    pub(super) fn reader(&self) -> Reader<'a> {
+    pub(crate) fn reader(&self) -> Reader<'a> {
         self.reader
     }
 
     /// The value, `None` when absent or null. A value still unknown is an error: the executor
     /// fills references in before it calls the provider.
-    pub(super) fn value(&self, key: &str) -> Result<Option<&'a Value>, ProviderError> {
+    pub(crate) fn value(&self, key: &str) -> Result<Option<&'a Value>, ProviderError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) if v.is_unknown() => Err(ProviderError {
@@ -69,7 +69,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(super) fn str(&self, key: &str) -> Result<Option<&'a str>, ProviderError> {
+    pub(crate) fn str(&self, key: &str) -> Result<Option<&'a str>, ProviderError> {
         match self.value(key)? {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
@@ -77,11 +77,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(super) fn required_str(&self, key: &str) -> Result<&'a str, ProviderError> {
+    pub(crate) fn required_str(&self, key: &str) -> Result<&'a str, ProviderError> {
         self.str(key)?.ok_or_else(|| self.reader.invalid(&self.field(key), "a string", &Value::Null))
     }
 
-    pub(super) fn bool(&self, key: &str) -> Result<Option<bool>, ProviderError> {
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, ProviderError> {
         match self.value(key)? {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -90,7 +90,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A number that fits Kubernetes' 32-bit fields.
-    pub(super) fn int32(&self, key: &str) -> Result<Option<i32>, ProviderError> {
+    pub(crate) fn int32(&self, key: &str) -> Result<Option<i32>, ProviderError> {
         match self.value(key)? {
             None => Ok(None),
             Some(Value::Int(i)) => i32::try_from(*i)
@@ -100,12 +100,12 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(super) fn required_int32(&self, key: &str) -> Result<i32, ProviderError> {
+    pub(crate) fn required_int32(&self, key: &str) -> Result<i32, ProviderError> {
         self.int32(key)?.ok_or_else(|| self.reader.invalid(&self.field(key), "a number", &Value::Null))
     }
 
     /// A list; absent or null is empty.
-    pub(super) fn list(&self, key: &str) -> Result<&'a [Value], ProviderError> {
+    pub(crate) fn list(&self, key: &str) -> Result<&'a [Value], ProviderError> {
         match self.value(key)? {
             None => Ok(&[]),
             Some(Value::List(items)) => Ok(items),
@@ -114,7 +114,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A nested map, `None` when absent or null.
-    pub(super) fn map(&self, key: &str) -> Result<Option<&'a BTreeMap<String, Value>>, ProviderError> {
+    pub(crate) fn map(&self, key: &str) -> Result<Option<&'a BTreeMap<String, Value>>, ProviderError> {
         match self.value(key)? {
             None => Ok(None),
             Some(Value::Map(map)) => Ok(Some(map)),
@@ -123,7 +123,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A map of strings (labels, annotations, a selector), `None` when absent or null.
-    pub(super) fn string_map(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
+    pub(crate) fn string_map(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
         let Some(map) = self.map(key)? else { return Ok(None) };
         map.iter()
             .map(|(k, v)| match v {
@@ -135,7 +135,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A list of strings; absent or null is empty.
-    pub(super) fn string_list(&self, key: &str) -> Result<Vec<String>, ProviderError> {
+    pub(crate) fn string_list(&self, key: &str) -> Result<Vec<String>, ProviderError> {
         self.list(key)?
             .iter()
             .enumerate()
@@ -148,7 +148,7 @@ impl<'a> Fields<'a> {
 
     /// Every key of the map is one of `known`: a key this provider does not know would be
     /// silently dropped otherwise.
-    pub(super) fn only(&self, known: &[&str]) -> Result<(), ProviderError> {
+    pub(crate) fn only(&self, known: &[&str]) -> Result<(), ProviderError> {
         match self.map.keys().find(|k| !known.contains(&k.as_str())) {
             None => Ok(()),
             Some(key) => Err(ProviderError {
@@ -166,7 +166,7 @@ impl<'a> Fields<'a> {
 /// Labels or annotations as read back: the keys aksform set (those recorded), with their live
 /// values. Keys other tools add are not aksform's and are left out; a recorded key that is gone
 /// is left out too, so its removal shows as a change.
-pub(super) fn managed_entries(live: Option<&BTreeMap<String, String>>, recorded: Option<&Value>) -> Value {
+pub(crate) fn managed_entries(live: Option<&BTreeMap<String, String>>, recorded: Option<&Value>) -> Value {
     let Some(Value::Map(recorded)) = recorded else { return Value::Map(BTreeMap::new()) };
     Value::Map(
         recorded
@@ -177,7 +177,7 @@ pub(super) fn managed_entries(live: Option<&BTreeMap<String, String>>, recorded:
 }
 
 /// A map of strings as a value.
-pub(super) fn string_map_value(map: &BTreeMap<String, String>) -> Value {
+pub(crate) fn string_map_value(map: &BTreeMap<String, String>) -> Value {
     Value::map(map.iter().map(|(k, v)| (k.clone(), Value::str(v.clone()))))
 }
 

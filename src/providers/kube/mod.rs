@@ -5,7 +5,7 @@
 //! `aksform.io/address: <address>`, which is how `list_owned` finds them. Neither is an
 //! attribute, so neither shows as drift.
 
-mod attributes;
+pub(crate) mod attributes;
 mod errors;
 mod ingress;
 mod metadata;

@@ -1,0 +1,53 @@
+//! DNS record sets (`dnsZones/{zone}/A/{name}` and `.../CNAME/{name}`): TTL and the records;
+//! aksform's ownership mark goes in the record set's `metadata` (record sets have no tags).
+
+use serde_json::{Value as Json, json};
+
+use super::shape::{OWNER_TAG, int_at, named, opt_str, str_at};
+use crate::model::{Address, Value};
+use crate::providers::kube::attributes::Fields;
+use crate::providers::{Attributes, ErrorKind, ProviderError};
+
+pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {
+    let mut properties = json!({
+        "TTL": fields.required_int32("ttl")?,
+        "metadata": { OWNER_TAG: address.to_string() },
+    });
+    match fields.required_str("type")? {
+        "A" => {
+            let records = fields.string_list("records")?;
+            if records.is_empty() {
+                return Err(ProviderError {
+                    kind: ErrorKind::Rejected,
+                    message: format!("{address}: an A record needs at least one address"),
+                });
+            }
+            properties["ARecords"] = Json::Array(records.into_iter().map(|ip| json!({ "ipv4Address": ip })).collect());
+        }
+        "CNAME" => properties["CNAMERecord"] = json!({ "cname": fields.required_str("cname")? }),
+        other => {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address}: record type {other} is not one aksform manages (A, CNAME)"),
+            });
+        }
+    }
+    Ok(json!({ "properties": properties }))
+}
+
+pub fn observed(live: &Json, recorded: &Attributes) -> Attributes {
+    let mut out = named(live, recorded);
+    out.insert("zone".into(), recorded.get("zone").cloned().unwrap_or(Value::Null));
+    let kind = str_at(live, "/type").and_then(|t| t.rsplit('/').next()).map(str::to_ascii_uppercase);
+    out.insert("type".into(), Value::opt_str(kind.clone()));
+    out.insert("ttl".into(), int_at(live, "/properties/TTL"));
+    let records = match live.pointer("/properties/ARecords").and_then(Json::as_array) {
+        Some(items) if kind.as_deref() == Some("A") => Value::List(
+            items.iter().filter_map(|r| r.get("ipv4Address").and_then(Json::as_str)).map(Value::str).collect(),
+        ),
+        _ => Value::Null,
+    };
+    out.insert("records".into(), records);
+    out.insert("cname".into(), opt_str(live, "/properties/CNAMERecord/cname"));
+    out
+}

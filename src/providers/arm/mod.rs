@@ -1,0 +1,256 @@
+//! The Azure Resource Manager provider: resource groups, virtual networks with their subnets
+//! and peerings, public IPs, managed clusters with their node pools, DNS zones and record sets,
+//! created and updated by PUT (waiting out their long-running operations), read back into
+//! aksform's attributes for refresh, deleted through their long-running operations.
+//!
+//! Every resource that has tags (record sets: metadata) carries `aksform-address: <address>`,
+//! which is how `list_owned` finds them; it is not an attribute, so it never shows as drift.
+
+mod client;
+pub mod cloud;
+mod cluster;
+pub mod credentials;
+mod directory;
+mod dns_record;
+mod dns_zone;
+mod error;
+mod lro;
+mod node_pool;
+mod peering;
+mod policies;
+mod public_ip;
+mod resource_group;
+mod shape;
+mod subnet;
+mod vnet;
+
+use std::sync::Arc;
+
+use azure_core::credentials::TokenCredential;
+use serde_json::Value as Json;
+
+pub use client::{ArmClient, Timing};
+pub use directory::Directory;
+pub use error::{ArmError, ErrorDetail};
+pub use policies::user_agent;
+pub use shape::OWNER_TAG;
+
+use crate::model::{Address, Kind};
+use crate::providers::kube::attributes::Reader;
+use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
+use shape::{CONTAINER_SERVICE_API, DNS_API, NETWORK_API, RESOURCES_API};
+
+/// The provider for one run: a client and what the run knows of the stack and the state.
+#[derive(Debug)]
+pub struct ArmProvider {
+    client: ArmClient,
+    directory: Directory,
+}
+
+/// The api-version of each kind (one per resource provider).
+fn api_version(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ResourceGroup => RESOURCES_API,
+        Kind::Cluster | Kind::NodePool => CONTAINER_SERVICE_API,
+        Kind::DnsZone | Kind::DnsRecord => DNS_API,
+        _ => NETWORK_API,
+    }
+}
+
+impl ArmProvider {
+    pub fn new(client: ArmClient, directory: Directory) -> ArmProvider {
+        ArmProvider { client, directory }
+    }
+
+    /// A provider on `cloud` signing in with `credential`.
+    pub fn connect(cloud: cloud::Cloud, credential: Arc<dyn TokenCredential>, directory: Directory) -> ArmProvider {
+        ArmProvider::new(ArmClient::new(cloud, credential), directory)
+    }
+
+    pub fn client(&self) -> &ArmClient {
+        &self.client
+    }
+
+    /// The kubeconfig of `cluster` (a user's, or the admin's), fetched through ARM. It is
+    /// handed to the Kubernetes provider and kept nowhere else.
+    pub async fn kubeconfig(&self, cluster: &Address, admin: bool) -> Result<String, ProviderError> {
+        let path = self.directory.path_of(cluster)?;
+        cluster::kubeconfig(&self.client, &path, admin).await.map_err(|e| {
+            let mut error = e.into_provider_error(&format!("fetching the credentials of {cluster}"));
+            if error.kind == ErrorKind::Rejected && error.message.contains("ResourceNotFound") {
+                error.message.push_str(&format!("\n  {cluster} does not exist (yet): apply it first"));
+            }
+            error
+        })
+    }
+
+    fn body(&self, request: &ApplyRequest<'_>, creating: bool) -> Result<Json, ProviderError> {
+        let address = request.address;
+        let fields = Reader::new(address).top(request.attributes);
+        let directory = &self.directory;
+        match address.kind {
+            Kind::ResourceGroup => resource_group::body(&fields, address),
+            Kind::Vnet => vnet::body(&fields, address, !creating),
+            Kind::Subnet => subnet::body(&fields, !creating),
+            Kind::Peering => peering::body(&fields, address, directory),
+            Kind::PublicIp => public_ip::body(&fields, address),
+            Kind::Cluster => cluster::body(&fields, address, directory, creating),
+            Kind::NodePool => node_pool::body(&fields, address, directory, creating),
+            Kind::DnsZone => dns_zone::body(&fields, address),
+            Kind::DnsRecord => dns_record::body(&fields, address),
+            Kind::Namespace | Kind::Service | Kind::Ingress => Err(not_azure(address)),
+        }
+    }
+
+    /// A node pool that is its cluster's last System pool cannot be deleted alone (AKS keeps
+    /// one); it goes with the cluster.
+    async fn goes_with_its_cluster(&self, existing: &Existing<'_>) -> Result<bool, ProviderError> {
+        let system = existing.attributes.get("mode").and_then(|m| m.as_str()) == Some("System");
+        let Some((cluster_path, _)) = existing.provider_id.rsplit_once("/agentPools/") else { return Ok(false) };
+        if !system {
+            return Ok(false);
+        }
+        let live = self
+            .client
+            .get(cluster_path, CONTAINER_SERVICE_API)
+            .await
+            .map_err(|e| e.into_provider_error(existing.address))?;
+        let Some(live) = live else { return Ok(true) };
+        let systems = live
+            .pointer("/properties/agentPoolProfiles")
+            .and_then(Json::as_array)
+            .map_or(0, |pools| pools.iter().filter(|p| p.get("mode").and_then(Json::as_str) == Some("System")).count());
+        Ok(systems <= 1)
+    }
+
+    async fn list_tagged(&self, path: &str, out: &mut Vec<Owned>) -> Result<(), ProviderError> {
+        let mut next = Some(path.to_string());
+        while let Some(page_path) = next.take() {
+            let page = self
+                .client
+                .get(&page_path, RESOURCES_API)
+                .await
+                .map_err(|e| e.into_provider_error(&"listing aksform's resources"))?
+                .unwrap_or(Json::Null);
+            for item in page.get("value").and_then(Json::as_array).into_iter().flatten() {
+                let address = item
+                    .pointer(&format!("/tags/{OWNER_TAG}"))
+                    .and_then(Json::as_str)
+                    .and_then(|a| a.parse::<Address>().ok());
+                if let (Some(address), Some(id)) = (address, item.get("id").and_then(Json::as_str)) {
+                    out.push(Owned { address, provider_id: id.to_string() });
+                }
+            }
+            // The next page's path, on the same endpoint (its query repeats the api-version).
+            next = page
+                .get("nextLink")
+                .and_then(Json::as_str)
+                .and_then(|link| azure_core::http::Url::parse(link).ok())
+                .filter(|url| self.client.cloud().check_same_origin(url).is_ok())
+                .map(|url| {
+                    let query: Vec<(String, String)> = url
+                        .query_pairs()
+                        .filter(|(k, _)| k != "api-version")
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                    let mut path = url.path().to_string();
+                    for (i, (k, v)) in query.iter().enumerate() {
+                        path.push(if i == 0 { '?' } else { '&' });
+                        path.push_str(&format!(
+                            "{k}={}",
+                            url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                        ));
+                    }
+                    path
+                });
+        }
+        Ok(())
+    }
+}
+
+fn not_azure(address: &Address) -> ProviderError {
+    ProviderError {
+        kind: ErrorKind::Rejected,
+        message: format!("{address} is a Kubernetes object, not an Azure resource"),
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for ArmProvider {
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
+        let address = request.address;
+        let path = self.directory.path_of(address)?;
+        let kind = address.kind;
+        // A cluster's first PUT carries its pools; an existing one is updated without them,
+        // each pool being a resource of its own.
+        let creating = request.provider_id.is_none();
+        let body = self.body(&request, creating)?;
+        let live =
+            self.client.put(&path, api_version(kind), &body).await.map_err(|e| e.into_provider_error(address))?;
+        let computed = match kind {
+            Kind::PublicIp => public_ip::computed(&live),
+            Kind::Cluster => cluster::computed(&live),
+            Kind::DnsZone => dns_zone::computed(&live),
+            _ => Attributes::new(),
+        };
+        Ok(Applied { provider_id: path, computed })
+    }
+
+    async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
+        let address = existing.address;
+        let kind = address.kind;
+        let live = self
+            .client
+            .get(existing.provider_id, api_version(kind))
+            .await
+            .map_err(|e| e.into_provider_error(address))?;
+        let Some(live) = live else { return Ok(None) };
+        // Being deleted is as good as gone.
+        if lro::provisioning_state(&live).is_some_and(|s| s.eq_ignore_ascii_case("Deleting")) {
+            return Ok(None);
+        }
+        let recorded = existing.attributes;
+        let directory = &self.directory;
+        Ok(Some(match kind {
+            Kind::ResourceGroup => resource_group::observed(&live, recorded),
+            Kind::Vnet => vnet::observed(&live, recorded),
+            Kind::Subnet => subnet::observed(&live, recorded),
+            Kind::Peering => peering::observed(&live, recorded, directory),
+            Kind::PublicIp => public_ip::observed(&live, recorded),
+            Kind::Cluster => cluster::observed(&live, recorded),
+            Kind::NodePool => node_pool::observed(&live, recorded, directory),
+            Kind::DnsZone => dns_zone::observed(&live, recorded),
+            Kind::DnsRecord => dns_record::observed(&live, recorded),
+            Kind::Namespace | Kind::Service | Kind::Ingress => return Err(not_azure(address)),
+        }))
+    }
+
+    async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
+        let address = existing.address;
+        if address.kind.is_kubernetes() {
+            return Err(not_azure(address));
+        }
+        if address.kind == Kind::NodePool && self.goes_with_its_cluster(&existing).await? {
+            return Ok(());
+        }
+        self.client
+            .delete(existing.provider_id, api_version(address.kind))
+            .await
+            .map_err(|e| e.into_provider_error(address))
+    }
+
+    /// The resource groups and top-level resources of the subscription tagged as aksform's
+    /// (child resources, which have no tags, go with their parents).
+    async fn list_owned(&self) -> Result<Vec<Owned>, ProviderError> {
+        let subscription = self.directory.subscription(&Address::new(Kind::ResourceGroup, "*"))?;
+        let filter = format!("?$filter=tagName%20eq%20%27{OWNER_TAG}%27");
+        let mut out = Vec::new();
+        self.list_tagged(&format!("/subscriptions/{subscription}/resourcegroups{filter}"), &mut out).await?;
+        self.list_tagged(&format!("/subscriptions/{subscription}/resources{filter}"), &mut out).await?;
+        out.sort_by(|a, b| a.address.cmp(&b.address).then_with(|| a.provider_id.cmp(&b.provider_id)));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

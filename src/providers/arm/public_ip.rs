@@ -1,0 +1,68 @@
+//! Public IP addresses (Microsoft.Network/publicIPAddresses): SKU, allocation, version,
+//! zones, idle timeout and DNS label; the allocated address is computed.
+
+use serde_json::{Value as Json, json};
+
+use super::shape::{int_at, named, opt_str, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
+use crate::model::{Address, Value};
+use crate::providers::kube::attributes::Fields;
+use crate::providers::{Attributes, ProviderError};
+
+pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {
+    let mut properties = json!({
+        "publicIPAllocationMethod": fields.required_str("allocation")?,
+        "publicIPAddressVersion": fields.str("version")?.unwrap_or("IPv4"),
+    });
+    if let Some(minutes) = fields.int32("idle_timeout_minutes")? {
+        properties["idleTimeoutInMinutes"] = json!(minutes);
+    }
+    if let Some(label) = fields.str("dns_label")? {
+        properties["dnsSettings"] = json!({ "domainNameLabel": label });
+    }
+    let mut body = json!({
+        "location": fields.required_str("location")?,
+        "tags": tags(fields, address)?,
+        "sku": { "name": fields.required_str("sku")? },
+        "properties": properties,
+    });
+    let zones = fields.string_list("zones")?;
+    if !zones.is_empty() {
+        body["zones"] = json!(zones);
+    }
+    Ok(body)
+}
+
+pub fn observed(live: &Json, recorded: &Attributes) -> Attributes {
+    let mut out = named(live, recorded);
+    let id = str_at(live, "/id").unwrap_or_default();
+    out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));
+    out.insert("location".into(), same_or_live(str_at(live, "/location"), recorded.get("location")));
+    out.insert("sku".into(), same_or_live(str_at(live, "/sku/name"), recorded.get("sku")));
+    out.insert(
+        "allocation".into(),
+        same_or_live(str_at(live, "/properties/publicIPAllocationMethod"), recorded.get("allocation")),
+    );
+    out.insert(
+        "version".into(),
+        same_or_live(str_at(live, "/properties/publicIPAddressVersion").or(Some("IPv4")), recorded.get("version")),
+    );
+    out.insert("zones".into(), string_list(live.get("zones")));
+    let label = str_at(live, "/properties/dnsSettings/domainNameLabel");
+    out.insert("dns_label".into(), Value::opt_str(label));
+    // The FQDN follows from the label (its suffix is the cloud's): kept as recorded while the
+    // label is the same.
+    let fqdn = if label.is_some() && label == recorded.get("dns_label").and_then(Value::as_str) {
+        recorded.get("fqdn").cloned().unwrap_or(Value::Null)
+    } else {
+        opt_str(live, "/properties/dnsSettings/fqdn")
+    };
+    out.insert("fqdn".into(), fqdn);
+    out.insert("idle_timeout_minutes".into(), int_at(live, "/properties/idleTimeoutInMinutes"));
+    out.insert("tags".into(), read_tags(live));
+    out.extend(computed(live));
+    out
+}
+
+pub fn computed(live: &Json) -> Attributes {
+    [("address".to_string(), opt_str(live, "/properties/ipAddress"))].into()
+}

@@ -1,0 +1,140 @@
+//! What the resource files share: the API versions, ARM paths, the ownership tag, and reading
+//! ARM's JSON back into aksform's values (locations and names compared as ARM normalises them).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::model::{Address, Value};
+use crate::providers::Attributes;
+use crate::providers::ProviderError;
+use crate::providers::kube::attributes::Fields;
+
+pub const RESOURCES_API: &str = "2024-03-01";
+pub const NETWORK_API: &str = "2024-05-01";
+pub const DNS_API: &str = "2018-05-01";
+pub const CONTAINER_SERVICE_API: &str = "2024-09-01";
+
+/// The tag (and record-set metadata key) that marks a resource as aksform's, with its address.
+pub const OWNER_TAG: &str = "aksform-address";
+
+pub fn resource_group_path(subscription: &str, resource_group: &str) -> String {
+    format!("/subscriptions/{subscription}/resourceGroups/{resource_group}")
+}
+
+/// `/subscriptions/{sub}/resourceGroups/{rg}/providers/{type}/{name}`.
+pub fn provider_path(subscription: &str, resource_group: &str, type_and_name: &str) -> String {
+    format!("{}/providers/{type_and_name}", resource_group_path(subscription, resource_group))
+}
+
+/// The `tags` to send: the stack's, and the ownership mark.
+pub fn tags(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {
+    let mut tags: Map<String, Json> =
+        fields.string_map("tags")?.unwrap_or_default().into_iter().map(|(k, v)| (k, Json::String(v))).collect();
+    tags.insert(OWNER_TAG.to_string(), Json::String(address.to_string()));
+    Ok(Json::Object(tags))
+}
+
+/// The tags read back, without the ownership mark (it is not an attribute).
+pub fn read_tags(live: &Json) -> Value {
+    string_map(live.get("tags"), &[OWNER_TAG])
+}
+
+/// A JSON object of strings as a map value, leaving out `skip`.
+pub fn string_map(live: Option<&Json>, skip: &[&str]) -> Value {
+    let map: BTreeMap<String, Value> = live
+        .and_then(Json::as_object)
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| !skip.contains(&k.as_str()))
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), Value::str(s))))
+                .collect()
+        })
+        .unwrap_or_default();
+    Value::Map(map)
+}
+
+pub fn string_list(live: Option<&Json>) -> Value {
+    Value::List(
+        live.and_then(Json::as_array)
+            .map(|items| items.iter().filter_map(Json::as_str).map(Value::str).collect())
+            .unwrap_or_default(),
+    )
+}
+
+pub fn str_at<'a>(live: &'a Json, pointer: &str) -> Option<&'a str> {
+    live.pointer(pointer).and_then(Json::as_str)
+}
+
+pub fn opt_str(live: &Json, pointer: &str) -> Value {
+    Value::opt_str(str_at(live, pointer))
+}
+
+pub fn int_at(live: &Json, pointer: &str) -> Value {
+    live.pointer(pointer).and_then(Json::as_i64).map_or(Value::Null, Value::Int)
+}
+
+pub fn bool_at(live: &Json, pointer: &str) -> bool {
+    live.pointer(pointer).and_then(Json::as_bool).unwrap_or(false)
+}
+
+/// ARM writes locations lower-case without spaces (`West Europe` → `westeurope`) and treats
+/// names case-insensitively: the recorded spelling stands when the live one means the same.
+pub fn same_or_live(live: Option<&str>, recorded: Option<&Value>) -> Value {
+    let normal = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    match (live, recorded.and_then(Value::as_str)) {
+        (Some(live), Some(recorded)) if normal(live) == normal(recorded) => Value::str(recorded),
+        (Some(live), _) => Value::str(live),
+        (None, _) => recorded.cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// The resource group named in an ARM id.
+pub fn resource_group_of(id: &str) -> Option<&str> {
+    let mut parts = id.split('/');
+    while let Some(part) = parts.next() {
+        if part.eq_ignore_ascii_case("resourceGroups") {
+            return parts.next();
+        }
+    }
+    None
+}
+
+/// Starts the attributes read back with the values every ARM resource has.
+pub fn named(live: &Json, recorded: &Attributes) -> Attributes {
+    let mut out = Attributes::new();
+    out.insert("name".into(), same_or_live(str_at(live, "/name"), recorded.get("name")));
+    out
+}
+
+/// A `{"id": ...}` reference.
+pub fn id_ref(id: &str) -> Json {
+    json!({ "id": id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_and_names_keep_the_recorded_spelling_when_they_mean_the_same() {
+        let recorded = Value::str("West Europe");
+        assert_eq!(same_or_live(Some("westeurope"), Some(&recorded)), recorded);
+        assert_eq!(same_or_live(Some("northeurope"), Some(&recorded)), Value::str("northeurope"));
+        assert_eq!(same_or_live(None, Some(&recorded)), recorded);
+    }
+
+    #[test]
+    fn the_ownership_tag_is_not_read_back() {
+        let live = json!({"tags": {"team": "shop", "aksform-address": "vnet.shop"}});
+        assert_eq!(read_tags(&live), Value::map([("team", "shop")]));
+        assert_eq!(read_tags(&json!({})), Value::Map(BTreeMap::new()));
+    }
+
+    #[test]
+    fn resource_groups_are_found_in_ids_of_any_case() {
+        assert_eq!(resource_group_of("/subscriptions/s/resourcegroups/rg1/providers/x/y/z"), Some("rg1"));
+        assert_eq!(resource_group_of("/subscriptions/s/resourceGroups/RG"), Some("RG"));
+        assert_eq!(resource_group_of("/subscriptions/s"), None);
+    }
+}
