@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::StackArgs;
 use super::output::{Output, stdout};
-use super::providers::{KubeconfigArg, Providers, cluster_of};
+use super::providers::{ProviderArgs, Providers, cluster_of};
 use crate::apply::{self, Observer, Options, Report, Run};
 use crate::model::{Address, Kind, Resource, Value};
 use crate::plan::render::text;
@@ -35,9 +35,8 @@ pub struct ApplyArgs {
     /// How many resources may be changed at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     parallelism: u16,
-    /// Credentials of a cluster: [cluster.NAME=]PATH[#CONTEXT] (repeatable).
-    #[arg(long, value_name = "[CLUSTER=]PATH[#CONTEXT]")]
-    kubeconfig: Vec<KubeconfigArg>,
+    #[command(flatten)]
+    providers: ProviderArgs,
     /// Only these resources: an address (with its children) or a kind such as `service` (repeatable).
     #[arg(long, value_name = "ADDRESS|KIND")]
     target: Vec<String>,
@@ -80,7 +79,8 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     // Plan against what is live, so that changes made outside aksform are put back. A saved
     // plan was refreshed when it was made and is carried out as it is.
     if args.plan.is_none() && recorded.is_some() {
-        match super::refresh::refresh(&state, &args.kubeconfig) {
+        let desired = if destroy { Vec::new() } else { loaded.stack.resources() };
+        match super::refresh::refresh(&state, &args.providers, loaded.stack.subscription.clone(), &desired) {
             Ok(refreshed) if refreshed.errors.is_empty() => state = refreshed.state,
             Ok(refreshed) => {
                 for error in &refreshed.errors {
@@ -141,14 +141,14 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             return 1;
         }
     };
-    let clusters = clusters_touched(&plan, &state);
-    let providers = match runtime.block_on(Providers::connect(&args.kubeconfig, &clusters)) {
-        Ok(providers) => providers,
-        Err(message) => {
-            out.error(&message);
-            return 1;
-        }
-    };
+    if let Err(message) = args.providers.check_clusters(&clusters_touched(&plan, &state)) {
+        out.error(&message);
+        return 1;
+    }
+    // Made inside the runtime: the HTTP clients' connections live on it.
+    let providers = runtime.block_on(async {
+        Providers::new(&args.providers, loaded.stack.subscription.clone(), &loaded.stack.resources(), Some(&state))
+    });
     let observer = Progress::new(plan.steps().len(), out.color_stderr);
     let run = Run {
         plan: &plan,
@@ -191,13 +191,18 @@ fn confirm(destroy: bool) -> Result<bool, String> {
     Ok(answer.trim() == "yes")
 }
 
-/// The clusters whose Kubernetes objects the plan changes.
+/// The clusters whose Kubernetes objects the plan changes, and the clusters it changes.
 fn clusters_touched(plan: &Plan, state: &State) -> Vec<Address> {
     let mut clusters: Vec<Address> = plan
         .actions()
         .iter()
-        .filter(|a| a.address.kind.is_kubernetes())
         .filter_map(|a| {
+            if a.address.kind == Kind::Cluster {
+                return Some(a.address.clone());
+            }
+            if !a.address.kind.is_kubernetes() {
+                return None;
+            }
             cluster_of(&a.desired).or_else(|| state.get(&a.address).and_then(|r| cluster_of(&r.attributes)))
         })
         .collect();

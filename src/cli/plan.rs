@@ -40,9 +40,8 @@ pub struct PlanArgs {
     /// Read the live objects first and plan against them (`--refresh=false` plans offline).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     refresh: bool,
-    /// Credentials of a cluster for the refresh: [cluster.NAME=]PATH[#CONTEXT] (repeatable).
-    #[arg(long, value_name = "[CLUSTER=]PATH[#CONTEXT]")]
-    kubeconfig: Vec<super::providers::KubeconfigArg>,
+    #[command(flatten)]
+    providers: super::providers::ProviderArgs,
 }
 
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
@@ -70,20 +69,25 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     let empty = State::new(&loaded.stack.name);
     let mut live = None;
     if let (true, Some(state)) = (args.refresh, &recorded) {
-        match super::refresh::refresh(state, &args.kubeconfig) {
+        let desired = loaded.stack.resources();
+        match super::refresh::refresh(state, &args.providers, loaded.stack.subscription.clone(), &desired) {
             Ok(refreshed) => {
                 for error in &refreshed.errors {
                     out.error(&format!("cannot read {error}"));
                 }
                 if !refreshed.errors.is_empty() {
+                    eprintln!("hint: pass --refresh=false to plan against the state as recorded, without reading live");
                     return 1;
                 }
                 if refreshed.not_refreshed > 0 && !args.json {
                     eprintln!(
                         "note: {} recorded resources are planned against the state as recorded: no credentials to read them live \
-                         (pass --kubeconfig, or --refresh=false to plan offline)",
+                         (sign in to Azure or pass --kubeconfig for their cluster; --refresh=false plans offline)",
                         refreshed.not_refreshed
                     );
+                    for note in &refreshed.notes {
+                        eprintln!("note: {note}");
+                    }
                 }
                 if !refreshed.drift.is_empty() && !args.json {
                     super::output::stdout(&format!(

@@ -1,14 +1,23 @@
-//! The providers an apply or a refresh uses, built from the credentials given on the command
-//! line: `--kubeconfig [CLUSTER=]PATH[#CONTEXT]` for the Kubernetes objects of a cluster.
+//! The providers an apply or a refresh uses: Azure Resource Manager for the Azure resources
+//! (`--cloud`, `--arm-endpoint`, `--auth`), and for the Kubernetes objects of each cluster a
+//! provider that connects on first use: with `--kubeconfig [CLUSTER=]PATH[#CONTEXT]` when one
+//! is given for the cluster, else with the cluster's credentials fetched through ARM. So one
+//! apply creates a cluster and then the objects inside it.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use clap::Args;
 
 use crate::apply::Router;
-use crate::model::{Address, Kind};
+use crate::model::{Address, Kind, Resource};
+use crate::providers::arm::cloud::{Cloud, CloudName};
+use crate::providers::arm::credentials::{AuthMethod, Chain};
+use crate::providers::arm::{ArmProvider, Directory};
 use crate::providers::kube::KubeProvider;
-use crate::providers::{Attributes, ErrorKind, Provider, ProviderError};
+use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
+use crate::state::State;
 
 /// `--kubeconfig cluster.shop=~/.kube/shop#shop-admin`, or `--kubeconfig PATH` for every cluster.
 #[derive(Debug, Clone)]
@@ -44,38 +53,116 @@ impl std::str::FromStr for KubeconfigArg {
     }
 }
 
-/// Providers by cluster, ready before the run starts.
-pub struct Providers {
-    kube: HashMap<Address, Arc<dyn Provider>>,
+/// Where the providers reach Azure and the clusters, and with which credentials.
+#[derive(Debug, Clone, Args)]
+pub struct ProviderArgs {
+    /// The Azure cloud.
+    #[arg(long, env = "AKSFORM_CLOUD", value_enum, default_value_t = CloudName::Public)]
+    pub cloud: CloudName,
+    /// A custom Resource Manager endpoint, e.g. a local ARM emulator (plain http on loopback only).
+    #[arg(long, env = "AKSFORM_ARM_ENDPOINT", value_name = "URL")]
+    pub arm_endpoint: Option<String>,
+    /// The token audience of a custom endpoint (default: the public cloud's Resource Manager).
+    #[arg(long, env = "AKSFORM_ARM_AUDIENCE", value_name = "URI", requires = "arm_endpoint")]
+    pub arm_audience: Option<String>,
+    /// How to sign in to Azure: auto finds client-secret or workload-identity settings in
+    /// AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_FEDERATED_TOKEN_FILE, then
+    /// tries the Azure CLI and a managed identity; access-token reads AKSFORM_ACCESS_TOKEN.
+    #[arg(long, env = "AKSFORM_AUTH", value_enum, default_value_t = AuthMethod::Auto)]
+    pub auth: AuthMethod,
+    /// Fetch clusters' admin credentials (listClusterAdminCredential) instead of user ones.
+    #[arg(long)]
+    pub cluster_admin: bool,
+    /// Credentials of a cluster: [cluster.NAME=]PATH[#CONTEXT] (repeatable); without one, a
+    /// cluster's credentials are fetched through Azure.
+    #[arg(long, value_name = "[CLUSTER=]PATH[#CONTEXT]")]
+    pub kubeconfig: Vec<KubeconfigArg>,
 }
 
-impl Providers {
-    /// Connects to every cluster in `clusters` that has a kubeconfig.
-    pub async fn connect(args: &[KubeconfigArg], clusters: &[Address]) -> Result<Providers, String> {
-        let mut kube: HashMap<Address, Arc<dyn Provider>> = HashMap::new();
-        for cluster in clusters {
-            let Some(arg) = args
-                .iter()
-                .find(|a| a.cluster.as_ref() == Some(cluster))
-                .or_else(|| args.iter().find(|a| a.cluster.is_none()))
-            else {
-                continue;
-            };
-            let yaml =
-                std::fs::read_to_string(&arg.path).map_err(|e| format!("cannot read {}: {e}", arg.path.display()))?;
-            let provider = KubeProvider::from_kubeconfig(&yaml, arg.context.as_deref(), cluster.clone())
-                .await
-                .map_err(|e| format!("{cluster}: {e}"))?;
-            kube.insert(cluster.clone(), Arc::new(provider));
-        }
-        for arg in args {
+impl ProviderArgs {
+    fn kubeconfig_for(&self, cluster: &Address) -> Option<&KubeconfigArg> {
+        self.kubeconfig
+            .iter()
+            .find(|a| a.cluster.as_ref() == Some(cluster))
+            .or_else(|| self.kubeconfig.iter().find(|a| a.cluster.is_none()))
+    }
+
+    /// Every `--kubeconfig cluster.X=...` names a cluster of the run.
+    pub fn check_clusters(&self, clusters: &[Address]) -> Result<(), String> {
+        for arg in &self.kubeconfig {
             if let Some(cluster) = &arg.cluster
                 && !clusters.contains(cluster)
             {
                 return Err(format!("--kubeconfig names {cluster}, which this run does not touch"));
             }
         }
-        Ok(Providers { kube })
+        Ok(())
+    }
+
+    fn arm(&self, directory: Directory) -> Result<ArmProvider, String> {
+        let env = |name: &str| std::env::var(name).ok();
+        let cloud = match &self.arm_endpoint {
+            Some(endpoint) => {
+                Cloud::custom(endpoint, self.arm_audience.as_deref(), env("AZURE_AUTHORITY_HOST").as_deref())?
+            }
+            None => Cloud::named(self.cloud),
+        };
+        let chain = Chain::new(self.auth, &cloud, &env).map_err(|e| format!("Azure credentials: {e}"))?;
+        Ok(ArmProvider::connect(cloud, Arc::new(chain), directory))
+    }
+}
+
+/// The providers of one run. Nothing connects until a resource needs it.
+pub struct Providers {
+    arm: Result<Arc<ArmProvider>, String>,
+    args: ProviderArgs,
+    kube: Mutex<HashMap<Address, Arc<LazyKube>>>,
+}
+
+impl Providers {
+    /// `desired` and `recorded` tell the ARM provider the names and ids it refers to.
+    pub fn new(
+        args: &ProviderArgs,
+        subscription: Option<String>,
+        desired: &[Resource],
+        recorded: Option<&State>,
+    ) -> Providers {
+        let directory = Directory::new(subscription, desired, recorded);
+        Providers { arm: args.arm(directory).map(Arc::new), args: args.clone(), kube: Mutex::new(HashMap::new()) }
+    }
+
+    fn kube_for(&self, cluster: &Address) -> Arc<LazyKube> {
+        let mut kube = self.kube.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        kube.entry(cluster.clone())
+            .or_insert_with(|| {
+                Arc::new(LazyKube {
+                    cluster: cluster.clone(),
+                    kubeconfig: self.args.kubeconfig_for(cluster).cloned(),
+                    arm: self.arm.clone(),
+                    admin: self.args.cluster_admin,
+                    connected: Mutex::new(None),
+                    connecting: tokio::sync::Mutex::new(()),
+                })
+            })
+            .clone()
+    }
+
+    /// Signs in to Azure once, before many reads would each find the credentials missing.
+    pub async fn sign_in(&self) -> Result<(), String> {
+        match &self.arm {
+            Ok(arm) => arm.sign_in().await,
+            Err(message) => Err(message.clone()),
+        }
+    }
+
+    /// True when Azure credentials were left for aksform to find (`--auth auto`).
+    pub fn automatic_credentials(&self) -> bool {
+        self.args.auth == AuthMethod::Auto
+    }
+
+    /// True when a kubeconfig is given for `cluster`.
+    pub fn has_kubeconfig(&self, cluster: &Address) -> bool {
+        self.args.kubeconfig_for(cluster).is_some()
     }
 }
 
@@ -87,21 +174,97 @@ pub fn cluster_of(attributes: &Attributes) -> Option<Address> {
 impl Router for Providers {
     fn provider(&self, address: &Address, attributes: &Attributes) -> Result<Arc<dyn Provider>, ProviderError> {
         if !address.kind.is_kubernetes() {
-            return Err(ProviderError {
-                kind: ErrorKind::Rejected,
-                message: format!(
-                    "{address} is an Azure Resource Manager resource, which aksform cannot apply yet; \
-                     apply the Kubernetes objects alone with --target namespace --target service --target ingress"
-                ),
-            });
+            return match &self.arm {
+                Ok(arm) => Ok(arm.clone()),
+                Err(message) => Err(ProviderError { kind: ErrorKind::Unauthorized, message: message.clone() }),
+            };
         }
         let cluster = cluster_of(attributes).ok_or_else(|| ProviderError {
             kind: ErrorKind::Rejected,
             message: format!("{address} names no cluster"),
         })?;
-        self.kube.get(&cluster).cloned().ok_or_else(|| ProviderError {
-            kind: ErrorKind::Unauthorized,
-            message: format!("no credentials for {cluster}: pass --kubeconfig {cluster}=PATH[#CONTEXT]"),
-        })
+        Ok(self.kube_for(&cluster))
+    }
+
+    fn applied(&self, address: &Address, _applied: &Applied) {
+        // A cluster created or replaced anew has new credentials.
+        if address.kind == Kind::Cluster {
+            self.kube_for(address).forget();
+        }
+    }
+}
+
+/// The Kubernetes provider of one cluster, connected on first use.
+struct LazyKube {
+    cluster: Address,
+    kubeconfig: Option<KubeconfigArg>,
+    arm: Result<Arc<ArmProvider>, String>,
+    admin: bool,
+    connected: Mutex<Option<Arc<KubeProvider>>>,
+    /// One connection attempt at a time.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl LazyKube {
+    fn current(&self) -> Option<Arc<KubeProvider>> {
+        self.connected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    fn forget(&self) {
+        if self.kubeconfig.is_none() {
+            *self.connected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        }
+    }
+
+    async fn provider(&self) -> Result<Arc<KubeProvider>, ProviderError> {
+        if let Some(provider) = self.current() {
+            return Ok(provider);
+        }
+        let _one = self.connecting.lock().await;
+        if let Some(provider) = self.current() {
+            return Ok(provider);
+        }
+        let cluster = &self.cluster;
+        let (yaml, context) = match &self.kubeconfig {
+            Some(arg) => {
+                let yaml = std::fs::read_to_string(&arg.path).map_err(|e| ProviderError {
+                    kind: ErrorKind::Rejected,
+                    message: format!("{cluster}: cannot read {}: {e}", arg.path.display()),
+                })?;
+                (yaml, arg.context.as_deref())
+            }
+            None => {
+                let arm = self.arm.as_ref().map_err(|message| ProviderError {
+                    kind: ErrorKind::Unauthorized,
+                    message: format!(
+                        "no credentials for {cluster}: pass --kubeconfig {cluster}=PATH[#CONTEXT], or Azure credentials \
+                         to fetch them ({message})"
+                    ),
+                })?;
+                (arm.kubeconfig(cluster, self.admin).await?, None)
+            }
+        };
+        let provider = Arc::new(KubeProvider::from_kubeconfig(&yaml, context, cluster.clone()).await?);
+        *self.connected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(provider.clone());
+        Ok(provider)
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for LazyKube {
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
+        self.provider().await?.apply(request).await
+    }
+
+    async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
+        self.provider().await?.read(existing).await
+    }
+
+    async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
+        self.provider().await?.delete(existing).await
+    }
+
+    async fn list_owned(&self) -> Result<Vec<Owned>, ProviderError> {
+        self.provider().await?.list_owned().await
     }
 }

@@ -68,6 +68,7 @@ impl Answer {
 
 pub struct ArmClient {
     pipeline: Pipeline,
+    credential: Arc<dyn TokenCredential>,
     cloud: Cloud,
     correlation_id: String,
     pub timing: Timing,
@@ -92,16 +93,16 @@ impl ArmClient {
             max_delay: azure_core::time::Duration::seconds(60),
         });
         let bearer: Arc<dyn Policy> = if cloud.is_plain_http() {
-            Arc::new(LoopbackBearer { credential, scope: cloud.scope.clone() })
+            Arc::new(LoopbackBearer { credential: credential.clone(), scope: cloud.scope.clone() })
         } else {
-            Arc::new(BearerTokenAuthorizationPolicy::new(credential, [cloud.scope.clone()]))
+            Arc::new(BearerTokenAuthorizationPolicy::new(credential.clone(), [cloud.scope.clone()]))
         };
         let per_try: Vec<Arc<dyn Policy>> =
             vec![Arc::new(RunHeaders { correlation_id: correlation_id.clone() }), bearer];
         let options = ClientOptions { retry, ..ClientOptions::default() };
         let pipeline =
             Pipeline::new(Some("aksform"), Some(env!("CARGO_PKG_VERSION")), options, Vec::new(), per_try, None);
-        ArmClient { pipeline, cloud, correlation_id, timing: Timing::default() }
+        ArmClient { pipeline, credential, cloud, correlation_id, timing: Timing::default() }
     }
 
     pub fn with_timing(mut self, timing: Timing) -> Self {
@@ -111,6 +112,12 @@ impl ArmClient {
 
     pub fn cloud(&self) -> &Cloud {
         &self.cloud
+    }
+
+    /// Gets a token (kept by the credential for the requests that follow), or says why none
+    /// can be had.
+    pub async fn sign_in(&self) -> Result<(), String> {
+        self.credential.get_token(&[self.cloud.scope.as_str()], None).await.map(|_| ()).map_err(|e| innermost(&e))
     }
 
     pub fn correlation_id(&self) -> &str {
@@ -146,13 +153,13 @@ impl ArmClient {
                 Ok(Answer { status: u16::from(status), headers, body: body.to_vec() })
             }
             Err(error) => {
-                let code = match error.kind() {
-                    azure_core::error::ErrorKind::Credential => "Credential",
-                    azure_core::error::ErrorKind::Connection => "Connection",
-                    azure_core::error::ErrorKind::Io => "Io",
-                    _ => "RequestFailed",
+                let (code, message) = match error.kind() {
+                    azure_core::error::ErrorKind::Credential => ("Credential", innermost(&error)),
+                    azure_core::error::ErrorKind::Connection => ("Connection", chain(&error)),
+                    azure_core::error::ErrorKind::Io => ("Io", chain(&error)),
+                    _ => ("RequestFailed", chain(&error)),
                 };
-                Err(self.local_error(code, chain(&error), &doing))
+                Err(self.local_error(code, message, &doing))
             }
         }
     }
@@ -256,6 +263,15 @@ fn method_name(method: &Method) -> &'static str {
 /// `GET /subscriptions/.../x` without the query, for messages.
 fn describe(method: &Method, url: &Url) -> String {
     format!("{} {}", method_name(method), url.path())
+}
+
+/// The innermost message: a credential's own reason, without the layers the pipeline adds.
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(inner) = current.source() {
+        current = inner;
+    }
+    current.to_string()
 }
 
 /// The error and its sources, without repeats.

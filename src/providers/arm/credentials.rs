@@ -184,7 +184,7 @@ fn build(
 /// The chain: tries each credential in order until one gives a token, then keeps to that one
 /// and reuses its token until shortly before it expires.
 pub struct Chain {
-    credentials: Vec<(&'static str, azure_core::Result<Arc<dyn TokenCredential>>)>,
+    credentials: Vec<Candidate>,
     state: Mutex<ChainState>,
 }
 
@@ -192,29 +192,50 @@ pub struct Chain {
 struct ChainState {
     chosen: Option<usize>,
     token: Option<AccessToken>,
+    /// Why no credential worked: asked once, not again for every request of the run.
+    failure: Option<String>,
 }
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.credentials.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = self.credentials.iter().map(|c| c.name).collect();
         f.debug_struct("Chain").field("credentials", &names).finish_non_exhaustive()
     }
 }
+
+struct Candidate {
+    name: &'static str,
+    credential: azure_core::Result<Arc<dyn TokenCredential>>,
+    /// In an automatic chain, how long to wait for a managed identity: off Azure, the
+    /// instance metadata endpoint never answers and its client retries for minutes.
+    patience: Option<std::time::Duration>,
+}
+
+/// How long an automatic chain waits for a managed identity.
+const MANAGED_IDENTITY_PROBE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A token this close to its expiry is asked for anew.
 const REFRESH_BEFORE: Duration = Duration::minutes(5);
 
 impl Chain {
     pub fn new(method: AuthMethod, cloud: &Cloud, env: &dyn Fn(&str) -> Option<String>) -> Result<Chain, String> {
-        let credentials =
-            sources(method, env)?.iter().map(|source| (source.name(), build(source, cloud, env))).collect();
+        let credentials = sources(method, env)?
+            .iter()
+            .map(|source| Candidate {
+                name: source.name(),
+                credential: build(source, cloud, env),
+                patience: (method == AuthMethod::Auto && matches!(source, Source::ManagedIdentity { .. }))
+                    .then_some(MANAGED_IDENTITY_PROBE),
+            })
+            .collect();
         Ok(Chain { credentials, state: Mutex::new(ChainState::default()) })
     }
 
     /// A chain of one fixed token (tests, and `--auth access-token`).
     pub fn from_token(token: &str) -> Chain {
         let credential: Arc<dyn TokenCredential> = Arc::new(GivenToken(Secret::new(token.to_string())));
-        Chain { credentials: vec![("access token", Ok(credential))], state: Mutex::new(ChainState::default()) }
+        let candidate = Candidate { name: "access token", credential: Ok(credential), patience: None };
+        Chain { credentials: vec![candidate], state: Mutex::new(ChainState::default()) }
     }
 }
 
@@ -231,16 +252,28 @@ impl TokenCredential for Chain {
         {
             return Ok(token.clone());
         }
+        if let Some(failure) = &state.failure {
+            return Err(Error::with_message(ErrorKind::Credential, failure.clone()));
+        }
         let order: Vec<usize> = match state.chosen {
             Some(i) => vec![i],
             None => (0..self.credentials.len()).collect(),
         };
         let mut failures = Vec::new();
         for i in order {
-            let (name, credential) = &self.credentials[i];
-            let result = match credential {
-                Ok(credential) => credential.get_token(scopes, options.clone()).await,
-                Err(e) => Err(Error::with_message(ErrorKind::Credential, e.to_string())),
+            let Candidate { name, credential, patience } = &self.credentials[i];
+            let result = match (credential, patience) {
+                (Err(e), _) => Err(Error::with_message(ErrorKind::Credential, e.to_string())),
+                (Ok(credential), None) => credential.get_token(scopes, options.clone()).await,
+                (Ok(credential), Some(patience)) => {
+                    match tokio::time::timeout(*patience, credential.get_token(scopes, options.clone())).await {
+                        Ok(result) => result,
+                        Err(_) => Err(Error::with_message(
+                            ErrorKind::Credential,
+                            format!("no answer within {} s (not on Azure?)", patience.as_secs()),
+                        )),
+                    }
+                }
             };
             match result {
                 Ok(token) => {
@@ -251,10 +284,12 @@ impl TokenCredential for Chain {
                 Err(e) => failures.push(format!("{name}: {}", first_line(&e.to_string()))),
             }
         }
-        Err(Error::with_message(
-            ErrorKind::Credential,
-            format!("no Azure credentials could get a token ({}); {HELP}", failures.join("; ")),
-        ))
+        let failure = format!("no Azure credentials could get a token ({}); {HELP}", failures.join("; "));
+        // A credential chosen earlier that now fails (an expired CLI login) may be retried later.
+        if state.chosen.is_none() {
+            state.failure = Some(failure.clone());
+        }
+        Err(Error::with_message(ErrorKind::Credential, failure))
     }
 }
 

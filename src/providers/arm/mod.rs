@@ -67,6 +67,11 @@ impl ArmProvider {
         ArmProvider::new(ArmClient::new(cloud, credential), directory)
     }
 
+    /// Gets a token, or says why none can be had.
+    pub async fn sign_in(&self) -> Result<(), String> {
+        self.client.sign_in().await
+    }
+
     pub fn client(&self) -> &ArmClient {
         &self.client
     }
