@@ -207,7 +207,7 @@ fn is_port_clash(error: &SandboxError) -> bool {
 }
 
 /// 128 random bits, in hex: a token the API server's token file accepts as is.
-fn random_token() -> Result<String, SandboxError> {
+pub(crate) fn random_token() -> Result<String, SandboxError> {
     let mut bytes = [0u8; 16];
     File::open("/dev/urandom")
         .and_then(|mut random| random.read_exact(&mut bytes))

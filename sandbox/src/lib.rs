@@ -1,6 +1,7 @@
-//! Local stand-ins that aksform's tests run against. Today: [`ControlPlane`], a real Kubernetes
+//! Local stand-ins that aksform's tests run against: [`ControlPlane`], a real Kubernetes
 //! control plane (etcd, kube-apiserver, kube-controller-manager) built from Kubernetes' own Go
-//! modules by the program in `sandbox/kube`.
+//! modules by the program in `sandbox/kube`, and [`arm::Emulator`], an Azure Resource Manager
+//! emulator whose managed clusters are such control planes.
 //!
 //! ```no_run
 //! let plane = aksform_sandbox::ControlPlane::start()?;
@@ -10,6 +11,7 @@
 //! # Ok::<(), aksform_sandbox::SandboxError>(())
 //! ```
 
+pub mod arm;
 mod control_plane;
 mod error;
 mod kube_binary;

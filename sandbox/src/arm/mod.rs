@@ -1,0 +1,35 @@
+//! An ARM emulator: Azure Resource Manager's REST API for the resource types aksform manages
+//! (resource groups, virtual networks, subnets, peerings, public IPs, DNS zones and record sets,
+//! managed clusters and agent pools), with ARM's long-running operations, errors, validations,
+//! throttling and injected faults. Each managed cluster is a real Kubernetes control plane.
+//!
+//! ```no_run
+//! use aksform_sandbox::arm::{Emulator, EmulatorOptions};
+//! let emulator = Emulator::start(EmulatorOptions::default())?;
+//! println!("export AKSFORM_ARM_ENDPOINT={}", emulator.url());
+//! # Ok::<(), aksform_sandbox::SandboxError>(())
+//! ```
+
+mod address;
+mod cidr;
+mod clusters;
+mod control;
+mod emulator;
+mod errors;
+mod faults;
+mod handlers;
+mod lro;
+mod resources;
+mod schema;
+mod server;
+mod state;
+mod store;
+mod throttle;
+
+pub use address::{CONTAINER_SERVICE_API_VERSION, DNS_API_VERSION, NETWORK_API_VERSION, RESOURCES_API_VERSION};
+pub use emulator::{Emulator, EmulatorOptions};
+pub use errors::ArmError;
+pub use faults::{DropPoint, Fault, OperationFilter, RequestMatch};
+pub use state::LatencySettings;
+pub use store::{ResourceSummary, WriteRecord};
+pub use throttle::ThrottleSettings;

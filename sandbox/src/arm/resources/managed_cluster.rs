@@ -1,0 +1,608 @@
+//! Microsoft.ContainerService/managedClusters: AKS's checks of the network profile and the
+//! pools' subnets, what may not change after creation, the node resource group it creates, and
+//! the defaults a GET shows.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use serde_json::{Map, Value, json};
+
+use super::agent_pool::{ClusterNetwork, KUBERNETES_VERSION, build_pool, pool_resource, subnet_demand};
+use super::{Prepared, PutContext, base, immutable, keep_location, properties_mut, require_location};
+use crate::arm::address::{Address, Kind};
+use crate::arm::cidr::{as_v4, overlaps, parse_ip};
+use crate::arm::errors::ArmError;
+use crate::arm::schema::Schema;
+use crate::arm::store::{Resource, Store};
+
+/// Ranges AKS refuses for service, pod and VNet ranges.
+const FORBIDDEN_RANGES: [&str; 4] = ["169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24"];
+/// The minor versions AKS offers next to the control planes' own.
+const SUPPORTED_MINORS: std::ops::RangeInclusive<u32> = 31..=34;
+
+pub fn schema() -> Schema {
+    let mut paths: Vec<String> = [
+        "location",
+        "tags.*",
+        "sku.name",
+        "sku.tier",
+        "identity.type",
+        "identity.userAssignedIdentities.*.principalId!",
+        "identity.userAssignedIdentities.*.clientId!",
+        "identity.principalId!",
+        "identity.tenantId!",
+        "identity.delegatedResources~",
+        "extendedLocation~",
+        "kind",
+        "id!",
+        "name!",
+        "type!",
+        "eTag!",
+        "systemData!",
+        "properties.kubernetesVersion",
+        "properties.dnsPrefix",
+        "properties.fqdnSubdomain",
+        "properties.agentPoolProfiles[].name",
+        "properties.linuxProfile~",
+        "properties.windowsProfile~",
+        "properties.servicePrincipalProfile~",
+        "properties.addonProfiles~",
+        "properties.podIdentityProfile~",
+        "properties.oidcIssuerProfile.enabled",
+        "properties.oidcIssuerProfile.issuerURL!",
+        "properties.nodeResourceGroup",
+        "properties.nodeResourceGroupProfile~",
+        "properties.enableRBAC",
+        "properties.supportPlan",
+        "properties.enablePodSecurityPolicy",
+        "properties.networkProfile.networkPlugin",
+        "properties.networkProfile.networkPluginMode",
+        "properties.networkProfile.networkPolicy",
+        "properties.networkProfile.networkMode",
+        "properties.networkProfile.networkDataplane",
+        "properties.networkProfile.podCidr",
+        "properties.networkProfile.serviceCidr",
+        "properties.networkProfile.dnsServiceIP",
+        "properties.networkProfile.outboundType",
+        "properties.networkProfile.loadBalancerSku",
+        "properties.networkProfile.loadBalancerProfile.managedOutboundIPs.count",
+        "properties.networkProfile.loadBalancerProfile.managedOutboundIPs.countIPv6",
+        "properties.networkProfile.loadBalancerProfile.outboundIPPrefixes.publicIPPrefixes[].id",
+        "properties.networkProfile.loadBalancerProfile.outboundIPs.publicIPs[].id",
+        "properties.networkProfile.loadBalancerProfile.effectiveOutboundIPs!",
+        "properties.networkProfile.loadBalancerProfile.allocatedOutboundPorts",
+        "properties.networkProfile.loadBalancerProfile.idleTimeoutInMinutes",
+        "properties.networkProfile.loadBalancerProfile.enableMultipleStandardLoadBalancers",
+        "properties.networkProfile.loadBalancerProfile.backendPoolType",
+        "properties.networkProfile.natGatewayProfile.managedOutboundIPProfile.count",
+        "properties.networkProfile.natGatewayProfile.idleTimeoutInMinutes",
+        "properties.networkProfile.natGatewayProfile.effectiveOutboundIPs!",
+        "properties.networkProfile.podCidrs[]",
+        "properties.networkProfile.serviceCidrs[]",
+        "properties.networkProfile.ipFamilies[]",
+        "properties.networkProfile.advancedNetworking~",
+        "properties.aadProfile~",
+        "properties.autoUpgradeProfile~",
+        "properties.upgradeSettings~",
+        "properties.autoScalerProfile~",
+        "properties.apiServerAccessProfile~",
+        "properties.diskEncryptionSetID",
+        "properties.identityProfile~",
+        "properties.privateLinkResources~",
+        "properties.disableLocalAccounts",
+        "properties.httpProxyConfig~",
+        "properties.securityProfile~",
+        "properties.storageProfile~",
+        "properties.ingressProfile~",
+        "properties.publicNetworkAccess",
+        "properties.workloadAutoScalerProfile~",
+        "properties.azureMonitorProfile~",
+        "properties.serviceMeshProfile~",
+        "properties.metricsProfile~",
+        "properties.provisioningState!",
+        "properties.powerState!",
+        "properties.maxAgentPools!",
+        "properties.currentKubernetesVersion!",
+        "properties.fqdn!",
+        "properties.privateFQDN!",
+        "properties.azurePortalFQDN!",
+        "properties.resourceUID!",
+    ]
+    .iter()
+    .map(|path| path.to_string())
+    .collect();
+    paths.extend(super::agent_pool::POOL_PATHS.iter().map(|path| format!("properties.agentPoolProfiles[].{path}")));
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    Schema::new("ManagedCluster", &paths)
+}
+
+/// The node resource group of a stored cluster.
+pub fn node_resource_group(cluster: &Resource) -> Option<Address> {
+    let name = cluster.str_property("/properties/nodeResourceGroup")?;
+    Some(Address::resource_group(&cluster.address.subscription, name))
+}
+
+pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+    let location = require_location(&body)?;
+    keep_location(context, &location)?;
+    let address = context.address;
+    let get = |pointer: &str| body.pointer(pointer).and_then(Value::as_str);
+
+    let dns_prefix = match (get("/properties/dnsPrefix"), get("/properties/fqdnSubdomain")) {
+        (Some(prefix), _) if !prefix.is_empty() => prefix.to_string(),
+        (_, Some(_)) => String::new(),
+        _ => {
+            return Err(ArmError::invalid_parameter(
+                "properties.dnsPrefix",
+                "Required parameter dnsPrefix is missing (null).",
+            ));
+        }
+    };
+    if !dns_prefix.is_empty() && !valid_dns_prefix(&dns_prefix) {
+        return Err(ArmError::invalid_parameter(
+            "properties.dnsPrefix",
+            format!(
+                "The value of parameter dnsPrefix '{dns_prefix}' is invalid: it must hold 1 to 54 letters, digits and hyphens, and start and end with a letter or digit."
+            ),
+        ));
+    }
+    immutable(context, "/properties/dnsPrefix", "properties.dnsPrefix", body.pointer("/properties/dnsPrefix"))?;
+    immutable(
+        context,
+        "/properties/fqdnSubdomain",
+        "properties.fqdnSubdomain",
+        body.pointer("/properties/fqdnSubdomain"),
+    )?;
+    let version = kubernetes_version(get("/properties/kubernetesVersion"))?;
+
+    let node_group_name = match (get("/properties/nodeResourceGroup"), context.existing) {
+        (Some(name), _) if !name.is_empty() => name.to_string(),
+        (_, Some(existing)) => existing.str_property("/properties/nodeResourceGroup").unwrap_or_default().to_string(),
+        _ => format!("MC_{}_{}_{}", address.resource_group, address.name(), location),
+    };
+    immutable(context, "/properties/nodeResourceGroup", "properties.nodeResourceGroup", Some(&json!(node_group_name)))?;
+    let node_group = Address::resource_group(&address.subscription, &node_group_name);
+    if context.existing.is_none() {
+        if node_group_name.eq_ignore_ascii_case(&address.resource_group) {
+            return Err(ArmError::invalid_parameter(
+                "properties.nodeResourceGroup",
+                "The node resource group must differ from the cluster's own resource group.",
+            ));
+        }
+        if context.store.get(&node_group).is_some() {
+            return Err(ArmError::bad_request(
+                "NodeResourceGroupAlreadyExists",
+                format!("The node resource group '{node_group_name}' already exists; AKS creates it and it must not exist beforehand."),
+            )
+            .with_target("properties.nodeResourceGroup"));
+        }
+    }
+
+    let network_profile = network_profile(context, &body)?;
+    let network = ClusterNetwork::of(&json!({ "properties": { "networkProfile": network_profile } }));
+
+    // Pools: each profile becomes (or updates) an agentPools child.
+    let profiles = body.pointer("/properties/agentPoolProfiles").and_then(Value::as_array).cloned();
+    let mut pools = Vec::new();
+    match &profiles {
+        Some(profiles) => {
+            let mut names = Vec::new();
+            for (index, profile) in profiles.iter().enumerate() {
+                let target = format!("properties.agentPoolProfiles[{index}]");
+                let mut profile = profile.as_object().cloned().unwrap_or_default();
+                let Some(name) = profile.remove("name").and_then(|n| n.as_str().map(str::to_string)) else {
+                    return Err(ArmError::invalid_parameter(&target, "Every agent pool profile needs a name."));
+                };
+                if names.contains(&name) {
+                    return Err(ArmError::invalid_parameter(
+                        &target,
+                        format!("The agent pool name '{name}' is used twice."),
+                    ));
+                }
+                names.push(name.clone());
+                let pool_address = address.child(Kind::AgentPool, &name);
+                let existing = context.store.get(&pool_address);
+                let existing_properties =
+                    existing.and_then(|pool| pool.body.get("properties")).and_then(Value::as_object);
+                let built = build_pool(context.store, &name, &target, profile, existing_properties, &network)?;
+                pools.push((pool_address, built, existing.is_some()));
+            }
+        }
+        None if context.existing.is_none() => {
+            return Err(ArmError::invalid_parameter(
+                "properties.agentPoolProfiles",
+                "Required parameter agentPoolProfiles is missing (null).",
+            ));
+        }
+        None => {}
+    }
+    let all_pools_system = |pools: &[(Address, Map<String, Value>, bool)]| {
+        pools.iter().any(|(_, pool, _)| {
+            pool.get("mode").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("System"))
+        })
+    };
+    if context.existing.is_none() && !all_pools_system(&pools) {
+        return Err(ArmError::bad_request(
+            "MustDefineAtLeastOneSystemPool",
+            "Must define at least one system pool: set mode 'System' on one agent pool profile.",
+        )
+        .with_target("properties.agentPoolProfiles"));
+    }
+    check_service_cidr_against_subnets(context.store, &network_profile, &pools)?;
+    let plans: Vec<(String, Map<String, Value>, bool)> =
+        pools.iter().map(|(pool_address, pool, exists)| (pool_address.key(), pool.clone(), *exists)).collect();
+    check_capacity(context.store, &plans, &network)?;
+
+    let mut out = base(address, body);
+    let cluster_id = address.id();
+    let fqdn_suffix = context
+        .existing
+        .and_then(|c| c.str_property("/properties/fqdn"))
+        .and_then(|fqdn| fqdn.split('.').next())
+        .and_then(|host| host.rsplit('-').next())
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_string());
+    let uid = context.existing.and_then(|c| c.property("/properties/resourceUID")).cloned();
+    out.insert("eTag".into(), json!(uuid::Uuid::new_v4().simple().to_string()));
+    let sku = out.entry("sku").or_insert(json!({}));
+    if let Some(sku) = sku.as_object_mut() {
+        sku.entry("name").or_insert(json!("Base"));
+        sku.entry("tier").or_insert(json!("Free"));
+    }
+    let identity = out.entry("identity").or_insert(json!({ "type": "SystemAssigned" }));
+    if let Some(identity) = identity.as_object_mut()
+        && identity.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("SystemAssigned"))
+    {
+        identity.insert("principalId".into(), json!(uuid::Uuid::new_v4().to_string()));
+        identity.insert("tenantId".into(), json!("00000000-0000-0000-0000-000000000000"));
+    }
+    let properties = properties_mut(&mut out);
+    properties.remove("agentPoolProfiles");
+    properties.insert("kubernetesVersion".into(), json!(version));
+    properties.insert("currentKubernetesVersion".into(), json!(KUBERNETES_VERSION));
+    properties.insert("maxAgentPools".into(), json!(100));
+    properties.insert("powerState".into(), json!({ "code": "Running" }));
+    if !dns_prefix.is_empty() {
+        properties.insert("dnsPrefix".into(), json!(dns_prefix));
+        let host = format!("{dns_prefix}-{fqdn_suffix}");
+        properties.insert("fqdn".into(), json!(format!("{host}.hcp.{location}.azmk8s.io")));
+        properties.insert("azurePortalFQDN".into(), json!(format!("{host}.portal.hcp.{location}.azmk8s.io")));
+    }
+    properties.insert("nodeResourceGroup".into(), json!(node_group_name));
+    properties.entry("enableRBAC").or_insert(json!(true));
+    properties.entry("supportPlan").or_insert(json!("KubernetesOfficial"));
+    properties.insert("networkProfile".into(), network_profile);
+    properties.insert("resourceUID".into(), uid.unwrap_or_else(|| json!(uuid::Uuid::new_v4().simple().to_string())));
+
+    let mut also = Vec::new();
+    if context.existing.is_none() {
+        also.push((
+            node_group.clone(),
+            json!({
+                "id": node_group.id(),
+                "name": node_group_name,
+                "type": "Microsoft.Resources/resourceGroups",
+                "location": location,
+                "managedBy": cluster_id,
+                "tags": {},
+                "properties": { "provisioningState": "Succeeded" },
+            }),
+        ));
+    }
+    for (pool_address, pool, exists) in pools {
+        let state = if exists { "Updating" } else { "Creating" };
+        also.push((pool_address.clone(), pool_resource(&pool_address, pool, state)));
+    }
+    Ok(Prepared { body: Value::Object(out), also, remove: Vec::new() })
+}
+
+fn valid_dns_prefix(prefix: &str) -> bool {
+    let bytes = prefix.as_bytes();
+    (1..=54).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+fn kubernetes_version(requested: Option<&str>) -> Result<String, ArmError> {
+    let Some(requested) = requested.filter(|v| !v.is_empty()) else { return Ok(KUBERNETES_VERSION.to_string()) };
+    let parts: Vec<&str> = requested.split('.').collect();
+    let minor = match parts.as_slice() {
+        ["1", minor] | ["1", minor, _] => minor.parse::<u32>().ok(),
+        _ => None,
+    };
+    match minor {
+        Some(minor) if SUPPORTED_MINORS.contains(&minor) => Ok(requested.to_string()),
+        _ => Err(ArmError::bad_request(
+            "K8sVersionNotSupported",
+            format!(
+                "Version {requested} is not supported in this region. Please use [az aks get-versions] command to get the supported version list in this region. Supported minor versions: 1.{}–1.{}.",
+                SUPPORTED_MINORS.start(),
+                SUPPORTED_MINORS.end()
+            ),
+        )
+        .with_target("properties.kubernetesVersion")),
+    }
+}
+
+/// The network profile with AKS's defaults, checked.
+fn network_profile(context: &PutContext<'_>, body: &Value) -> Result<Value, ArmError> {
+    let mut profile =
+        body.pointer("/properties/networkProfile").and_then(Value::as_object).cloned().unwrap_or_default();
+    let text = |profile: &Map<String, Value>, key: &str| profile.get(key).and_then(Value::as_str).map(str::to_string);
+    let plugin = text(&profile, "networkPlugin").unwrap_or_else(|| "kubenet".into()).to_ascii_lowercase();
+    let mode = text(&profile, "networkPluginMode").map(|m| m.to_ascii_lowercase());
+    if !["azure", "kubenet", "none"].contains(&plugin.as_str()) {
+        return Err(ArmError::invalid_parameter(
+            "properties.networkProfile.networkPlugin",
+            format!("Unknown networkPlugin '{plugin}': use azure, kubenet or none."),
+        ));
+    }
+    if mode.as_deref() == Some("overlay") && plugin != "azure" {
+        return Err(ArmError::invalid_parameter(
+            "properties.networkProfile.networkPluginMode",
+            "networkPluginMode 'overlay' can only be used with networkPlugin 'azure'.",
+        ));
+    }
+    if text(&profile, "networkPolicy").is_some_and(|p| p.eq_ignore_ascii_case("cilium"))
+        && !text(&profile, "networkDataplane").is_some_and(|d| d.eq_ignore_ascii_case("cilium"))
+    {
+        return Err(ArmError::invalid_parameter(
+            "properties.networkProfile.networkPolicy",
+            "networkPolicy 'cilium' requires networkDataplane 'cilium'.",
+        ));
+    }
+    let pod_cidr_allowed = plugin == "kubenet" || mode.as_deref() == Some("overlay") || plugin == "none";
+    if profile.contains_key("podCidr") && !pod_cidr_allowed {
+        return Err(ArmError::invalid_parameter(
+            "properties.networkProfile.podCidr",
+            "podCidr can only be set with networkPlugin 'kubenet' or with networkPluginMode 'overlay': with Azure CNI, pods take addresses from the subnet.",
+        ));
+    }
+    if let Some(existing) = context.existing {
+        let old_plugin =
+            existing.str_property("/properties/networkProfile/networkPlugin").unwrap_or("kubenet").to_ascii_lowercase();
+        let old_overlay = existing
+            .str_property("/properties/networkProfile/networkPluginMode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("overlay"));
+        let now_overlay = mode.as_deref() == Some("overlay");
+        // AKS's only in-place IPAM changes: kubenet → Azure CNI Overlay and node-subnet CNI → Overlay.
+        let migration =
+            plugin == "azure" && now_overlay && !old_overlay && (old_plugin == "kubenet" || old_plugin == "azure");
+        if (old_plugin != plugin || old_overlay != now_overlay) && !migration {
+            let from = if old_overlay { format!("{old_plugin} (overlay)") } else { old_plugin };
+            let to = if now_overlay { format!("{plugin} (overlay)") } else { plugin.clone() };
+            return Err(ArmError::property_change_not_allowed("networkProfile.networkPlugin", &from, &to));
+        }
+    }
+    profile.insert("networkPlugin".into(), json!(plugin));
+    let service_cidr = text(&profile, "serviceCidr").unwrap_or_else(|| "10.0.0.0/16".into());
+    let dns_service_ip = text(&profile, "dnsServiceIP").unwrap_or_else(|| "10.0.0.10".into());
+    let service: IpNet = service_cidr.parse().map_err(|_| {
+        ArmError::invalid_parameter(
+            "properties.networkProfile.serviceCidr",
+            format!("The serviceCidr '{service_cidr}' is not a valid CIDR."),
+        )
+    })?;
+    if service.trunc() != service {
+        return Err(ArmError::invalid_parameter(
+            "properties.networkProfile.serviceCidr",
+            format!("The serviceCidr '{service_cidr}' has host bits set; did you mean {}?", service.trunc()),
+        ));
+    }
+    if service.prefix_len() < 12 {
+        return Err(ArmError::invalid_parameter(
+            "properties.networkProfile.serviceCidr",
+            format!("The serviceCidr '{service_cidr}' is too large: it must be smaller than /12."),
+        ));
+    }
+    let Some(dns_ip) = parse_ip(&dns_service_ip) else {
+        return Err(ArmError::bad_request(
+            "DnsServiceIpParseError",
+            format!("The dnsServiceIP '{dns_service_ip}' is not a valid IP address."),
+        )
+        .with_target("properties.networkProfile.dnsServiceIP"));
+    };
+    if !service.contains(&dns_ip) {
+        return Err(ArmError::bad_request(
+            "DnsServiceIpOutOfServiceCidr",
+            format!("DNS service IP {dns_service_ip} is out of service CIDR {service_cidr}."),
+        )
+        .with_target("properties.networkProfile.dnsServiceIP"));
+    }
+    let first_host = as_v4(&service).map(|net| std::net::IpAddr::V4((u32::from(net.network()) + 1).into()));
+    if dns_ip == service.network() || Some(dns_ip) == first_host {
+        return Err(ArmError::invalid_parameter(
+            "properties.networkProfile.dnsServiceIP",
+            format!(
+                "The dnsServiceIP {dns_service_ip} is reserved in service CIDR {service_cidr} (the network address and the first address, which is kubernetes.default)."
+            ),
+        ));
+    }
+    let mut ranges = vec![("serviceCidr", service)];
+    let pod_cidr = if pod_cidr_allowed && plugin != "none" {
+        Some(text(&profile, "podCidr").unwrap_or_else(|| "10.244.0.0/16".into()))
+    } else {
+        None
+    };
+    if let Some(pod_text) = &pod_cidr {
+        let pod: IpNet = pod_text.parse().map_err(|_| {
+            ArmError::invalid_parameter(
+                "properties.networkProfile.podCidr",
+                format!("The podCidr '{pod_text}' is not a valid CIDR."),
+            )
+        })?;
+        if overlaps(&pod, &service) {
+            return Err(ArmError::invalid_parameter(
+                "properties.networkProfile.podCidr",
+                format!("The podCidr {pod_text} overlaps the serviceCidr {service_cidr}."),
+            ));
+        }
+        ranges.push(("podCidr", pod));
+    }
+    for (name, range) in &ranges {
+        for forbidden in FORBIDDEN_RANGES {
+            let forbidden: IpNet = forbidden.parse().unwrap_or(*range);
+            if overlaps(range, &forbidden) {
+                return Err(ArmError::invalid_parameter(
+                    &format!("properties.networkProfile.{name}"),
+                    format!("The {name} {range} overlaps {forbidden}, which AKS reserves."),
+                ));
+            }
+        }
+    }
+    for (pointer, name) in [
+        ("/properties/networkProfile/serviceCidr", "networkProfile.serviceCidr"),
+        ("/properties/networkProfile/dnsServiceIP", "networkProfile.dnsServiceIP"),
+    ] {
+        let value = if name.ends_with("serviceCidr") { json!(service_cidr) } else { json!(dns_service_ip) };
+        immutable(context, pointer, name, Some(&value))?;
+    }
+    profile.insert("serviceCidr".into(), json!(service_cidr));
+    profile.insert("dnsServiceIP".into(), json!(dns_service_ip));
+    profile.insert("serviceCidrs".into(), json!([service_cidr]));
+    match &pod_cidr {
+        Some(pod) => {
+            profile.insert("podCidr".into(), json!(pod));
+            profile.insert("podCidrs".into(), json!([pod]));
+        }
+        None => {
+            profile.remove("podCidr");
+        }
+    }
+    profile.entry("ipFamilies").or_insert(json!(["IPv4"]));
+    profile.entry("outboundType").or_insert(json!("loadBalancer"));
+    profile.entry("loadBalancerSku").or_insert(json!("standard"));
+    let outbound = text(&profile, "outboundType").unwrap_or_default();
+    if outbound.eq_ignore_ascii_case("loadBalancer") {
+        let lb = profile.entry("loadBalancerProfile").or_insert(json!({}));
+        if let Some(lb) = lb.as_object_mut() {
+            if !lb.contains_key("outboundIPs") && !lb.contains_key("outboundIPPrefixes") {
+                lb.entry("managedOutboundIPs").or_insert(json!({ "count": 1 }));
+            }
+            lb.entry("backendPoolType").or_insert(json!("nodeIPConfiguration"));
+        }
+    }
+    Ok(Value::Object(profile))
+}
+
+/// ServiceCidrOverlapExistingSubnetsCidr: the service range may not overlap any subnet of the
+/// VNets the pools' subnets are in.
+fn check_service_cidr_against_subnets(
+    store: &Store,
+    profile: &Value,
+    pools: &[(Address, Map<String, Value>, bool)],
+) -> Result<(), ArmError> {
+    let Some(service) = profile.get("serviceCidr").and_then(Value::as_str).and_then(|s| s.parse::<IpNet>().ok()) else {
+        return Ok(());
+    };
+    let mut vnets: Vec<Address> = Vec::new();
+    for (_, pool, _) in pools {
+        for key in ["vnetSubnetID", "podSubnetID"] {
+            if let Some(vnet) =
+                pool.get(key).and_then(Value::as_str).and_then(Address::parse_id).and_then(|subnet| subnet.parent())
+                && !vnets.contains(&vnet)
+            {
+                vnets.push(vnet);
+            }
+        }
+    }
+    for vnet in vnets {
+        for subnet in store.children(&vnet, Kind::Subnet) {
+            for prefix in super::subnet::stored_prefixes(subnet) {
+                if overlaps(&prefix, &service) {
+                    return Err(ArmError::bad_request(
+                        "ServiceCidrOverlapExistingSubnetsCidr",
+                        format!(
+                            "The specified service CIDR {service} is conflicted with an existing subnet CIDR {prefix}"
+                        ),
+                    )
+                    .with_target("properties.networkProfile.serviceCidr"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// InsufficientSubnetSize (new pools) and SubnetIsFull (grown pools): what the given pools will
+/// take from each subnet, plus what everything else there takes, against its usable addresses.
+/// `plans` are (pool key, pool properties, pool exists already).
+pub fn check_capacity(
+    store: &Store,
+    plans: &[(String, Map<String, Value>, bool)],
+    network: &ClusterNetwork,
+) -> Result<(), ArmError> {
+    let mut demand: BTreeMap<String, (u64, bool)> = BTreeMap::new();
+    for (_, pool, exists) in plans {
+        for (subnet_id, addresses) in subnet_demand(&Value::Object(pool.clone()), network) {
+            let entry = demand.entry(subnet_id.to_ascii_lowercase()).or_insert((0, false));
+            entry.0 += addresses;
+            entry.1 |= *exists;
+        }
+    }
+    let planned: Vec<String> = plans.iter().map(|(key, _, _)| key.clone()).collect();
+    for (subnet_id, (needed, growing)) in demand {
+        let Some(subnet) = store.get_by_id(&subnet_id) else { continue };
+        let others: u64 = super::subnet::users(store, &subnet.address)
+            .iter()
+            .filter(|user| !planned.contains(&user.by.to_ascii_lowercase()))
+            .map(|user| user.addresses)
+            .sum();
+        let (usable, _) = super::subnet::subnet_capacity(store, subnet);
+        let available = usable.saturating_sub(others);
+        if needed > available {
+            let cidr = super::subnet::stored_prefixes(subnet).first().map(|p| p.to_string()).unwrap_or_default();
+            let name = subnet.address.name();
+            return Err(if growing {
+                ArmError::bad_request(
+                    "SubnetIsFull",
+                    format!(
+                        "Subnet {name} with address prefix {cidr} does not have enough capacity for {needed} IP addresses ({available} left)."
+                    ),
+                )
+            } else {
+                ArmError::bad_request(
+                    "InsufficientSubnetSize",
+                    format!(
+                        "Pre-allocated IPs {needed} exceeds IPs available {available} in Subnet Cidr {cidr}, Subnet Name {name}. http://aka.ms/aks/insufficientsubnetsize"
+                    ),
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn render(store: &Store, cluster: &Resource, body: &mut Value) {
+    let profiles: Vec<Value> =
+        store.children(&cluster.address, Kind::AgentPool).into_iter().map(super::agent_pool::profile).collect();
+    if let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert("agentPoolProfiles".into(), Value::Array(profiles));
+    }
+}
+
+/// Sets the state of the pools that follow their cluster's operation.
+pub fn set_pools_state(store: &mut Store, cluster: &Address, state: &str) {
+    let pools: Vec<Address> = store
+        .children(cluster, Kind::AgentPool)
+        .into_iter()
+        .filter(|pool| pool.operation.is_none())
+        .map(|pool| pool.address.clone())
+        .collect();
+    for pool in pools {
+        if let Some(pool) = store.get_mut(&pool) {
+            pool.set_provisioning_state(state);
+        }
+    }
+}
+
+/// The node resource groups of the clusters among `removed`: AKS deletes them with their
+/// cluster.
+pub fn removed_clusters(removed: &[Resource]) -> Vec<(Address, Option<Address>)> {
+    removed
+        .iter()
+        .filter(|resource| resource.address.kind == Kind::ManagedCluster)
+        .map(|cluster| (cluster.address.clone(), node_resource_group(cluster)))
+        .collect()
+}

@@ -1,0 +1,67 @@
+//! The state every request handler shares: the store, the armed faults, the throttle, the
+//! operation latencies and the clusters' control planes.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::clusters::ControlPlanes;
+use super::faults::Faults;
+use super::store::Store;
+use super::throttle::Throttle;
+
+/// How long long-running operations take, per resource type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatencySettings {
+    /// For every type not listed in `types`.
+    #[serde(default)]
+    pub default_ms: u64,
+    /// By ARM type (e.g. `Microsoft.Network/virtualNetworks`, any casing).
+    #[serde(default)]
+    pub types: BTreeMap<String, u64>,
+}
+
+impl Default for LatencySettings {
+    /// Short enough for tests, long enough that clients see an operation in progress.
+    fn default() -> Self {
+        LatencySettings { default_ms: 50, types: BTreeMap::new() }
+    }
+}
+
+impl LatencySettings {
+    pub fn of(&self, arm_type: &str) -> Duration {
+        let ms = self
+            .types
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(arm_type))
+            .map(|(_, ms)| *ms)
+            .unwrap_or(self.default_ms);
+        Duration::from_millis(ms)
+    }
+}
+
+pub struct Shared {
+    /// `http://127.0.0.1:<port>`, the base of the polling URLs.
+    pub base_url: String,
+    pub token: String,
+    pub store: Mutex<Store>,
+    pub faults: Mutex<Faults>,
+    pub throttle: Mutex<Throttle>,
+    pub latency: Mutex<LatencySettings>,
+    pub planes: ControlPlanes,
+}
+
+/// Locks a mutex; a handler that panicked while holding it leaves data that is still usable
+/// (every change is made in one step), so poisoning is ignored.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+}

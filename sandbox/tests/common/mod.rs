@@ -1,0 +1,181 @@
+//! A small blocking ARM client for the emulator's tests: api-versions picked from the path,
+//! the bearer token, and polling of long-running operations.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use aksform_sandbox::arm::{
+    CONTAINER_SERVICE_API_VERSION, DNS_API_VERSION, Emulator, EmulatorOptions, NETWORK_API_VERSION,
+    RESOURCES_API_VERSION,
+};
+use reqwest::blocking::Client;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
+
+pub struct Arm {
+    pub emulator: Emulator,
+    pub http: Client,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    pub fn code(&self) -> &str {
+        self.body.pointer("/error/code").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn state(&self) -> &str {
+        self.body.pointer("/properties/provisioningState").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Fails the test with the body unless the status is one of `expected`.
+    pub fn expect(self, expected: &[u16]) -> Reply {
+        assert!(expected.contains(&self.status), "expected {expected:?}, got {}: {}", self.status, self.body);
+        self
+    }
+
+    pub fn expect_error(self, status: u16, code: &str) -> Reply {
+        assert_eq!((self.status, self.code()), (status, code), "{}", self.body);
+        self
+    }
+}
+
+/// The api-version of the provider a path belongs to.
+pub fn version_for(path: &str) -> &'static str {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("/microsoft.containerservice/") {
+        CONTAINER_SERVICE_API_VERSION
+    } else if lower.contains("/dnszones/") {
+        DNS_API_VERSION
+    } else if lower.contains("/microsoft.network/") {
+        NETWORK_API_VERSION
+    } else {
+        RESOURCES_API_VERSION
+    }
+}
+
+pub fn rg(name: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{name}")
+}
+
+pub fn network(group: &str, rest: &str) -> String {
+    format!("{}/providers/Microsoft.Network/{rest}", rg(group))
+}
+
+pub fn aks(group: &str, rest: &str) -> String {
+    format!("{}/providers/Microsoft.ContainerService/{rest}", rg(group))
+}
+
+impl Arm {
+    pub fn start() -> Arm {
+        Arm::start_with(EmulatorOptions {
+            latency: aksform_sandbox::arm::LatencySettings { default_ms: 30, ..Default::default() },
+            ..Default::default()
+        })
+    }
+
+    pub fn start_with(options: EmulatorOptions) -> Arm {
+        let emulator = Emulator::start(options).expect("the emulator starts");
+        let http = Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+        Arm { emulator, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        format!("{}{path}{separator}api-version={}", self.emulator.url(), version_for(path))
+    }
+
+    pub fn send(&self, method: reqwest::Method, url: &str, body: Option<&Value>) -> Reply {
+        let mut request = self.http.request(method, url).bearer_auth(self.emulator.token());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().expect("the emulator answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().unwrap_or_default();
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Reply { status, headers, body }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, &self.url(path), None)
+    }
+
+    pub fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PUT, &self.url(path), Some(&body))
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, &self.url(path), None)
+    }
+
+    pub fn post(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::POST, &self.url(path), None)
+    }
+
+    /// Polls the Azure-AsyncOperation URL of a 201/202 until the operation ends; returns the
+    /// final status resource.
+    pub fn wait(&self, started: &Reply) -> Value {
+        let url = started.header("azure-asyncoperation").expect("an Azure-AsyncOperation header").to_string();
+        let deadline = Instant::now() + Duration::from_secs(240);
+        loop {
+            let status = self.send(reqwest::Method::GET, &url, None).expect(&[200]);
+            match status.body["status"].as_str() {
+                Some("InProgress") => {}
+                Some(_) => return status.body,
+                None => panic!("no status in {}", status.body),
+            }
+            assert!(Instant::now() < deadline, "the operation did not end: {}", status.body);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// PUT, wait for the operation if there is one, and return the resource as GET shows it.
+    pub fn create(&self, path: &str, body: Value) -> Value {
+        let reply = self.put(path, body).expect(&[200, 201]);
+        if reply.header("azure-asyncoperation").is_some() {
+            let status = self.wait(&reply);
+            assert_eq!(status["status"], "Succeeded", "{status}");
+        }
+        self.get(path).expect(&[200]).body
+    }
+
+    /// DELETE and wait until the resource is gone.
+    pub fn remove(&self, path: &str) {
+        let reply = self.delete(path).expect(&[200, 202, 204]);
+        if reply.status == 202 {
+            let status = self.wait(&reply);
+            assert_eq!(status["status"], "Succeeded", "{status}");
+        }
+    }
+
+    pub fn group(&self, name: &str) {
+        self.create(&rg(name), serde_json::json!({ "location": "eastus" }));
+    }
+
+    /// A resource group with VNet `vnet` (10.1.0.0/16) and subnet `aks` (10.1.0.0/22).
+    pub fn network(&self, group: &str) -> String {
+        self.group(group);
+        self.create(
+            &network(group, "virtualNetworks/vnet"),
+            serde_json::json!({ "location": "eastus", "properties": { "addressSpace": { "addressPrefixes": ["10.1.0.0/16"] } } }),
+        );
+        let subnet = network(group, "virtualNetworks/vnet/subnets/aks");
+        self.create(&subnet, serde_json::json!({ "properties": { "addressPrefix": "10.1.0.0/22" } }));
+        subnet
+    }
+}
