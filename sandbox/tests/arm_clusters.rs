@@ -40,10 +40,18 @@ fn a_cluster_runs_a_control_plane_with_aks_defaults_pools_and_a_node_resource_gr
     let created = arm.put(&cluster, cluster_body(&subnet_id)).expect(&[201]);
     assert_eq!(created.state(), "Creating");
     assert_eq!(created.body["properties"]["agentPoolProfiles"][0]["provisioningState"], "Creating");
-    assert!(created.header("azure-asyncoperation").unwrap().contains("/providers/Microsoft.ContainerService/locations/eastus/operations/"));
+    assert!(
+        created
+            .header("azure-asyncoperation")
+            .unwrap()
+            .contains("/providers/Microsoft.ContainerService/locations/eastus/operations/")
+    );
     // The pool follows the cluster's operation.
-    arm.put(&aks("rg", "managedClusters/shop/agentPools/system"), json!({ "properties": { "count": 3, "mode": "System", "vnetSubnetID": subnet_id } }))
-        .expect_error(409, "OperationNotAllowed");
+    arm.put(
+        &aks("rg", "managedClusters/shop/agentPools/system"),
+        json!({ "properties": { "count": 3, "mode": "System", "vnetSubnetID": subnet_id } }),
+    )
+    .expect_error(409, "OperationNotAllowed");
     let status = arm.wait(&created);
     assert_eq!(status["status"], "Succeeded", "{status}");
     assert_eq!(arm.emulator.control_plane_count(), 1);
@@ -73,14 +81,21 @@ fn a_cluster_runs_a_control_plane_with_aks_defaults_pools_and_a_node_resource_gr
 
     // A second pool as a child resource, then gone again.
     let pool_path = aks("rg", "managedClusters/shop/agentPools/user1");
-    let pool = arm.create(&pool_path, json!({ "properties": { "count": 1, "vmSize": "Standard_D4s_v5", "vnetSubnetID": subnet_id } }));
+    let pool = arm.create(
+        &pool_path,
+        json!({ "properties": { "count": 1, "vmSize": "Standard_D4s_v5", "vnetSubnetID": subnet_id } }),
+    );
     assert_eq!(pool["type"], "Microsoft.ContainerService/managedClusters/agentPools");
     assert_eq!(pool["properties"]["mode"], "User");
     assert_eq!(arm.get(&cluster).body["properties"]["agentPoolProfiles"].as_array().unwrap().len(), 2);
-    arm.put(&pool_path, json!({ "properties": { "count": 1, "vmSize": "Standard_D8s_v5", "vnetSubnetID": subnet_id } }))
-        .expect_error(400, "PropertyChangeNotAllowed");
+    arm.put(
+        &pool_path,
+        json!({ "properties": { "count": 1, "vmSize": "Standard_D8s_v5", "vnetSubnetID": subnet_id } }),
+    )
+    .expect_error(400, "PropertyChangeNotAllowed");
     arm.remove(&pool_path);
-    arm.delete(&aks("rg", "managedClusters/shop/agentPools/system")).expect_error(400, "MustDefineAtLeastOneSystemPool");
+    arm.delete(&aks("rg", "managedClusters/shop/agentPools/system"))
+        .expect_error(400, "MustDefineAtLeastOneSystemPool");
 }
 
 #[test]
@@ -92,7 +107,10 @@ fn deleting_a_cluster_stops_its_control_plane_and_deletes_its_node_resource_grou
     let mut body = cluster_body(&subnet_id);
     body["properties"]["nodeResourceGroup"] = json!("shop-nodes");
     arm.create(&cluster, body);
-    arm.create(&network("shop-nodes", "publicIPAddresses/ingress"), json!({ "location": "eastus", "sku": { "name": "Standard" } }));
+    arm.create(
+        &network("shop-nodes", "publicIPAddresses/ingress"),
+        json!({ "location": "eastus", "sku": { "name": "Standard" } }),
+    );
     arm.delete(&subnet).expect_error(400, "InUseSubnetCannotBeDeleted");
 
     arm.remove(&cluster);

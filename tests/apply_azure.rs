@@ -1,0 +1,134 @@
+//! `aksform apply`, `plan` and `destroy` of whole example stacks (Azure resources and the
+//! Kubernetes objects inside the clusters) against the sandbox's ARM emulator, whose managed
+//! clusters are real control planes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+use aksform_sandbox::arm::{Emulator, EmulatorOptions};
+use assert_cmd::Command;
+
+const SUBSCRIPTION: &str = "00000000-0000-0000-0000-0000000000aa";
+
+fn aksform(emulator: &Emulator) -> Command {
+    let mut cmd = Command::cargo_bin("aksform").unwrap();
+    cmd.env_remove("AKSFORM_STATE")
+        .env_remove("AKSFORM_CLOUD")
+        .env("NO_COLOR", "1")
+        .env("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
+        .envs(emulator.environment())
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn run(emulator: &Emulator, args: &[&str], example: &Path, state: &Path) -> Output {
+    aksform(emulator).args(args).arg(example).arg("--state").arg(state).output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Writes that created a resource (201), by resource id: none may be created twice.
+fn creations(emulator: &Emulator) -> BTreeMap<String, usize> {
+    let mut created = BTreeMap::new();
+    for write in emulator.operations() {
+        if write.method == "PUT" && write.status == 201 {
+            *created.entry(write.id.to_ascii_lowercase()).or_insert(0) += 1;
+        }
+    }
+    created
+}
+
+fn apply_plan_destroy(example_name: &str) {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(example_name);
+
+    let apply = run(&emulator, &["apply", "--auto-approve"], &example, &state);
+    assert!(apply.status.success(), "{example_name}: apply failed:\n{}", text(&apply));
+    let stdout = String::from_utf8_lossy(&apply.stdout);
+    assert!(stdout.contains("Apply complete"), "{stdout}");
+    let created = creations(&emulator);
+    assert!(created.keys().any(|id| id.contains("/managedclusters/")), "{created:?}");
+    assert!(created.values().all(|&n| n == 1), "created twice: {created:?}");
+    // Every LoadBalancer Service shows its address.
+    for line in stdout.lines().filter(|l| l.trim_start().starts_with("service.")) {
+        assert!(line.contains(" = "), "{line}");
+    }
+    let recorded = std::fs::read_to_string(&state).unwrap();
+    assert!(!recorded.contains("client-certificate-data") && !recorded.contains("token:"), "credentials in the state");
+
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], &example, &state);
+    assert_eq!(plan.status.code(), Some(0), "{example_name}: plan after apply:\n{}", text(&plan));
+
+    let destroy = run(&emulator, &["destroy", "--auto-approve"], &example, &state);
+    assert!(destroy.status.success(), "{example_name}: destroy failed:\n{}", text(&destroy));
+    assert_eq!(emulator.resources(), Vec::new(), "{example_name}: left in the emulator");
+    assert_eq!(emulator.control_plane_count(), 0);
+}
+
+#[test]
+fn kubenet_basic_applies_from_empty_in_one_run_plans_clean_and_destroys_to_nothing() {
+    apply_plan_destroy("kubenet-basic");
+}
+
+#[test]
+fn a_plan_for_a_stack_not_applied_yet_needs_no_credentials() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubenet-basic");
+    let plan = aksform(&emulator)
+        .env_remove("AKSFORM_ACCESS_TOKEN")
+        .args(["plan", "--detailed-exitcode", "--state"])
+        .arg(&state)
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    let stdout = String::from_utf8_lossy(&plan.stdout);
+    assert!(stdout.contains("+ service.hello"), "{stdout}");
+    assert!(emulator.operations().is_empty());
+}
+
+#[test]
+fn missing_credentials_say_which_variables_to_set() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubenet-basic");
+    let apply = aksform(&emulator)
+        .env_remove("AKSFORM_ACCESS_TOKEN")
+        .args(["apply", "--auto-approve", "--state"])
+        .arg(&state)
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert!(!apply.status.success());
+    let stderr = String::from_utf8_lossy(&apply.stderr);
+    assert!(stderr.contains("--auth access-token needs AKSFORM_ACCESS_TOKEN"), "{stderr}");
+    assert!(emulator.resources().is_empty());
+}
+
+#[test]
+fn a_wrong_token_is_refused_with_arms_error_and_the_correlation_id() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubenet-basic");
+    let apply = aksform(&emulator)
+        .env("AKSFORM_ACCESS_TOKEN", "not-the-token")
+        .args(["apply", "--auto-approve", "--state"])
+        .arg(&state)
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert!(!apply.status.success());
+    let stderr = String::from_utf8_lossy(&apply.stderr);
+    assert!(stderr.contains("InvalidAuthenticationToken"), "{stderr}");
+    assert!(stderr.contains("correlation id"), "{stderr}");
+    assert!(!stderr.contains("not-the-token"), "the token was printed: {stderr}");
+}
