@@ -249,7 +249,10 @@ async fn start_control_plane(shared: &Arc<Shared>, cluster: &Address) -> Result<
     let planes = Arc::clone(shared);
     let started = tokio::task::spawn_blocking(move || planes.planes.ensure_started(&key)).await;
     match started {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) => {
+            super::cloud_controller::watch_cluster(shared, cluster);
+            Ok(())
+        }
         Ok(Err(error)) => Err(ArmError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "ControlPlaneStartFailed",

@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use serde_json::{Map, Value, json};
 
 use super::agent_pool::{ClusterNetwork, KUBERNETES_VERSION, build_pool, pool_resource, subnet_demand};
+use super::load_balancer::{build_security_group, in_node_group, security_group_name};
 use super::{Prepared, PutContext, base, immutable, keep_location, properties_mut, require_location};
 use crate::arm::address::{Address, Kind};
 use crate::arm::cidr::{as_v4, overlaps, parse_ip};
@@ -276,6 +277,7 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmErr
 
     let mut also = Vec::new();
     if context.existing.is_none() {
+        also.extend(node_group_contents(&node_group, &cluster_id, &location, &pools));
         also.push((
             node_group.clone(),
             json!({
@@ -294,6 +296,59 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmErr
         also.push((pool_address.clone(), pool_resource(&pool_address, pool, state)));
     }
     Ok(Prepared { body: Value::Object(out), also, remove: Vec::new() })
+}
+
+/// What AKS puts in a new node resource group: the node security group, and when no pool
+/// brings its own subnet, the managed VNet `aks-vnet-<digits>` with its subnet `aks-subnet`.
+fn node_group_contents(
+    node_group: &Address,
+    cluster_id: &str,
+    location: &str,
+    pools: &[(Address, Map<String, Value>, bool)],
+) -> Vec<(Address, Value)> {
+    let mut contents = Vec::new();
+    let nsg_name = security_group_name(cluster_id);
+    let nsg = in_node_group(node_group, Kind::NetworkSecurityGroup, &nsg_name);
+    contents.push((nsg.clone(), build_security_group(&nsg, location, &[], &uuid::Uuid::new_v4().to_string())));
+    if pools.iter().all(|(_, pool, _)| !pool.contains_key("vnetSubnetID")) {
+        let digits = nsg_name.trim_start_matches("aks-agentpool-").trim_end_matches("-nsg").to_string();
+        let vnet = in_node_group(node_group, Kind::VirtualNetwork, &format!("aks-vnet-{digits}"));
+        let subnet = vnet.child(Kind::Subnet, "aks-subnet");
+        contents.push((
+            vnet.clone(),
+            json!({
+                "id": vnet.id(), "name": vnet.name(), "type": "Microsoft.Network/virtualNetworks", "location": location,
+                "etag": format!("W/\"{}\"", uuid::Uuid::new_v4()),
+                "properties": { "provisioningState": "Succeeded", "resourceGuid": uuid::Uuid::new_v4().to_string(),
+                    "addressSpace": { "addressPrefixes": ["10.224.0.0/12"] }, "enableDdosProtection": false }
+            }),
+        ));
+        contents.push((
+            subnet.clone(),
+            json!({
+                "id": subnet.id(), "name": "aks-subnet", "type": "Microsoft.Network/virtualNetworks/subnets",
+                "etag": format!("W/\"{}\"", uuid::Uuid::new_v4()),
+                "properties": { "provisioningState": "Succeeded", "addressPrefix": "10.224.0.0/16",
+                    "networkSecurityGroup": { "id": nsg.id() } }
+            }),
+        ));
+    }
+    contents
+}
+
+/// The subnet a cluster's internal load balancers use by default: the first pool's, or the
+/// managed VNet's.
+pub fn default_subnet(store: &Store, cluster: &Resource) -> Option<Address> {
+    let pools = store.children(&cluster.address, Kind::AgentPool);
+    if let Some(id) = pools.iter().find_map(|pool| pool.str_property("/properties/vnetSubnetID")) {
+        return Address::parse_id(id);
+    }
+    let node_group = node_resource_group(cluster)?;
+    store
+        .all_of(Kind::Subnet)
+        .into_iter()
+        .find(|subnet| subnet.address.group() == node_group && subnet.address.name() == "aks-subnet")
+        .map(|subnet| subnet.address.clone())
 }
 
 fn valid_dns_prefix(prefix: &str) -> bool {

@@ -20,7 +20,13 @@ use super::errors::ArmError;
 use super::schema::Schema;
 use super::store::{Resource, Store};
 
-pub use managed_cluster::removed_clusters;
+pub use load_balancer::{
+    FrontendPlan, PortRule, build as build_load_balancer, build_security_group, frontends, in_node_group,
+    security_group_name,
+};
+pub use managed_cluster::{default_subnet, node_resource_group, removed_clusters};
+pub use public_ip::allocate_address;
+pub use subnet::{first_v4, users as subnet_users};
 
 /// What a PUT handler works with: the store as it is, the resource's address (in canonical
 /// casing) and the resource if it exists.
