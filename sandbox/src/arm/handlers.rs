@@ -58,7 +58,11 @@ async fn handle(
         Target::AsyncOperation { id, .. } if *method == Method::GET => {
             let store = shared.store();
             let operation = store.operation(&id).ok_or_else(|| operation_not_found(&id))?;
-            Ok(axum::Json(lro::status_body(&shared.base_url, operation)).into_response())
+            let mut headers = HeaderMap::new();
+            if operation.status == super::store::OperationStatus::InProgress {
+                lro::retry_headers(&mut headers, operation);
+            }
+            Ok((headers, axum::Json(lro::status_body(&shared.base_url, operation))).into_response())
         }
         Target::OperationResult { id, .. } if *method == Method::GET => {
             let store = shared.store();

@@ -171,6 +171,19 @@ async fn finish(shared: Arc<Shared>, operation_id: String, mut failure: Option<A
                 failure = start_control_plane(&shared, &address).await.err();
             }
             let state = if failure.is_some() { "Failed" } else { "Succeeded" };
+            // A cluster deleted (with its group) while its control plane started leaves none behind.
+            let orphan = {
+                let mut store = shared.store();
+                let gone = address.kind == Kind::ManagedCluster && store.get(&address).is_none();
+                if gone {
+                    end(&mut store, &operation_id, failure.clone());
+                }
+                gone.then(|| shared.planes.take(&address.key()))
+            };
+            if let Some(orphan) = orphan {
+                stop_planes(orphan.into_iter().collect()).await;
+                return;
+            }
             let mut store = shared.store();
             if let Some(resource) = store.get_mut(&address)
                 && resource.operation.as_deref() == Some(operation_id.as_str())
