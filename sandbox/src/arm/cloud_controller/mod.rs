@@ -84,26 +84,30 @@ async fn run(shared: &Arc<Shared>, cluster: &Address) -> Result<(), String> {
                 None => return Ok(()),
             }
         };
+        // Keyed by uid: a Service deleted and made again under its name is a new one to report.
         for outcome in outcomes {
-            let service_key = format!("{}/{}", outcome.namespace, outcome.name);
-            if reported.get(&service_key) == Some(&outcome) {
-                continue;
-            }
             let current = reader.state().into_iter().find(|s| {
                 s.metadata.namespace.as_deref() == Some(outcome.namespace.as_str())
                     && s.metadata.name.as_deref() == Some(outcome.name.as_str())
             });
             let Some(current) = current else { continue };
+            let uid = current.metadata.uid.clone().unwrap_or_default();
+            if reported.get(&uid) == Some(&outcome) {
+                continue;
+            }
             match report(&client, &current, &outcome).await {
                 Ok(()) => {
-                    reported.insert(service_key, outcome);
+                    reported.insert(uid, outcome);
                 }
-                Err(error) => eprintln!("aksform-sandbox: updating Service {service_key} in {}: {error}", cluster.id()),
+                Err(error) => eprintln!(
+                    "aksform-sandbox: updating Service {}/{} in {}: {error}",
+                    outcome.namespace,
+                    outcome.name,
+                    cluster.id()
+                ),
             }
         }
-        reported.retain(|service_key, _| {
-            views.iter().any(|view| format!("{}/{}", view.namespace, view.name) == *service_key)
-        });
+        reported.retain(|uid, _| views.iter().any(|view| view.uid == *uid));
     }
 }
 

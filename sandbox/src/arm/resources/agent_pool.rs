@@ -325,7 +325,7 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Value, ArmError>
             "Must define at least one system pool: this is the cluster's last System pool.",
         ));
     }
-    super::managed_cluster::check_capacity(
+    super::cluster_network::check_capacity(
         context.store,
         &[(context.address.key(), pool.clone(), context.existing.is_some())],
         &network,

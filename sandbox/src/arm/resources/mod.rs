@@ -2,6 +2,7 @@
 //! makes, the read-only values it fills in, and what a GET adds (children, references).
 
 mod agent_pool;
+mod cluster_network;
 mod dns;
 mod load_balancer;
 mod managed_cluster;
