@@ -122,6 +122,40 @@ fn deleting_a_cluster_stops_its_control_plane_and_deletes_its_node_resource_grou
     assert!(arm.emulator.resources().is_empty(), "{:?}", arm.emulator.resources());
 }
 
+#[test]
+fn a_failed_cluster_creation_has_no_control_plane_until_the_next_put_succeeds() {
+    let arm = Arm::start();
+    let subnet = arm.network("rg");
+    let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
+    arm.emulator.inject_fault(
+        serde_json::from_value(json!({
+            "kind": "failedOperation", "resourceType": "Microsoft.ContainerService/managedClusters", "operation": "create",
+            "error": { "code": "VMExtensionProvisioningError", "message": "Unable to establish outbound connection from agents." }
+        }))
+        .unwrap(),
+    );
+    let cluster = aks("rg", "managedClusters/shop");
+    let started = arm.put(&cluster, cluster_body(&subnet_id)).expect(&[201]);
+    let status = arm.wait(&started);
+    assert_eq!(
+        (status["status"].as_str(), status["error"]["code"].as_str()),
+        (Some("Failed"), Some("VMExtensionProvisioningError"))
+    );
+    let shown = arm.get(&cluster).body;
+    assert_eq!(shown["properties"]["provisioningState"], "Failed");
+    assert_eq!(shown["properties"]["agentPoolProfiles"][0]["provisioningState"], "Failed");
+    assert_eq!(arm.emulator.control_plane_count(), 0);
+    arm.post(&format!("{cluster}/listClusterUserCredential")).expect_error(409, "ControlPlaneNotReady");
+
+    let retried = arm.put(&cluster, cluster_body(&subnet_id)).expect(&[200]);
+    assert_eq!(retried.state(), "Updating");
+    assert_eq!(arm.wait(&retried)["status"], "Succeeded");
+    assert_eq!(arm.emulator.control_plane_count(), 1);
+    assert!(kubeconfig(&arm, &cluster, "listClusterUserCredential").contains("https://127.0.0.1:"));
+    let principal = shown["identity"]["principalId"].clone();
+    assert_eq!(arm.get(&cluster).body["identity"]["principalId"], principal, "the identity outlives updates");
+}
+
 mod load_balancers {
     use std::time::{Duration, Instant};
 

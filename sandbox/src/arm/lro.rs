@@ -55,9 +55,19 @@ pub fn begin(
     }
     let shared = Arc::clone(shared);
     let operation = id.clone();
+    // A cluster's control plane starts while the operation's latency runs, so that the latency
+    // is the operation's duration whenever it is the longer of the two.
+    let needs_plane = address.kind == Kind::ManagedCluster && kind != OperationKind::Delete && failure.is_none();
+    let cluster = address.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        finish(shared, operation, failure).await;
+        let plane = async {
+            match needs_plane {
+                true => start_control_plane(&shared, &cluster).await.err(),
+                false => None,
+            }
+        };
+        let ((), plane_failure) = tokio::join!(tokio::time::sleep(delay), plane);
+        finish(shared, operation, failure.or(plane_failure)).await;
     });
     id
 }
@@ -98,7 +108,11 @@ pub fn location_url(base_url: &str, operation: &Operation) -> String {
 /// Retry-After in whole seconds (at least 1 while running) and `retry-after-ms`, which Azure's
 /// SDKs prefer when present, from the time the operation still needs.
 pub fn retry_headers(headers: &mut HeaderMap, operation: &Operation) {
-    let remaining = operation.due.saturating_duration_since(Instant::now());
+    // Past its latency, an operation still running waits for a control plane: seconds.
+    let remaining = match operation.due.checked_duration_since(Instant::now()) {
+        Some(remaining) => remaining,
+        None => std::time::Duration::from_millis(500),
+    };
     let seconds = remaining.as_secs_f64().ceil().max(1.0) as u64;
     let millis = remaining.as_millis().max(10);
     insert(headers, "retry-after", &seconds.to_string());
@@ -162,14 +176,11 @@ pub fn location_response(operation: &Operation) -> (StatusCode, Option<Value>) {
     }
 }
 
-async fn finish(shared: Arc<Shared>, operation_id: String, mut failure: Option<ArmError>) {
+async fn finish(shared: Arc<Shared>, operation_id: String, failure: Option<ArmError>) {
     let Some(operation) = shared.store().operation(&operation_id).cloned() else { return };
     let address = operation.resource.clone();
     match operation.kind {
         OperationKind::Create | OperationKind::Update => {
-            if failure.is_none() && address.kind == Kind::ManagedCluster {
-                failure = start_control_plane(&shared, &address).await.err();
-            }
             let state = if failure.is_some() { "Failed" } else { "Succeeded" };
             // A cluster deleted (with its group) while its control plane started leaves none behind.
             let orphan = {

@@ -76,6 +76,10 @@ pub fn reconcile(store: &mut Store, cluster: &Address, services: &[ServiceView])
         .map(|lb| frontends(&lb.body).into_iter().filter_map(|f| Some((f.name, f.private_ip?))).collect())
         .unwrap_or_default();
     let default_subnet = default_subnet(store, &cluster_resource);
+    // Addresses Services still here had: a newcomer does not take them.
+    let present: HashSet<String> = services.iter().map(ServiceView::frontend_name).collect();
+    let held: HashSet<String> =
+        previous_internal.iter().filter(|(name, _)| present.contains(*name)).map(|(_, ip)| ip.clone()).collect();
 
     let mut sorted: Vec<&ServiceView> = services.iter().collect();
     sorted.sort_by_key(|service| service.key());
@@ -86,7 +90,9 @@ pub fn reconcile(store: &mut Store, cluster: &Address, services: &[ServiceView])
     for service in sorted {
         let rules = port_rules(service);
         let result = if service.annotation(INTERNAL) == Some("true") {
-            internal_frontend(store, service, default_subnet.as_ref(), &internal, &previous_internal, &internal_lb).map(
+            let own = previous_internal.get(&service.frontend_name());
+            let others: HashSet<String> = held.iter().filter(|ip| Some(*ip) != own).cloned().collect();
+            internal_frontend(store, service, default_subnet.as_ref(), &internal, own, &others, &internal_lb).map(
                 |mut plan| {
                     plan.rules = rules;
                     internal.push(plan.clone());
@@ -243,7 +249,8 @@ fn internal_frontend(
     service: &ServiceView,
     default_subnet: Option<&Address>,
     planned: &[FrontendPlan],
-    previous: &BTreeMap<String, String>,
+    previous: Option<&String>,
+    held_by_others: &HashSet<String>,
     balancer: &Address,
 ) -> Result<FrontendPlan, String> {
     let subnet_address = match (service.annotation(INTERNAL_SUBNET), default_subnet) {
@@ -282,12 +289,12 @@ fn internal_frontend(
             }
             ip.to_string()
         }
-        None => match previous.get(&frontend_name).filter(|ip| !taken.contains(*ip)) {
+        None => match previous.filter(|ip| !taken.contains(*ip)) {
             Some(ip) => ip.clone(),
             None => (node_addresses..)
                 .map_while(|index| assignable(&net, index))
                 .map(|ip| ip.to_string())
-                .find(|ip| !taken.contains(ip))
+                .find(|ip| !taken.contains(ip) && !held_by_others.contains(ip))
                 .ok_or_else(|| format!("SubnetIsFull: subnet {} ({net}) has no free address", subnet_address.name()))?,
         },
     };
@@ -299,4 +306,101 @@ fn internal_frontend(
         requested: requested.is_some(),
         rules: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUB: &str = "s";
+
+    /// A cluster `c` in `rg` whose one pool (3 nodes + 1 surge, kubenet: 4 addresses) uses
+    /// subnet `nodes` (10.1.0.0/28: .4 to .14) of VNet `v`.
+    fn store() -> (Store, Address) {
+        let mut store = Store::default();
+        let group = Address::resource_group(SUB, "rg");
+        let nodes = Address::resource_group(SUB, "MC_rg_c_eastus");
+        store.put(group.clone(), json!({ "location": "eastus", "properties": {} }), None);
+        store.put(nodes, json!({ "location": "eastus", "properties": {} }), None);
+        let subnet = Address::new(Kind::Subnet, SUB, "rg", &["v", "nodes"]);
+        store.put(Address::new(Kind::VirtualNetwork, SUB, "rg", &["v"]), json!({ "properties": {} }), None);
+        store.put(subnet.clone(), json!({ "properties": { "addressPrefix": "10.1.0.0/28" } }), None);
+        let cluster = Address::new(Kind::ManagedCluster, SUB, "rg", &["c"]);
+        store.put(cluster.clone(), json!({ "location": "eastus", "properties": { "nodeResourceGroup": "MC_rg_c_eastus", "networkProfile": { "networkPlugin": "kubenet" } } }), None);
+        store.put(
+            cluster.child(Kind::AgentPool, "system"),
+            json!({ "properties": { "count": 3, "maxPods": 110, "vnetSubnetID": subnet.id() } }),
+            None,
+        );
+        (store, cluster)
+    }
+
+    fn internal(name: &str, ip: Option<&str>) -> ServiceView {
+        let mut annotations = BTreeMap::from([(INTERNAL.to_string(), "true".to_string())]);
+        if let Some(ip) = ip {
+            annotations.insert(IPV4.to_string(), ip.to_string());
+        }
+        ServiceView {
+            namespace: "default".into(),
+            name: name.into(),
+            uid: format!("{name}-0000-uid"),
+            annotations,
+            load_balancer_ip: None,
+            ports: vec![("TCP".into(), 443, Some(30443))],
+        }
+    }
+
+    #[test]
+    fn internal_addresses_come_after_the_nodes_and_requested_ones_are_checked() {
+        let (mut store, cluster) = store();
+        let services = [
+            internal("a", None),
+            internal("b", Some("10.1.0.12")),
+            internal("c", Some("10.1.0.5")),
+            internal("d", Some("10.2.0.9")),
+        ];
+        let outcomes = reconcile(&mut store, &cluster, &services).unwrap();
+        // Nodes hold .4 to .7; `a` gets the next free address.
+        assert_eq!(outcomes[0].ingress_ip.as_deref(), Some("10.1.0.8"));
+        assert_eq!(outcomes[1].ingress_ip.as_deref(), Some("10.1.0.12"));
+        assert!(outcomes[2].warning.as_deref().unwrap().contains("already in use"), "{:?}", outcomes[2]);
+        assert!(outcomes[3].warning.as_deref().unwrap().contains("not a usable address"), "{:?}", outcomes[3]);
+        let balancer =
+            store.get(&Address::new(Kind::LoadBalancer, SUB, "MC_rg_c_eastus", &["kubernetes-internal"])).unwrap();
+        let names: Vec<String> = frontends(&balancer.body).into_iter().map(|frontend| frontend.name).collect();
+        assert_eq!(names, vec!["aa0000uid", "ab0000uid"]);
+        assert_eq!(balancer.body["properties"]["probes"][0]["properties"]["port"], 30443);
+
+        // An address stays with its Service while others come and go.
+        let outcomes = reconcile(
+            &mut store,
+            &cluster,
+            &[internal("b", Some("10.1.0.12")), internal("a", None), internal("0", None)],
+        )
+        .unwrap();
+        let by_name: BTreeMap<&str, Option<&str>> =
+            outcomes.iter().map(|o| (o.name.as_str(), o.ingress_ip.as_deref())).collect();
+        assert_eq!(by_name["0"], Some("10.1.0.9"));
+        assert_eq!(by_name["a"], Some("10.1.0.8"));
+
+        // No Services: no load balancers, an empty security group.
+        reconcile(&mut store, &cluster, &[]).unwrap();
+        assert!(store.all_of(Kind::LoadBalancer).is_empty());
+        let nsg = store.all_of(Kind::NetworkSecurityGroup);
+        assert_eq!(nsg[0].body["properties"]["securityRules"], json!([]));
+    }
+
+    #[test]
+    fn a_full_subnet_and_a_missing_subnet_are_reported() {
+        let (mut store, cluster) = store();
+        let many: Vec<ServiceView> = (0..8).map(|i| internal(&format!("s{i}"), None)).collect();
+        let outcomes = reconcile(&mut store, &cluster, &many).unwrap();
+        // .8 to .14: seven addresses after the nodes.
+        assert_eq!(outcomes.iter().filter(|o| o.ingress_ip.is_some()).count(), 7);
+        assert!(outcomes[7].warning.as_deref().unwrap().contains("SubnetIsFull"));
+        let mut elsewhere = internal("x", None);
+        elsewhere.annotations.insert(INTERNAL_SUBNET.to_string(), "ilb".to_string());
+        let outcomes = reconcile(&mut store, &cluster, &[elsewhere]).unwrap();
+        assert!(outcomes[0].warning.as_deref().unwrap().contains("/subnets/ilb was not found"));
+    }
 }

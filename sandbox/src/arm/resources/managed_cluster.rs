@@ -248,7 +248,9 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmErr
     if let Some(identity) = identity.as_object_mut()
         && identity.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("SystemAssigned"))
     {
-        identity.insert("principalId".into(), json!(uuid::Uuid::new_v4().to_string()));
+        // The system-assigned identity lives as long as the cluster.
+        let kept = context.existing.and_then(|cluster| cluster.property("/identity/principalId")).cloned();
+        identity.insert("principalId".into(), kept.unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string())));
         identity.insert("tenantId".into(), json!("00000000-0000-0000-0000-000000000000"));
     }
     let properties = properties_mut(&mut out);
