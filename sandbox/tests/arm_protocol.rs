@@ -150,6 +150,10 @@ fn missing_groups_resources_and_parents_are_404s_with_arm_codes() {
     arm.put(&network("rg", "virtualNetworks/v/subnets/s"), json!({ "properties": { "addressPrefix": "10.0.0.0/24" } }))
         .expect_error(404, "ParentResourceNotFound");
     arm.get(&network("rg", "routeTables/r")).expect_error(404, "InvalidResourceType");
+    // Load balancers and security groups belong to the clusters' cloud provider: readable only.
+    arm.put(&network("rg", "loadBalancers/kubernetes"), json!({ "location": "eastus" }))
+        .expect_error(405, "MethodNotAllowed");
+    arm.get(&network("rg", "networkSecurityGroups/nsg")).expect_error(404, "ResourceNotFound");
 }
 
 #[test]

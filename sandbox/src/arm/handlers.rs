@@ -305,6 +305,7 @@ fn canonical(store: &Store, address: Address) -> Address {
 }
 
 fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes) -> Result<Response, ArmError> {
+    resources::check_writable(&address)?;
     let body = parse_body(body)?;
     let body = resources::schema(address.kind).check(&body)?;
     check_name(&address)?;
@@ -358,6 +359,7 @@ fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes
 
 /// PATCH updates tags, as every ARM resource allows.
 fn patch(shared: &Arc<Shared>, address: &Address, body: &Bytes) -> Result<Response, ArmError> {
+    resources::check_writable(address)?;
     let body = parse_body(body)?;
     let body = super::schema::Schema::new("TagsObject", &["tags.*"]).check(&body)?;
     let mut store = shared.store();

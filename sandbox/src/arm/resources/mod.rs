@@ -149,6 +149,14 @@ pub fn after_remove(store: &mut Store, removed: &[Resource]) {
     }
 }
 
+/// Refuses writes to the types only the cloud-controller loop writes.
+pub fn check_writable(address: &Address) -> Result<(), ArmError> {
+    match address.kind {
+        Kind::LoadBalancer | Kind::NetworkSecurityGroup => Err(read_only_type(address)),
+        _ => Ok(()),
+    }
+}
+
 fn read_only_type(address: &Address) -> ArmError {
     ArmError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
