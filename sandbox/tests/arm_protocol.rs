@@ -33,6 +33,9 @@ fn a_virtual_network_is_created_polled_updated_and_deleted_like_arm_does() {
     assert!(operation_url.contains("/providers/Microsoft.Network/locations/eastus/operations/"), "{operation_url}");
     assert!(operation_url.ends_with("?api-version=2024-05-01"));
     assert_eq!(created.header("retry-after"), Some("1"));
+    // The time the operation still needs, for clients that read milliseconds.
+    let millis: u64 = created.header("retry-after-ms").unwrap().parse().unwrap();
+    assert!((250..=320).contains(&millis), "{millis}");
     assert_eq!(created.header("etag"), created.body["etag"].as_str());
 
     let running = arm.send(reqwest::Method::GET, operation_url, None).expect(&[200]);

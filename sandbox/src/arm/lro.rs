@@ -3,7 +3,7 @@
 //! Succeeded or Failed (with an injected error, or when a cluster's control plane fails).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
@@ -106,18 +106,22 @@ pub fn location_url(base_url: &str, operation: &Operation) -> String {
 }
 
 /// Retry-After in whole seconds (at least 1 while running) and `retry-after-ms`, which Azure's
-/// SDKs prefer when present, from the time the operation still needs.
+/// SDKs prefer when present: the time the operation still needs, and a little more so that the
+/// next poll finds it done.
 pub fn retry_headers(headers: &mut HeaderMap, operation: &Operation) {
-    // Past its latency, an operation still running waits for a control plane: seconds.
     let remaining = match operation.due.checked_duration_since(Instant::now()) {
-        Some(remaining) => remaining,
-        None => std::time::Duration::from_millis(500),
+        Some(remaining) => remaining + POLL_SLACK,
+        // Past its latency, a cluster operation waits for its control plane: seconds.
+        None if operation.resource.kind == Kind::ManagedCluster => Duration::from_millis(500),
+        None => POLL_SLACK,
     };
     let seconds = remaining.as_secs_f64().ceil().max(1.0) as u64;
-    let millis = remaining.as_millis().max(10);
     insert(headers, "retry-after", &seconds.to_string());
-    insert(headers, "retry-after-ms", &millis.to_string());
+    insert(headers, "retry-after-ms", &remaining.as_millis().to_string());
 }
+
+/// How long after an operation's end a client told to poll then arrives.
+const POLL_SLACK: Duration = Duration::from_millis(10);
 
 pub fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
