@@ -121,3 +121,202 @@ fn deleting_a_cluster_stops_its_control_plane_and_deletes_its_node_resource_grou
     arm.remove(&rg("rg"));
     assert!(arm.emulator.resources().is_empty(), "{:?}", arm.emulator.resources());
 }
+
+#[test]
+fn a_failed_cluster_creation_has_no_control_plane_until_the_next_put_succeeds() {
+    let arm = Arm::start();
+    let subnet = arm.network("rg");
+    let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
+    arm.emulator.inject_fault(
+        serde_json::from_value(json!({
+            "kind": "failedOperation", "resourceType": "Microsoft.ContainerService/managedClusters", "operation": "create",
+            "error": { "code": "VMExtensionProvisioningError", "message": "Unable to establish outbound connection from agents." }
+        }))
+        .unwrap(),
+    );
+    let cluster = aks("rg", "managedClusters/shop");
+    let started = arm.put(&cluster, cluster_body(&subnet_id)).expect(&[201]);
+    let status = arm.wait(&started);
+    assert_eq!(
+        (status["status"].as_str(), status["error"]["code"].as_str()),
+        (Some("Failed"), Some("VMExtensionProvisioningError"))
+    );
+    let shown = arm.get(&cluster).body;
+    assert_eq!(shown["properties"]["provisioningState"], "Failed");
+    assert_eq!(shown["properties"]["agentPoolProfiles"][0]["provisioningState"], "Failed");
+    assert_eq!(arm.emulator.control_plane_count(), 0);
+    arm.post(&format!("{cluster}/listClusterUserCredential")).expect_error(409, "ControlPlaneNotReady");
+
+    let retried = arm.put(&cluster, cluster_body(&subnet_id)).expect(&[200]);
+    assert_eq!(retried.state(), "Updating");
+    assert_eq!(arm.wait(&retried)["status"], "Succeeded");
+    assert_eq!(arm.emulator.control_plane_count(), 1);
+    assert!(kubeconfig(&arm, &cluster, "listClusterUserCredential").contains("https://127.0.0.1:"));
+    let principal = shown["identity"]["principalId"].clone();
+    assert_eq!(arm.get(&cluster).body["identity"]["principalId"], principal, "the identity outlives updates");
+}
+
+mod load_balancers {
+    use std::time::{Duration, Instant};
+
+    use k8s_openapi::api::core::v1::{Event, Service};
+    use kube::api::{Api, DeleteParams, ListParams, PostParams};
+    use kube::config::{KubeConfigOptions, Kubeconfig};
+    use serde_json::{Value, json};
+
+    use super::common::{Arm, aks, network, rg};
+    use super::{cluster_body, kubeconfig};
+
+    fn service(name: &str, annotations: Value, port: u16) -> Service {
+        serde_json::from_value(json!({
+            "metadata": { "name": name, "namespace": "default", "annotations": annotations },
+            "spec": { "type": "LoadBalancer", "selector": { "app": name }, "ports": [{ "port": port, "targetPort": 8080, "protocol": "TCP" }] }
+        }))
+        .unwrap()
+    }
+
+    /// Waits until `check` returns a value; fails the test after a while.
+    fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(value) = check() {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn ingress_ip(runtime: &tokio::runtime::Runtime, api: &Api<Service>, name: &str) -> Option<String> {
+        let service = runtime.block_on(api.get(name)).ok()?;
+        service.status?.load_balancer?.ingress?.first()?.ip.clone()
+    }
+
+    #[test]
+    fn load_balancer_services_get_addresses_rules_and_security_rules_that_go_with_them() {
+        let arm = Arm::start();
+        let subnet = arm.network("rg");
+        let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
+        let cluster = aks("rg", "managedClusters/shop");
+        arm.create(&cluster, cluster_body(&subnet_id));
+        let static_ip = arm.create(
+            &network("rg", "publicIPAddresses/web-ip"),
+            json!({ "location": "eastus", "sku": { "name": "Standard" } }),
+        );
+        let static_address = static_ip["properties"]["ipAddress"].as_str().unwrap().to_string();
+
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let yaml = kubeconfig(&arm, &cluster, "listClusterUserCredential");
+        let client = runtime.block_on(async {
+            let config = kube::Config::from_custom_kubeconfig(
+                Kubeconfig::from_yaml(&yaml).unwrap(),
+                &KubeConfigOptions::default(),
+            )
+            .await
+            .unwrap();
+            kube::Client::try_from(config).unwrap()
+        });
+        let services: Api<Service> = Api::namespaced(client.clone(), "default");
+        let create = |service: Service| runtime.block_on(services.create(&PostParams::default(), &service)).unwrap();
+
+        create(service(
+            "web",
+            json!({ "service.beta.kubernetes.io/azure-pip-name": "web-ip", "service.beta.kubernetes.io/azure-load-balancer-resource-group": "rg" }),
+            80,
+        ));
+        create(service(
+            "api",
+            json!({ "service.beta.kubernetes.io/azure-load-balancer-internal": "true", "service.beta.kubernetes.io/azure-load-balancer-ipv4": "10.1.0.50" }),
+            443,
+        ));
+        create(service("auto", json!({ "service.beta.kubernetes.io/azure-load-balancer-internal": "true" }), 8443));
+        create(service("fresh", json!({ "service.beta.kubernetes.io/azure-dns-label-name": "fresh-shop" }), 80));
+        create(service("lost", json!({ "service.beta.kubernetes.io/azure-pip-name": "no-such-ip" }), 80));
+
+        assert_eq!(eventually("web's address", || ingress_ip(&runtime, &services, "web")), static_address);
+        assert_eq!(eventually("api's address", || ingress_ip(&runtime, &services, "api")), "10.1.0.50");
+        let auto = eventually("auto's address", || ingress_ip(&runtime, &services, "auto"));
+        assert!(auto.starts_with("10.1."), "{auto}");
+        let fresh = eventually("fresh's address", || ingress_ip(&runtime, &services, "fresh"));
+        assert!(fresh.starts_with("203.0.113.") && fresh != static_address, "{fresh}");
+
+        // The Service whose public IP does not exist gets a warning and no address.
+        let events: Api<Event> = Api::namespaced(client.clone(), "default");
+        let warning = eventually("the warning event", || {
+            let list = runtime.block_on(events.list(&ListParams::default())).ok()?;
+            list.items.into_iter().find(|event| event.involved_object.name.as_deref() == Some("lost"))
+        });
+        assert_eq!(warning.type_.as_deref(), Some("Warning"));
+        assert!(warning.message.unwrap().contains("user supplied IP address no-such-ip was not found"));
+        assert_eq!(ingress_ip(&runtime, &services, "lost"), None);
+
+        // What ARM shows: frontends, a rule and probe per port, security rules, the new public IP.
+        let web_uid = runtime.block_on(services.get("web")).unwrap().metadata.uid.unwrap().replace('-', "");
+        let external = arm.get(&network("MC_rg_shop_eastus", "loadBalancers/kubernetes")).expect(&[200]).body;
+        let frontends = external["properties"]["frontendIPConfigurations"].as_array().unwrap();
+        assert_eq!(frontends.len(), 2, "{external}");
+        let web_frontend = frontends.iter().find(|f| f["name"] == format!("a{web_uid}")).unwrap();
+        assert_eq!(web_frontend["properties"]["publicIPAddress"]["id"], static_ip["id"]);
+        let rule = external["properties"]["loadBalancingRules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|rule| rule["name"] == format!("a{web_uid}-TCP-80"))
+            .expect("a rule for port 80");
+        assert_eq!(rule["properties"]["frontendPort"], 80);
+        assert_eq!(rule["properties"]["protocol"], "Tcp");
+        assert_eq!(external["properties"]["probes"].as_array().unwrap().len(), 2);
+        let internal = arm.get(&network("MC_rg_shop_eastus", "loadBalancers/kubernetes-internal")).expect(&[200]).body;
+        let addresses: Vec<&str> = internal["properties"]["frontendIPConfigurations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["privateIPAddress"].as_str().unwrap())
+            .collect();
+        assert!(addresses.contains(&"10.1.0.50") && addresses.contains(&auto.as_str()), "{addresses:?}");
+        let used_by = arm.get(&subnet).body["properties"]["ipConfigurations"].as_array().map(Vec::len);
+        assert_eq!(used_by, Some(2));
+        let resources = arm.emulator.resources();
+        let nsg_id =
+            resources.iter().find(|r| r.arm_type == "Microsoft.Network/networkSecurityGroups").unwrap().id.clone();
+        let nsg = arm.emulator.resource(&nsg_id).unwrap();
+        assert!(nsg_id.contains("/resourceGroups/MC_rg_shop_eastus/") && nsg_id.ends_with("-nsg"), "{nsg_id}");
+        let rules = nsg["properties"]["securityRules"].as_array().unwrap();
+        assert_eq!(rules.len(), 4, "{nsg}");
+        assert!(rules.iter().any(|r| r["properties"]["destinationAddressPrefix"] == json!(static_address)
+            && r["properties"]["destinationPortRange"] == "80"
+            && r["properties"]["access"] == "Allow"));
+        let fresh_pip = resources
+            .iter()
+            .find(|r| r.arm_type == "Microsoft.Network/publicIPAddresses" && r.id.contains("/MC_rg_shop_eastus/"))
+            .unwrap()
+            .id
+            .clone();
+        let fresh_pip = arm.emulator.resource(&fresh_pip).unwrap();
+        assert_eq!(fresh_pip["properties"]["dnsSettings"]["fqdn"], "fresh-shop.eastus.cloudapp.azure.com");
+        // The static public IP is in use now.
+        arm.delete(&network("rg", "publicIPAddresses/web-ip")).expect_error(400, "PublicIPAddressCannotBeDeleted");
+
+        // The Services go, and so does everything made for them.
+        for name in ["web", "api", "auto", "fresh", "lost"] {
+            runtime.block_on(services.delete(name, &DeleteParams::default())).unwrap();
+        }
+        eventually("the load balancers to go", || {
+            let external = arm.get(&network("MC_rg_shop_eastus", "loadBalancers/kubernetes")).status;
+            let internal = arm.get(&network("MC_rg_shop_eastus", "loadBalancers/kubernetes-internal")).status;
+            (external == 404 && internal == 404).then_some(())
+        });
+        let nsg = arm.emulator.resource(&nsg_id).unwrap();
+        assert_eq!(nsg["properties"]["securityRules"], json!([]));
+        assert!(
+            !arm.emulator
+                .resources()
+                .iter()
+                .any(|r| r.arm_type == "Microsoft.Network/publicIPAddresses" && r.id.contains("/MC_rg_shop_eastus/"))
+        );
+        arm.remove(&network("rg", "publicIPAddresses/web-ip"));
+        arm.remove(&rg("rg"));
+        assert!(arm.emulator.resources().is_empty(), "{:?}", arm.emulator.resources());
+        assert_eq!(arm.emulator.control_plane_count(), 0);
+    }
+}

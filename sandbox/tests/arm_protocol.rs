@@ -33,6 +33,9 @@ fn a_virtual_network_is_created_polled_updated_and_deleted_like_arm_does() {
     assert!(operation_url.contains("/providers/Microsoft.Network/locations/eastus/operations/"), "{operation_url}");
     assert!(operation_url.ends_with("?api-version=2024-05-01"));
     assert_eq!(created.header("retry-after"), Some("1"));
+    // The time the operation still needs, for clients that read milliseconds.
+    let millis: u64 = created.header("retry-after-ms").unwrap().parse().unwrap();
+    assert!((250..=320).contains(&millis), "{millis}");
     assert_eq!(created.header("etag"), created.body["etag"].as_str());
 
     let running = arm.send(reqwest::Method::GET, operation_url, None).expect(&[200]);
@@ -150,6 +153,10 @@ fn missing_groups_resources_and_parents_are_404s_with_arm_codes() {
     arm.put(&network("rg", "virtualNetworks/v/subnets/s"), json!({ "properties": { "addressPrefix": "10.0.0.0/24" } }))
         .expect_error(404, "ParentResourceNotFound");
     arm.get(&network("rg", "routeTables/r")).expect_error(404, "InvalidResourceType");
+    // Load balancers and security groups belong to the clusters' cloud provider: readable only.
+    arm.put(&network("rg", "loadBalancers/kubernetes"), json!({ "location": "eastus" }))
+        .expect_error(405, "MethodNotAllowed");
+    arm.get(&network("rg", "networkSecurityGroups/nsg")).expect_error(404, "ResourceNotFound");
 }
 
 #[test]

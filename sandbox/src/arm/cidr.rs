@@ -48,7 +48,6 @@ pub fn usable_addresses(net: &Ipv4Net) -> u64 {
 }
 
 /// The `index`-th address Azure may hand out in a subnet (index 0 is `.4` of a /24), if any.
-#[allow(dead_code)] // used by the cloud-controller loop
 pub fn assignable(net: &Ipv4Net, index: u64) -> Option<Ipv4Addr> {
     if index >= usable_addresses(net) {
         return None;
@@ -59,7 +58,6 @@ pub fn assignable(net: &Ipv4Net, index: u64) -> Option<Ipv4Addr> {
 }
 
 /// The index of an address in [`assignable`]'s numbering, if Azure may hand it out.
-#[allow(dead_code)] // used by the cloud-controller loop
 pub fn assignable_index(net: &Ipv4Net, address: Ipv4Addr) -> Option<u64> {
     if !net.contains(&address) {
         return None;

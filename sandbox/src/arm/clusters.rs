@@ -1,7 +1,7 @@
 //! The real Kubernetes control planes behind the managed clusters, one per cluster, owned by the
 //! emulator and stopped with it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::{ControlPlane, SandboxError};
@@ -18,6 +18,8 @@ struct Planes {
 #[derive(Default)]
 pub struct ControlPlanes {
     planes: Mutex<Planes>,
+    /// The clusters whose cloud-controller loop runs.
+    watched: Mutex<HashSet<String>>,
 }
 
 /// How to reach one cluster's API server.
@@ -61,6 +63,15 @@ impl ControlPlanes {
         let mut planes = lock(&self.planes);
         planes.closed = true;
         planes.by_cluster.drain().map(|(_, plane)| plane).collect()
+    }
+
+    /// Claims the cloud-controller loop of a cluster; false when it runs already.
+    pub fn begin_watch(&self, cluster_key: &str) -> bool {
+        lock(&self.watched).insert(cluster_key.to_string())
+    }
+
+    pub fn end_watch(&self, cluster_key: &str) {
+        lock(&self.watched).remove(cluster_key);
     }
 
     pub fn count(&self) -> usize {

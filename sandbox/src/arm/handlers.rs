@@ -58,7 +58,11 @@ async fn handle(
         Target::AsyncOperation { id, .. } if *method == Method::GET => {
             let store = shared.store();
             let operation = store.operation(&id).ok_or_else(|| operation_not_found(&id))?;
-            Ok(axum::Json(lro::status_body(&shared.base_url, operation)).into_response())
+            let mut headers = HeaderMap::new();
+            if operation.status == super::store::OperationStatus::InProgress {
+                lro::retry_headers(&mut headers, operation);
+            }
+            Ok((headers, axum::Json(lro::status_body(&shared.base_url, operation))).into_response())
         }
         Target::OperationResult { id, .. } if *method == Method::GET => {
             let store = shared.store();
@@ -301,6 +305,7 @@ fn canonical(store: &Store, address: Address) -> Address {
 }
 
 fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes) -> Result<Response, ArmError> {
+    resources::check_writable(&address)?;
     let body = parse_body(body)?;
     let body = resources::schema(address.kind).check(&body)?;
     check_name(&address)?;
@@ -354,6 +359,7 @@ fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes
 
 /// PATCH updates tags, as every ARM resource allows.
 fn patch(shared: &Arc<Shared>, address: &Address, body: &Bytes) -> Result<Response, ArmError> {
+    resources::check_writable(address)?;
     let body = parse_body(body)?;
     let body = super::schema::Schema::new("TagsObject", &["tags.*"]).check(&body)?;
     let mut store = shared.store();

@@ -3,7 +3,7 @@
 //! Succeeded or Failed (with an injected error, or when a cluster's control plane fails).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
@@ -55,9 +55,19 @@ pub fn begin(
     }
     let shared = Arc::clone(shared);
     let operation = id.clone();
+    // A cluster's control plane starts while the operation's latency runs, so that the latency
+    // is the operation's duration whenever it is the longer of the two.
+    let needs_plane = address.kind == Kind::ManagedCluster && kind != OperationKind::Delete && failure.is_none();
+    let cluster = address.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        finish(shared, operation, failure).await;
+        let plane = async {
+            match needs_plane {
+                true => start_control_plane(&shared, &cluster).await.err(),
+                false => None,
+            }
+        };
+        let ((), plane_failure) = tokio::join!(tokio::time::sleep(delay), plane);
+        finish(shared, operation, failure.or(plane_failure)).await;
     });
     id
 }
@@ -96,14 +106,22 @@ pub fn location_url(base_url: &str, operation: &Operation) -> String {
 }
 
 /// Retry-After in whole seconds (at least 1 while running) and `retry-after-ms`, which Azure's
-/// SDKs prefer when present, from the time the operation still needs.
+/// SDKs prefer when present: the time the operation still needs, and a little more so that the
+/// next poll finds it done.
 pub fn retry_headers(headers: &mut HeaderMap, operation: &Operation) {
-    let remaining = operation.due.saturating_duration_since(Instant::now());
+    let remaining = match operation.due.checked_duration_since(Instant::now()) {
+        Some(remaining) => remaining + POLL_SLACK,
+        // Past its latency, a cluster operation waits for its control plane: seconds.
+        None if operation.resource.kind == Kind::ManagedCluster => Duration::from_millis(500),
+        None => POLL_SLACK,
+    };
     let seconds = remaining.as_secs_f64().ceil().max(1.0) as u64;
-    let millis = remaining.as_millis().max(10);
     insert(headers, "retry-after", &seconds.to_string());
-    insert(headers, "retry-after-ms", &millis.to_string());
+    insert(headers, "retry-after-ms", &remaining.as_millis().to_string());
 }
+
+/// How long after an operation's end a client told to poll then arrives.
+const POLL_SLACK: Duration = Duration::from_millis(10);
 
 pub fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
@@ -162,15 +180,25 @@ pub fn location_response(operation: &Operation) -> (StatusCode, Option<Value>) {
     }
 }
 
-async fn finish(shared: Arc<Shared>, operation_id: String, mut failure: Option<ArmError>) {
+async fn finish(shared: Arc<Shared>, operation_id: String, failure: Option<ArmError>) {
     let Some(operation) = shared.store().operation(&operation_id).cloned() else { return };
     let address = operation.resource.clone();
     match operation.kind {
         OperationKind::Create | OperationKind::Update => {
-            if failure.is_none() && address.kind == Kind::ManagedCluster {
-                failure = start_control_plane(&shared, &address).await.err();
-            }
             let state = if failure.is_some() { "Failed" } else { "Succeeded" };
+            // A cluster deleted (with its group) while its control plane started leaves none behind.
+            let orphan = {
+                let mut store = shared.store();
+                let gone = address.kind == Kind::ManagedCluster && store.get(&address).is_none();
+                if gone {
+                    end(&mut store, &operation_id, failure.clone());
+                }
+                gone.then(|| shared.planes.take(&address.key()))
+            };
+            if let Some(orphan) = orphan {
+                stop_planes(orphan.into_iter().collect()).await;
+                return;
+            }
             let mut store = shared.store();
             if let Some(resource) = store.get_mut(&address)
                 && resource.operation.as_deref() == Some(operation_id.as_str())
@@ -249,7 +277,10 @@ async fn start_control_plane(shared: &Arc<Shared>, cluster: &Address) -> Result<
     let planes = Arc::clone(shared);
     let started = tokio::task::spawn_blocking(move || planes.planes.ensure_started(&key)).await;
     match started {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) => {
+            super::cloud_controller::watch_cluster(shared, cluster);
+            Ok(())
+        }
         Ok(Err(error)) => Err(ArmError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "ControlPlaneStartFailed",

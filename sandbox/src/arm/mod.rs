@@ -12,6 +12,7 @@
 
 mod address;
 mod cidr;
+mod cloud_controller;
 mod clusters;
 mod control;
 mod emulator;

@@ -193,7 +193,10 @@ pub fn build_pool(
         }
     }
     let has_pod_subnet = pool.get("podSubnetID").is_some();
-    let max_pods = integer(&pool, "maxPods", target)?.unwrap_or_else(|| network.default_max_pods(has_pod_subnet));
+    // A pool keeps its maxPods when an update leaves it out.
+    let kept = existing.and_then(|existing| existing.get("maxPods")).and_then(Value::as_u64);
+    let max_pods =
+        integer(&pool, "maxPods", target)?.or(kept).unwrap_or_else(|| network.default_max_pods(has_pod_subnet));
     if !(10..=250).contains(&max_pods) {
         return Err(ArmError::invalid_parameter(
             &format!("{target}.maxPods"),
@@ -322,7 +325,7 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Value, ArmError>
             "Must define at least one system pool: this is the cluster's last System pool.",
         ));
     }
-    super::managed_cluster::check_capacity(
+    super::cluster_network::check_capacity(
         context.store,
         &[(context.address.key(), pool.clone(), context.existing.is_some())],
         &network,

@@ -2,6 +2,7 @@
 //! makes, the read-only values it fills in, and what a GET adds (children, references).
 
 mod agent_pool;
+mod cluster_network;
 mod dns;
 mod load_balancer;
 mod managed_cluster;
@@ -20,7 +21,13 @@ use super::errors::ArmError;
 use super::schema::Schema;
 use super::store::{Resource, Store};
 
-pub use managed_cluster::removed_clusters;
+pub use load_balancer::{
+    FrontendPlan, PortRule, build as build_load_balancer, build_security_group, frontends, in_node_group,
+    security_group_name,
+};
+pub use managed_cluster::{default_subnet, node_resource_group, removed_clusters};
+pub use public_ip::allocate_address;
+pub use subnet::{first_v4, users as subnet_users};
 
 /// What a PUT handler works with: the store as it is, the resource's address (in canonical
 /// casing) and the resource if it exists.
@@ -139,6 +146,14 @@ pub fn after_remove(store: &mut Store, removed: &[Resource]) {
             Kind::VirtualNetwork => peering::disconnect_all_to(store, &resource.address),
             _ => {}
         }
+    }
+}
+
+/// Refuses writes to the types only the cloud-controller loop writes.
+pub fn check_writable(address: &Address) -> Result<(), ArmError> {
+    match address.kind {
+        Kind::LoadBalancer | Kind::NetworkSecurityGroup => Err(read_only_type(address)),
+        _ => Ok(()),
     }
 }
 

@@ -71,7 +71,16 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Value, ArmError>
         }
     }
     immutable(context, "/sku/name", "sku.name", body.pointer("/sku/name"))?;
-    immutable(context, "/zones", "zones", body.get("zones"))?;
+    let tier = body.pointer("/sku/tier").cloned().unwrap_or_else(|| json!("Regional"));
+    immutable(context, "/sku/tier", "sku.tier", Some(&tier))?;
+    // A public IP's zones are fixed when it is created (none is a choice too).
+    if let Some(existing) = context.existing {
+        let old = existing.property("/zones").cloned().unwrap_or_else(|| json!([]));
+        let new = body.get("zones").cloned().unwrap_or_else(|| json!([]));
+        if old != new {
+            return Err(ArmError::property_change_not_allowed("zones", &old.to_string(), &new.to_string()));
+        }
+    }
     let version = body.pointer("/properties/publicIPAddressVersion").and_then(Value::as_str).unwrap_or("IPv4");
     if !version.eq_ignore_ascii_case("IPv4") {
         return Err(ArmError::bad_request(

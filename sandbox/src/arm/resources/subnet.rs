@@ -222,7 +222,6 @@ pub fn subnet_capacity(store: &Store, subnet: &Resource) -> (u64, u64) {
 }
 
 /// The first IPv4 prefix of a stored subnet.
-#[allow(dead_code)] // used by the cloud-controller loop
 pub fn first_v4(subnet: &Resource) -> Option<ipnet::Ipv4Net> {
     stored_prefixes(subnet).iter().find_map(cidr::as_v4)
 }
