@@ -55,9 +55,15 @@ fn apply_plan_destroy(example_name: &str) {
     assert!(created.keys().any(|id| id.contains("/managedclusters/")), "{created:?}");
     assert!(created.values().all(|&n| n == 1), "created twice: {created:?}");
     // Every LoadBalancer Service shows its address.
-    for line in stdout.lines().filter(|l| l.trim_start().starts_with("service.")) {
-        assert!(line.contains(" = "), "{line}");
-    }
+    let balancers = std::fs::read_dir(&example)
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .map(|text| {
+            text.lines().filter(|l| l.trim_start().starts_with("type") && l.contains("= load_balancer")).count()
+        })
+        .sum::<usize>();
+    let shown = stdout.lines().filter(|l| l.trim_start().starts_with("service.") && l.contains(" = ")).count();
+    assert_eq!(shown, balancers, "{example_name}: LoadBalancer Services without an address:\n{stdout}");
     let recorded = std::fs::read_to_string(&state).unwrap();
     assert!(!recorded.contains("client-certificate-data") && !recorded.contains("token:"), "credentials in the state");
 
@@ -131,4 +137,24 @@ fn a_wrong_token_is_refused_with_arms_error_and_the_correlation_id() {
     assert!(stderr.contains("InvalidAuthenticationToken"), "{stderr}");
     assert!(stderr.contains("correlation id"), "{stderr}");
     assert!(!stderr.contains("not-the-token"), "the token was printed: {stderr}");
+}
+
+#[test]
+fn internal_lb_applies_plans_clean_and_destroys() {
+    apply_plan_destroy("internal-lb");
+}
+
+#[test]
+fn hub_spoke_applies_plans_clean_and_destroys() {
+    apply_plan_destroy("hub-spoke");
+}
+
+#[test]
+fn service_types_applies_plans_clean_and_destroys() {
+    apply_plan_destroy("service-types");
+}
+
+#[test]
+fn ingress_tls_applies_plans_clean_and_destroys() {
+    apply_plan_destroy("ingress-tls");
 }

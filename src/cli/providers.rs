@@ -112,6 +112,9 @@ impl ProviderArgs {
     }
 }
 
+/// How long an apply waits for a LoadBalancer Service's address on an AKS cluster.
+const LOAD_BALANCER_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The providers of one run. Nothing connects until a resource needs it.
 pub struct Providers {
     arm: Result<Arc<ArmProvider>, String>,
@@ -225,13 +228,13 @@ impl LazyKube {
             return Ok(provider);
         }
         let cluster = &self.cluster;
-        let (yaml, context) = match &self.kubeconfig {
+        let (yaml, context, aks) = match &self.kubeconfig {
             Some(arg) => {
                 let yaml = std::fs::read_to_string(&arg.path).map_err(|e| ProviderError {
                     kind: ErrorKind::Rejected,
                     message: format!("{cluster}: cannot read {}: {e}", arg.path.display()),
                 })?;
-                (yaml, arg.context.as_deref())
+                (yaml, arg.context.as_deref(), false)
             }
             None => {
                 let arm = self.arm.as_ref().map_err(|message| ProviderError {
@@ -241,10 +244,15 @@ impl LazyKube {
                          to fetch them ({message})"
                     ),
                 })?;
-                (arm.kubeconfig(cluster, self.admin).await?, None)
+                (arm.kubeconfig(cluster, self.admin).await?, None, true)
             }
         };
-        let provider = Arc::new(KubeProvider::from_kubeconfig(&yaml, context, cluster.clone()).await?);
+        let mut provider = KubeProvider::from_kubeconfig(&yaml, context, cluster.clone()).await?;
+        // AKS runs a cloud controller that gives LoadBalancer Services their address.
+        if aks {
+            provider = provider.with_load_balancer_wait(LOAD_BALANCER_WAIT);
+        }
+        let provider = Arc::new(provider);
         *self.connected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(provider.clone());
         Ok(provider)
     }

@@ -15,6 +15,17 @@ pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderErro
     });
     match fields.required_str("type")? {
         "A" => {
+            // A record taken from another resource's address that has none (an Ingress no
+            // controller has given an address) arrives empty.
+            if fields.list("records")?.iter().any(|v| *v == Value::Null) {
+                return Err(ProviderError {
+                    kind: ErrorKind::Rejected,
+                    message: format!(
+                        "{address}: an address of the record is empty: the attribute it takes had no value when the \
+                         record was applied (an Ingress gets its address from an ingress controller in the cluster)"
+                    ),
+                });
+            }
             let records = fields.string_list("records")?;
             if records.is_empty() {
                 return Err(ProviderError {

@@ -48,6 +48,8 @@ pub struct KubeProvider {
     /// `host:port` of the API server, for messages.
     server: String,
     delete_timeout: Duration,
+    /// How long `apply` waits for a LoadBalancer Service's frontend address (`None`: not at all).
+    load_balancer_wait: Option<Duration>,
 }
 
 impl fmt::Debug for KubeProvider {
@@ -83,10 +85,38 @@ impl KubeProvider {
             None => "(no host)".to_string(),
         };
         let client = Client::try_from(config).map_err(|error| errors::from_kube(error, &server, "connecting"))?;
-        Ok(KubeProvider { client, cluster, server, delete_timeout: DEFAULT_DELETE_TIMEOUT })
+        Ok(KubeProvider { client, cluster, server, delete_timeout: DEFAULT_DELETE_TIMEOUT, load_balancer_wait: None })
     }
 
     /// How long `delete` waits for the object to be gone before it gives up.
+    /// Waits up to `wait` after applying a LoadBalancer Service for the address the cluster's
+    /// cloud controller gives it, so that what refers to the address (a DNS record) gets it.
+    /// For clusters known to run one (AKS); elsewhere the address may never come.
+    pub fn with_load_balancer_wait(mut self, wait: Duration) -> Self {
+        self.load_balancer_wait = Some(wait);
+        self
+    }
+
+    /// The Service's computed fields once its frontend address is there, or as they are when
+    /// the wait is over (the address then stays unknown: null).
+    async fn with_frontend(
+        &self,
+        api: &Api<Service>,
+        id: &ObjectId,
+        mut computed: Attributes,
+        load_balancer: bool,
+    ) -> Result<Attributes, ProviderError> {
+        let Some(wait) = self.load_balancer_wait.filter(|_| load_balancer) else { return Ok(computed) };
+        let started = Instant::now();
+        while computed.get("address").is_none_or(|a| *a == crate::model::Value::Null) && started.elapsed() < wait {
+            tokio::time::sleep(DELETE_POLL).await;
+            if let Some(live) = self.get_object(api, id).await? {
+                computed = service::computed(&live);
+            }
+        }
+        Ok(computed)
+    }
+
     pub fn with_delete_timeout(mut self, timeout: Duration) -> Self {
         self.delete_timeout = timeout;
         self
@@ -255,7 +285,9 @@ impl Provider for KubeProvider {
                         .await
                         .map_err(|e| self.error(e, &format!("replacing the ports of {id}")))?;
                 }
-                service::computed(&self.apply_object(api, &id, &object).await?)
+                let load_balancer = object.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer");
+                let computed = service::computed(&self.apply_object(api.clone(), &id, &object).await?);
+                self.with_frontend(&api, &id, computed, load_balancer).await?
             }
             ObjectKind::Ingress => {
                 let object = ingress::desired(&fields, address)?;
