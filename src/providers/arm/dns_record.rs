@@ -17,7 +17,7 @@ pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderErro
         "A" => {
             // A record taken from another resource's address that has none (an Ingress no
             // controller has given an address) arrives empty.
-            if fields.list("records")?.iter().any(|v| *v == Value::Null) {
+            if fields.list("records")?.contains(&Value::Null) {
                 return Err(ProviderError {
                     kind: ErrorKind::Rejected,
                     message: format!(
