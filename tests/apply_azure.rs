@@ -158,3 +158,61 @@ fn service_types_applies_plans_clean_and_destroys() {
 fn ingress_tls_applies_plans_clean_and_destroys() {
     apply_plan_destroy("ingress-tls");
 }
+
+#[test]
+fn throttling_5xx_and_dropped_connections_are_retried_and_nothing_is_created_twice() {
+    use aksform_sandbox::arm::{DropPoint, Fault, RequestMatch};
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let put = |path: &str| RequestMatch { method: Some("PUT".into()), path_contains: Some(path.into()) };
+    emulator.inject_fault(Fault::Status {
+        status: 503,
+        count: 3,
+        matching: put("/virtualNetworks/"),
+        code: None,
+        retry_after_seconds: Some(1),
+    });
+    emulator.inject_fault(Fault::Drop { count: 2, matching: put("/subnets/"), when: DropPoint::BeforeHandling });
+    emulator.inject_fault(Fault::ThrottleStorm { fraction: 0.5, duration_seconds: 10.0, retry_after_seconds: 1 });
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/internal-lb");
+    let apply = run(&emulator, &["apply", "--auto-approve"], &example, &state);
+    assert!(apply.status.success(), "apply failed:\n{}", text(&apply));
+    let answered: Vec<u16> = emulator.operations().iter().map(|w| w.status).collect();
+    assert!(answered.contains(&503) && answered.contains(&429), "no fault was met: {answered:?}");
+    let created = creations(&emulator);
+    assert!(created.values().all(|&n| n == 1), "created twice: {created:?}");
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], &example, &state);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
+
+#[test]
+fn a_failed_operation_is_reported_with_arms_error_and_the_next_apply_converges() {
+    use aksform_sandbox::arm::{ArmError, Fault, OperationFilter};
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let error = ArmError::bad_request("SubnetIsFull", "Subnet nodes does not have enough capacity for 2 IPs.")
+        .with_target("agentPoolProfiles[0].vnetSubnetID");
+    emulator.inject_fault(Fault::FailedOperation {
+        resource_type: "Microsoft.ContainerService/managedClusters".into(),
+        operation: OperationFilter::Create,
+        count: 1,
+        id_contains: None,
+        error,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubenet-basic");
+    let failed = run(&emulator, &["apply", "--auto-approve"], &example, &state);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("cluster.dev: SubnetIsFull: Subnet nodes does not have enough capacity"), "{stderr}");
+    assert!(stderr.contains("(target: agentPoolProfiles[0].vnetSubnetID)"), "{stderr}");
+    assert!(stderr.contains("correlation id"), "{stderr}");
+    let recorded = std::fs::read_to_string(&state).unwrap();
+    assert!(recorded.contains("\"vnet.dev.subnet.nodes\""), "{recorded}");
+
+    let again = run(&emulator, &["apply", "--auto-approve"], &example, &state);
+    assert!(again.status.success(), "second apply:\n{}", text(&again));
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], &example, &state);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
