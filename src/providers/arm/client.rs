@@ -40,7 +40,7 @@ impl Default for Timing {
     fn default() -> Self {
         Timing {
             default_poll: Duration::from_secs(5),
-            min_poll: Duration::from_millis(100),
+            min_poll: Duration::from_millis(25),
             max_poll: Duration::from_secs(60),
             operation_timeout: Duration::from_secs(90 * 60),
             conflict_timeout: Duration::from_secs(30 * 60),

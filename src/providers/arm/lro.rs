@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use azure_core::http::headers::{HeaderName, Headers, RETRY_AFTER};
+use azure_core::http::headers::{HeaderName, Headers, RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS};
 use azure_core::http::{Method, Url};
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -63,8 +63,14 @@ pub fn polling_after_delete(answer: &Answer) -> Polling {
     }
 }
 
-/// `Retry-After` in seconds (or an HTTP date), as azure_core's retry policy reads it.
+/// How long to wait, in the order azure_core's retry policy reads it: `x-ms-retry-after-ms`,
+/// `retry-after-ms` (milliseconds), then `Retry-After` (seconds or an HTTP date).
 pub fn retry_after(headers: &Headers) -> Option<Duration> {
+    for name in [X_MS_RETRY_AFTER_MS, RETRY_AFTER_MS] {
+        if let Some(ms) = headers.get_optional_str(&name).and_then(|v| v.trim().parse::<u64>().ok()) {
+            return Some(Duration::from_millis(ms));
+        }
+    }
     let value = headers.get_optional_str(&RETRY_AFTER)?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -252,6 +258,10 @@ mod tests {
         assert_eq!(retry_after(&past.headers), Some(Duration::ZERO));
         assert_eq!(retry_after(&answer(202, &[("retry-after", "soon")], Json::Null).headers), None);
         assert_eq!(retry_after(&answer(202, &[], Json::Null).headers), None);
+        let precise = answer(202, &[("retry-after", "1"), ("retry-after-ms", "250")], Json::Null);
+        assert_eq!(retry_after(&precise.headers), Some(Duration::from_millis(250)));
+        let ms = answer(202, &[("x-ms-retry-after-ms", "40"), ("retry-after-ms", "250")], Json::Null);
+        assert_eq!(retry_after(&ms.headers), Some(Duration::from_millis(40)));
     }
 
     #[test]
