@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aksform_sandbox::ControlPlane;
-use aksform_sandbox::arm::{Emulator, EmulatorOptions, LatencySettings};
+use aksform_sandbox::arm::{Emulator, EmulatorOptions, LatencySettings, WriteRecord};
 use serde_json::Value as Json;
 
 const STACKS: [&str; 5] = ["hub-spoke", "ingress-tls", "service-types", "internal-lb", "kubenet-basic"];
@@ -115,6 +115,9 @@ struct Measured {
     tail: Duration,
     /// When each step ended, from the process's start, by address.
     ended: Vec<(String, Duration)>,
+    /// Writes answered 409 (another operation in progress) or 429 (throttled), which aksform
+    /// waited out and sent again.
+    refused: usize,
 }
 
 impl Measured {
@@ -307,25 +310,26 @@ impl Bench<'_> {
             .collect();
         let steps = ended.len();
         let last_end = ended.iter().map(|(_, at)| *at).max().unwrap_or(wall);
-        let first_request = self.first_request()?;
-        let startup = first_request.duration_since(spawned_at).unwrap_or_default();
-        Ok(Measured { stack: stack.to_string(), steps, critical, wall, startup, tail: wall - last_end, ended })
+        let writes = self.writes();
+        let refused = writes.iter().filter(|w| w.status == 409 || w.status == 429).count();
+        let startup = first_request(&writes)?.duration_since(spawned_at).unwrap_or_default();
+        let tail = wall - last_end;
+        Ok(Measured { stack: stack.to_string(), steps, critical, wall, startup, tail, ended, refused })
     }
 
-    /// When the emulator saw this run's first write: for a stack not applied yet, the first
-    /// request there is.
-    fn first_request(&self) -> Result<SystemTime, String> {
+    /// The writes of this run's subscription, in the order the emulator saw them.
+    fn writes(&self) -> Vec<WriteRecord> {
         let prefix = format!("/subscriptions/{}/", self.subscription).to_ascii_lowercase();
-        let first = self
-            .emulator
-            .operations()
-            .into_iter()
-            .find(|w| w.id.to_ascii_lowercase().starts_with(&prefix))
-            .ok_or("the emulator saw no write")?;
-        let at = azure_core::time::parse_rfc3339(&first.time).map_err(|e| format!("{}: {e}", first.time))?;
-        let nanos = u64::try_from(at.unix_timestamp_nanos()).map_err(|e| e.to_string())?;
-        Ok(SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos))
+        self.emulator.operations().into_iter().filter(|w| w.id.to_ascii_lowercase().starts_with(&prefix)).collect()
     }
+}
+
+/// When the emulator saw the first write: for a stack not applied yet, the first request there is.
+fn first_request(writes: &[WriteRecord]) -> Result<SystemTime, String> {
+    let first = writes.first().ok_or("the emulator saw no write")?;
+    let at = azure_core::time::parse_rfc3339(&first.time).map_err(|e| format!("{}: {e}", first.time))?;
+    let nanos = u64::try_from(at.unix_timestamp_nanos()).map_err(|e| e.to_string())?;
+    Ok(SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos))
 }
 
 /// The machine's load average, for reading the figures: the control planes share the CPUs
@@ -349,12 +353,12 @@ fn print_table(measured: &[Measured], latencies: &Latencies, (planes, plane_star
     println!("Injected create latencies: {}; Kubernetes objects count 0.", shown.join(", "));
     println!("{planes} control planes start together in {}.", seconds(plane_start));
     println!(
-        "| stack | actions | critical path | wall | wall / critical path | startup | after the last step | Kubernetes after the clusters |"
+        "| stack | actions | critical path | wall | wall / critical path | startup | after the last step | Kubernetes after the clusters | writes refused (409, 429) |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for m in measured {
         println!(
-            "| {} | {} | {} | {} | {:.3}× | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.3}× | {} | {} | {} | {} |",
             m.stack,
             m.steps,
             seconds(m.critical.total),
@@ -362,7 +366,8 @@ fn print_table(measured: &[Measured], latencies: &Latencies, (planes, plane_star
             m.wall.as_secs_f64() / m.critical.total.as_secs_f64(),
             seconds(m.startup),
             seconds(m.tail),
-            m.kubernetes_after_clusters().map_or_else(|| "-".to_string(), seconds)
+            m.kubernetes_after_clusters().map_or_else(|| "-".to_string(), seconds),
+            m.refused
         );
     }
     for m in measured {
