@@ -14,21 +14,18 @@ use common::{Arm, aks, eventually, network, rg};
 
 const CLASS: &str = "webapprouting.kubernetes.azure.com";
 
+/// The common cluster, with its application routing profile.
 fn cluster_body(subnet_id: &str, routing: Value) -> Value {
-    json!({
-        "location": "eastus",
-        "identity": { "type": "SystemAssigned" },
-        "properties": {
-            "dnsPrefix": "shop",
-            "kubernetesVersion": "1.33",
-            "agentPoolProfiles": [{
-                "name": "system", "mode": "System", "count": 2, "vmSize": "Standard_D4s_v5",
-                "osType": "Linux", "type": "VirtualMachineScaleSets", "vnetSubnetID": subnet_id
-            }],
-            "networkProfile": { "networkPlugin": "azure", "networkPluginMode": "overlay", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10" },
-            "ingressProfile": { "webAppRouting": routing }
-        }
-    })
+    let mut body = common::cluster_body(subnet_id);
+    body["properties"]["ingressProfile"] = json!({ "webAppRouting": routing });
+    body
+}
+
+/// A network and the path of the cluster to make on it; returns (subnet id, cluster path).
+fn prepared(arm: &Arm) -> (String, String) {
+    let subnet = arm.network("rg");
+    let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
+    (subnet_id, aks("rg", "managedClusters/shop"))
 }
 
 fn ingress(name: &str, class: &str) -> Ingress {
@@ -63,9 +60,7 @@ fn node_group_ips(arm: &Arm) -> Vec<Value> {
 #[test]
 fn the_profile_is_checked_and_read_only_parts_are_refused() {
     let arm = Arm::start();
-    let subnet = arm.network("rg");
-    let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
-    let cluster = aks("rg", "managedClusters/shop");
+    let (subnet_id, cluster) = prepared(&arm);
     let identity = json!({ "enabled": true, "identity": { "resourceId": "/x" } });
     arm.put(&cluster, cluster_body(&subnet_id, identity)).expect_error(400, "ReadOnlyPropertyNotAllowed");
     let zones = json!({ "enabled": true, "dnsZoneResourceIds": ["example.com"] });
@@ -79,9 +74,7 @@ fn the_profile_is_checked_and_read_only_parts_are_refused() {
 #[test]
 fn the_add_on_gives_its_ingresses_the_address_of_its_public_load_balancer_until_it_is_turned_off() {
     let arm = Arm::start();
-    let subnet = arm.network("rg");
-    let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
-    let cluster = aks("rg", "managedClusters/shop");
+    let (subnet_id, cluster) = prepared(&arm);
     let shown = arm.create(&cluster, cluster_body(&subnet_id, json!({ "enabled": true })));
     let routing = &shown["properties"]["ingressProfile"]["webAppRouting"];
     assert_eq!(routing["enabled"], true);

@@ -3,24 +3,8 @@
 
 mod common;
 
-use common::{Arm, aks, network, rg};
-use serde_json::{Value, json};
-
-pub fn cluster_body(subnet_id: &str) -> Value {
-    json!({
-        "location": "eastus",
-        "identity": { "type": "SystemAssigned" },
-        "properties": {
-            "dnsPrefix": "shop",
-            "kubernetesVersion": "1.34",
-            "agentPoolProfiles": [{
-                "name": "system", "mode": "System", "count": 2, "vmSize": "Standard_D4s_v5",
-                "osType": "Linux", "type": "VirtualMachineScaleSets", "vnetSubnetID": subnet_id
-            }],
-            "networkProfile": { "networkPlugin": "azure", "networkPluginMode": "overlay", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10" }
-        }
-    })
-}
+use common::{Arm, aks, cluster_body, network, rg};
+use serde_json::json;
 
 #[test]
 fn a_cluster_runs_a_control_plane_with_aks_defaults_pools_and_a_node_resource_group() {
@@ -153,8 +137,7 @@ mod load_balancers {
     use kube::api::{Api, DeleteParams, ListParams, PostParams};
     use serde_json::{Value, json};
 
-    use super::cluster_body;
-    use super::common::{Arm, aks, eventually, network, rg};
+    use super::common::{Arm, aks, cluster_body, eventually, network, rg};
 
     fn service(name: &str, annotations: Value, port: u16) -> Service {
         serde_json::from_value(json!({

@@ -1,5 +1,6 @@
 //! A small blocking ARM client for the emulator's tests: api-versions picked from the path,
-//! the bearer token, and polling of long-running operations.
+//! the bearer token, and polling of long-running operations; and what the cluster tests share
+//! (a cluster body, its kubeconfig and a Kubernetes client for it).
 
 #![allow(dead_code)]
 
@@ -211,4 +212,21 @@ impl Arm {
             kube::Client::try_from(config).unwrap()
         })
     }
+}
+
+/// An Azure CNI Overlay cluster in `eastus` with one System pool of two nodes on `subnet_id`.
+pub fn cluster_body(subnet_id: &str) -> Value {
+    serde_json::json!({
+        "location": "eastus",
+        "identity": { "type": "SystemAssigned" },
+        "properties": {
+            "dnsPrefix": "shop",
+            "kubernetesVersion": "1.34",
+            "agentPoolProfiles": [{
+                "name": "system", "mode": "System", "count": 2, "vmSize": "Standard_D4s_v5",
+                "osType": "Linux", "type": "VirtualMachineScaleSets", "vnetSubnetID": subnet_id
+            }],
+            "networkProfile": { "networkPlugin": "azure", "networkPluginMode": "overlay", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10" }
+        }
+    })
 }
