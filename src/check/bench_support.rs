@@ -132,6 +132,7 @@ fn cluster(out: &mut String, c: usize) {
 cluster "c{c}" {{
   resource_group     = resource_group.aks
   kubernetes_version = "1.30"
+  web_app_routing    = true
 
   network {network}    service_cidr   = 172.16.0.0/16
     dns_service_ip = 172.16.0.10

@@ -329,11 +329,14 @@ fn summarize(plan: &Plan, report: &Report, state: &State, destroy: bool) -> u8 {
         count(ActionKind::Delete),
         state.serial
     ));
+    // The addresses the cloud gave: LoadBalancer Services' frontends and Ingresses' controllers.
     for resource in &state.resources {
-        if resource.address.kind == Kind::Service
-            && let Some(Value::Str(ip)) = resource.attributes.get("address")
-            && resource.attributes.get("type").and_then(Value::as_str) == Some("LoadBalancer")
-        {
+        let shown = match resource.address.kind {
+            Kind::Service => resource.attributes.get("type").and_then(Value::as_str) == Some("LoadBalancer"),
+            Kind::Ingress => true,
+            _ => false,
+        };
+        if shown && let Some(Value::Str(ip)) = resource.attributes.get("address") {
             text.push_str(&format!("  {} = {ip}\n", resource.address));
         }
     }

@@ -29,7 +29,7 @@ pub use metadata::{ADDRESS_ANNOTATION, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LAB
 pub use object_id::{ObjectId, ObjectKind};
 
 use self::attributes::Reader;
-use crate::model::Address;
+use crate::model::{Address, WEB_APP_ROUTING_CLASS};
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
 
 /// How long `delete` waits for an object to be gone by default. A namespace goes only once
@@ -48,7 +48,8 @@ pub struct KubeProvider {
     /// `host:port` of the API server, for messages.
     server: String,
     delete_timeout: Duration,
-    /// How long `apply` waits for a LoadBalancer Service's frontend address (`None`: not at all).
+    /// How long `apply` waits for the address of a LoadBalancer Service or of an Ingress of the
+    /// application routing class (`None`: not at all).
     load_balancer_wait: Option<Duration>,
 }
 
@@ -88,35 +89,41 @@ impl KubeProvider {
         Ok(KubeProvider { client, cluster, server, delete_timeout: DEFAULT_DELETE_TIMEOUT, load_balancer_wait: None })
     }
 
-    /// How long `delete` waits for the object to be gone before it gives up.
     /// Waits up to `wait` after applying a LoadBalancer Service for the address the cluster's
-    /// cloud controller gives it, so that what refers to the address (a DNS record) gets it.
-    /// For clusters known to run one (AKS); elsewhere the address may never come.
+    /// cloud controller gives it, and after applying an Ingress of the application routing
+    /// class for the address the add-on's controller reports, so that what refers to the
+    /// address (a DNS record) gets it. For clusters known to run both (AKS); elsewhere the
+    /// address may never come.
     pub fn with_load_balancer_wait(mut self, wait: Duration) -> Self {
         self.load_balancer_wait = Some(wait);
         self
     }
 
-    /// The Service's computed fields once its frontend address is there, or as they are when
-    /// the wait is over (the address then stays unknown: null).
-    async fn with_frontend(
+    /// The object's computed fields once its `address` is there, or as they are when the wait
+    /// is over (the address then stays unknown: null).
+    async fn with_address<K>(
         &self,
-        api: &Api<Service>,
+        api: &Api<K>,
         id: &ObjectId,
         mut computed: Attributes,
-        load_balancer: bool,
-    ) -> Result<Attributes, ProviderError> {
-        let Some(wait) = self.load_balancer_wait.filter(|_| load_balancer) else { return Ok(computed) };
+        expected: bool,
+        computed_of: fn(&K) -> Attributes,
+    ) -> Result<Attributes, ProviderError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+    {
+        let Some(wait) = self.load_balancer_wait.filter(|_| expected) else { return Ok(computed) };
         let started = Instant::now();
         while computed.get("address").is_none_or(|a| *a == crate::model::Value::Null) && started.elapsed() < wait {
             tokio::time::sleep(DELETE_POLL).await;
             if let Some(live) = self.get_object(api, id).await? {
-                computed = service::computed(&live);
+                computed = computed_of(&live);
             }
         }
         Ok(computed)
     }
 
+    /// How long `delete` waits for the object to be gone before it gives up.
     pub fn with_delete_timeout(mut self, timeout: Duration) -> Self {
         self.delete_timeout = timeout;
         self
@@ -287,11 +294,15 @@ impl Provider for KubeProvider {
                 }
                 let load_balancer = object.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer");
                 let computed = service::computed(&self.apply_object(api.clone(), &id, &object).await?);
-                self.with_frontend(&api, &id, computed, load_balancer).await?
+                self.with_address(&api, &id, computed, load_balancer, service::computed).await?
             }
             ObjectKind::Ingress => {
                 let object = ingress::desired(&fields, address)?;
-                ingress::computed(&self.apply_object(self.namespaced::<Ingress>(&id)?, &id, &object).await?)
+                let api = self.namespaced::<Ingress>(&id)?;
+                let routed =
+                    object.spec.as_ref().and_then(|s| s.ingress_class_name.as_deref()) == Some(WEB_APP_ROUTING_CLASS);
+                let computed = ingress::computed(&self.apply_object(api.clone(), &id, &object).await?);
+                self.with_address(&api, &id, computed, routed, ingress::computed).await?
             }
         };
         Ok(Applied { provider_id: id.provider_id(&self.cluster), computed })
