@@ -499,7 +499,7 @@ async fn credentials_and_reachability_errors_say_whether_to_retry() {
     let unreachable = sandbox.yaml.replace(&server, &format!("https://127.0.0.1:{port}"));
     let down = KubeProvider::from_kubeconfig(&unreachable, None, cluster()).await.unwrap();
     let error = down.list_owned().await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Unavailable, "{error}");
+    assert_eq!(error.kind, ErrorKind::Unreachable, "{error}");
     assert!(error.message.contains(&format!("127.0.0.1:{port}")), "{error}");
 
     let error = KubeProvider::from_kubeconfig("{ not yaml: [", None, cluster()).await.unwrap_err();

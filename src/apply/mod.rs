@@ -1,6 +1,7 @@
 //! The executor: carries out a plan's steps as their dependencies finish, with bounded
 //! concurrency, recording the state after every finished step. On cancellation it starts
-//! nothing new, lets what is running finish, and records it. Knows no resource details:
+//! nothing new, lets what is running finish, and records it; the same when a server cannot be
+//! reached, since every later call to it would fail alike. Knows no resource details:
 //! a [`Router`] hands it the provider for each resource.
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use crate::model::{Address, Resource, Value};
 use crate::plan::record::record_step;
 use crate::plan::{Operation, Plan};
-use crate::providers::{Applied, ApplyRequest, Attributes, Existing, Provider, ProviderError};
+use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Provider, ProviderError};
 use crate::state::{Backend, State, StateError};
 
 /// Finds the provider for a resource.
@@ -50,6 +51,8 @@ pub struct Report {
     /// Steps not started: their dependencies failed, or the run was cancelled or stopped.
     pub not_started: Vec<(Address, Operation)>,
     pub cancelled: bool,
+    /// A step failed because its server could not be reached: the run stopped starting steps.
+    pub unreachable: bool,
     /// Recording the state failed: the run stopped starting steps.
     pub state_error: Option<StateError>,
 }
@@ -175,6 +178,10 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 ready.sort_by(|a, b| b.cmp(a));
             }
             Err(error) => {
+                if error.kind == ErrorKind::Unreachable {
+                    stopping = true;
+                    report.unreachable = true;
+                }
                 observer.finished(&action.address, step.operation, Err(&error), elapsed);
                 report.failed.push((action.address.clone(), step.operation, error));
                 block_dependents(index, &dependents, &mut blocked);
