@@ -1,13 +1,14 @@
 //! The executor: carries out a plan's steps as their dependencies finish, with bounded
-//! concurrency, recording the state after every finished step. On cancellation it starts
+//! concurrency, recording the state as steps finish (before their dependents start). On cancellation it starts
 //! nothing new, lets what is running finish, and records it; the same when a server cannot be
 //! reached, since every later call to it would fail alike. Knows no resource details:
 //! a [`Router`] hands it the provider for each resource.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::model::{Address, Resource, Value};
@@ -95,7 +96,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
     }
     let mut ready: Vec<usize> = (0..steps.len()).filter(|&i| waiting_on[i] == 0).rev().collect();
     let mut blocked = vec![false; steps.len()];
-    let state = Mutex::new(state);
+    let mut state = state;
     let mut report = Report::default();
     let mut running = FuturesUnordered::new();
     let mut stopping = false;
@@ -109,29 +110,33 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
             let action = &plan.actions()[step.action];
             let operation = step.operation;
             // References are filled in from the state as it is now: what they name has finished.
-            let (attributes, provider_id) = {
-                let current = lock(&state);
-                let recorded = current.get(&action.address);
-                let attributes: Attributes = if operation == Operation::Delete {
-                    recorded.map(|r| r.attributes.clone()).unwrap_or_default()
-                } else {
-                    action.desired.iter().map(|(k, v)| (k.clone(), resolve(v, &current))).collect()
-                };
-                let provider_id = recorded.and_then(|r| r.provider_id.clone()).or_else(|| action.provider_id.clone());
-                (attributes, provider_id)
+            let recorded = state.get(&action.address);
+            let attributes: Attributes = if operation == Operation::Delete {
+                recorded.map(|r| r.attributes.clone()).unwrap_or_default()
+            } else {
+                action.desired.iter().map(|(k, v)| (k.clone(), resolve(v, &state))).collect()
             };
+            let provider_id = recorded.and_then(|r| r.provider_id.clone()).or_else(|| action.provider_id.clone());
             let provider = router.provider(&action.address, &attributes);
             observer.started(&action.address, operation);
-            running.push(async move {
+            let address = action.address.clone();
+            // A task of its own: the step goes on while the state is being written.
+            let task = tokio::spawn(async move {
                 let started = Instant::now();
                 let result = match provider {
                     Err(e) => Err(e),
                     Ok(provider) => {
-                        run_step(provider.as_ref(), &action.address, operation, &attributes, provider_id.as_deref())
-                            .await
+                        run_step(provider.as_ref(), &address, operation, &attributes, provider_id.as_deref()).await
                     }
                 };
-                Finished { step: index, elapsed: started.elapsed(), result }
+                (started.elapsed(), result)
+            });
+            running.push(async move {
+                let (elapsed, result) = task.await.unwrap_or_else(|e| {
+                    let message = format!("the change stopped unexpectedly: {e}");
+                    (Duration::ZERO, Err(ProviderError { kind: ErrorKind::Rejected, message }))
+                });
+                Finished { step: index, elapsed, result }
             });
         }
         if running.is_empty() {
@@ -145,47 +150,66 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 continue;
             }
         };
-        let Some(Finished { step: index, elapsed, result }) = finished else { break };
-        let step = &steps[index];
-        let action = &plan.actions()[step.action];
-        let resource = by_address.get(&action.address).copied();
-        match result {
-            Ok(applied) => {
-                let mut current = lock(&state);
-                let computed = applied.as_ref().map(|a| a.computed.clone()).unwrap_or_default();
-                let id = applied.as_ref().map(|a| a.provider_id.clone());
-                record_step(&mut current, action, step.operation, resource, id, &mut |field| {
-                    computed.get(field).cloned().unwrap_or(Value::Null)
-                });
-                current.commit();
-                if let Err(e) = backend.write(&current) {
-                    report.state_error = Some(e);
-                    stopping = true;
+        let Some(first) = finished else { break };
+        // Steps that finished while the last ones were being recorded are recorded with this
+        // one, in one write of the state: on a large apply, writing the state after every
+        // single step would take longer than the steps.
+        let mut batch = vec![first];
+        while let Some(Some(more)) = running.next().now_or_never() {
+            batch.push(more);
+        }
+        let mut succeeded = Vec::new();
+        let mut failed = Vec::new();
+        for Finished { step: index, elapsed, result } in batch {
+            let step = &steps[index];
+            let action = &plan.actions()[step.action];
+            match result {
+                Ok(applied) => {
+                    let computed = applied.as_ref().map(|a| a.computed.clone()).unwrap_or_default();
+                    let id = applied.as_ref().map(|a| a.provider_id.clone());
+                    let resource = by_address.get(&action.address).copied();
+                    record_step(&mut state, action, step.operation, resource, id, &mut |field| {
+                        computed.get(field).cloned().unwrap_or(Value::Null)
+                    });
+                    succeeded.push((index, elapsed, applied));
                 }
-                let recorded = current.get(&action.address).map(|r| r.attributes.clone()).unwrap_or_default();
-                drop(current);
-                if let Some(applied) = &applied {
-                    router.applied(&action.address, applied);
-                }
-                observer.finished(&action.address, step.operation, Ok(&recorded), elapsed);
-                report.completed.push((action.address.clone(), step.operation));
-                for &dependent in &dependents[index] {
-                    waiting_on[dependent] -= 1;
-                    if waiting_on[dependent] == 0 && !blocked[dependent] {
-                        ready.push(dependent);
-                    }
-                }
-                ready.sort_by(|a, b| b.cmp(a));
+                Err(error) => failed.push((index, elapsed, error)),
             }
-            Err(error) => {
-                if error.kind == ErrorKind::Unreachable {
-                    stopping = true;
-                    report.unreachable = true;
-                }
-                observer.finished(&action.address, step.operation, Err(&error), elapsed);
-                report.failed.push((action.address.clone(), step.operation, error));
-                block_dependents(index, &dependents, &mut blocked);
+        }
+        if !succeeded.is_empty() {
+            state.commit();
+            if let Err(e) = backend.write(&state) {
+                report.state_error = Some(e);
+                stopping = true;
             }
+        }
+        for (index, elapsed, applied) in succeeded {
+            let step = &steps[index];
+            let action = &plan.actions()[step.action];
+            if let Some(applied) = &applied {
+                router.applied(&action.address, applied);
+            }
+            let recorded = state.get(&action.address).map(|r| &r.attributes);
+            observer.finished(&action.address, step.operation, Ok(recorded.unwrap_or(&Attributes::new())), elapsed);
+            report.completed.push((action.address.clone(), step.operation));
+            for &dependent in &dependents[index] {
+                waiting_on[dependent] -= 1;
+                if waiting_on[dependent] == 0 && !blocked[dependent] {
+                    ready.push(dependent);
+                }
+            }
+        }
+        ready.sort_by(|a, b| b.cmp(a));
+        for (index, elapsed, error) in failed {
+            let step = &steps[index];
+            let action = &plan.actions()[step.action];
+            if error.kind == ErrorKind::Unreachable {
+                stopping = true;
+                report.unreachable = true;
+            }
+            observer.finished(&action.address, step.operation, Err(&error), elapsed);
+            report.failed.push((action.address.clone(), step.operation, error));
+            block_dependents(index, &dependents, &mut blocked);
         }
     }
     let done: std::collections::HashSet<(Address, Operation)> =
@@ -196,12 +220,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
             report.not_started.push(key);
         }
     }
-    let state = state.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     (state, report)
-}
-
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn resolve(value: &Value, state: &State) -> Value {
