@@ -1,5 +1,6 @@
 //! The executor: carries out a plan's steps as their dependencies finish, with bounded
-//! concurrency, recording the state as steps finish (before their dependents start). On cancellation it starts
+//! concurrency, writing the state as steps finish: at once when another step waits on one,
+//! else together with those finishing within a tenth of a second. On cancellation it starts
 //! nothing new, lets what is running finish, and records it; the same when a server cannot be
 //! reached, since every later call to it would fail alike. Knows no resource details:
 //! a [`Router`] hands it the provider for each resource.
@@ -8,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::model::{Address, Resource, Value};
@@ -38,6 +38,12 @@ pub trait Observer: Send + Sync {
         elapsed: Duration,
     );
 }
+
+/// How long a finished step with nothing waiting on it may stay unwritten, so that the steps
+/// finishing in that time are written together. Writing the whole state after every one of
+/// a thousand Services costs more than applying them; a step something depends on is
+/// written at once, and so is everything when the run stops or ends.
+const WRITE_INTERVAL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -102,6 +108,9 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
     let mut stopping = false;
     let mut cancel = std::pin::pin!(cancel);
     let parallelism = options.parallelism.max(1);
+    // Finished steps recorded in `state` but not yet written.
+    let mut unwritten: Vec<usize> = Vec::new();
+    let mut last_write = Instant::now();
 
     loop {
         while !stopping && running.len() < parallelism {
@@ -139,9 +148,35 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 Finished { step: index, elapsed, result }
             });
         }
+        // Recorded steps are written now when something waits on them, or when nothing else
+        // will finish; otherwise with the ones that finish in the next moments.
+        if !unwritten.is_empty()
+            && (running.is_empty()
+                || stopping
+                || last_write.elapsed() >= WRITE_INTERVAL
+                || unwritten.iter().any(|&i| !dependents[i].is_empty()))
+        {
+            state.commit();
+            if let Err(e) = backend.write(&state) {
+                report.state_error = Some(e);
+                stopping = true;
+            }
+            last_write = Instant::now();
+            for index in unwritten.drain(..) {
+                for &dependent in &dependents[index] {
+                    waiting_on[dependent] -= 1;
+                    if waiting_on[dependent] == 0 && !blocked[dependent] {
+                        ready.push(dependent);
+                    }
+                }
+            }
+            ready.sort_by(|a, b| b.cmp(a));
+            continue;
+        }
         if running.is_empty() {
             break;
         }
+        let next_write = tokio::time::Instant::from_std(last_write + WRITE_INTERVAL);
         let finished = tokio::select! {
             finished = running.next() => finished,
             () = &mut cancel, if !stopping => {
@@ -149,67 +184,36 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 report.cancelled = true;
                 continue;
             }
+            () = tokio::time::sleep_until(next_write), if !unwritten.is_empty() => continue,
         };
-        let Some(first) = finished else { break };
-        // Steps that finished while the last ones were being recorded are recorded with this
-        // one, in one write of the state: on a large apply, writing the state after every
-        // single step would take longer than the steps.
-        let mut batch = vec![first];
-        while let Some(Some(more)) = running.next().now_or_never() {
-            batch.push(more);
-        }
-        let mut succeeded = Vec::new();
-        let mut failed = Vec::new();
-        for Finished { step: index, elapsed, result } in batch {
-            let step = &steps[index];
-            let action = &plan.actions()[step.action];
-            match result {
-                Ok(applied) => {
-                    let computed = applied.as_ref().map(|a| a.computed.clone()).unwrap_or_default();
-                    let id = applied.as_ref().map(|a| a.provider_id.clone());
-                    let resource = by_address.get(&action.address).copied();
-                    record_step(&mut state, action, step.operation, resource, id, &mut |field| {
-                        computed.get(field).cloned().unwrap_or(Value::Null)
-                    });
-                    succeeded.push((index, elapsed, applied));
+        let Some(Finished { step: index, elapsed, result }) = finished else { break };
+        let step = &steps[index];
+        let action = &plan.actions()[step.action];
+        match result {
+            Ok(applied) => {
+                let computed = applied.as_ref().map(|a| a.computed.clone()).unwrap_or_default();
+                let id = applied.as_ref().map(|a| a.provider_id.clone());
+                let resource = by_address.get(&action.address).copied();
+                record_step(&mut state, action, step.operation, resource, id, &mut |field| {
+                    computed.get(field).cloned().unwrap_or(Value::Null)
+                });
+                if let Some(applied) = &applied {
+                    router.applied(&action.address, applied);
                 }
-                Err(error) => failed.push((index, elapsed, error)),
+                let recorded = state.get(&action.address).map(|r| &r.attributes);
+                observer.finished(&action.address, step.operation, Ok(recorded.unwrap_or(&Attributes::new())), elapsed);
+                report.completed.push((action.address.clone(), step.operation));
+                unwritten.push(index);
             }
-        }
-        if !succeeded.is_empty() {
-            state.commit();
-            if let Err(e) = backend.write(&state) {
-                report.state_error = Some(e);
-                stopping = true;
-            }
-        }
-        for (index, elapsed, applied) in succeeded {
-            let step = &steps[index];
-            let action = &plan.actions()[step.action];
-            if let Some(applied) = &applied {
-                router.applied(&action.address, applied);
-            }
-            let recorded = state.get(&action.address).map(|r| &r.attributes);
-            observer.finished(&action.address, step.operation, Ok(recorded.unwrap_or(&Attributes::new())), elapsed);
-            report.completed.push((action.address.clone(), step.operation));
-            for &dependent in &dependents[index] {
-                waiting_on[dependent] -= 1;
-                if waiting_on[dependent] == 0 && !blocked[dependent] {
-                    ready.push(dependent);
+            Err(error) => {
+                if error.kind == ErrorKind::Unreachable {
+                    stopping = true;
+                    report.unreachable = true;
                 }
+                observer.finished(&action.address, step.operation, Err(&error), elapsed);
+                report.failed.push((action.address.clone(), step.operation, error));
+                block_dependents(index, &dependents, &mut blocked);
             }
-        }
-        ready.sort_by(|a, b| b.cmp(a));
-        for (index, elapsed, error) in failed {
-            let step = &steps[index];
-            let action = &plan.actions()[step.action];
-            if error.kind == ErrorKind::Unreachable {
-                stopping = true;
-                report.unreachable = true;
-            }
-            observer.finished(&action.address, step.operation, Err(&error), elapsed);
-            report.failed.push((action.address.clone(), step.operation, error));
-            block_dependents(index, &dependents, &mut blocked);
         }
     }
     let done: std::collections::HashSet<(Address, Operation)> =
