@@ -1,5 +1,5 @@
 //! `aksform apply` and `aksform destroy`: plan (or load a saved plan), show it, ask, then carry
-//! it out with the executor, recording the state after every step.
+//! it out with the executor, recording the state as steps finish.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
