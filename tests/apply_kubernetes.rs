@@ -203,12 +203,28 @@ fn a_change_made_with_kubectl_shows_as_drift_and_apply_puts_it_back() {
 const MANY: usize = 400;
 const PARALLELISM: usize = 2;
 
-/// A stack of `MANY` Services in the namespace `many`, written under `dir`.
-fn many_services(dir: &Path) -> PathBuf {
-    let stack = dir.join("stack");
+/// Where an interrupted apply's files are; the folder goes when this is dropped.
+struct Paths {
+    stack: PathBuf,
+    state: PathBuf,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// A control plane, and an apply of `MANY` Services in the namespace `many` that has
+/// recorded some of them and is still running.
+fn apply_many_services_until_some_are_recorded() -> (ControlPlane, Paths, Running) {
+    let plane = ControlPlane::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    plane.write_kubeconfig(&kubeconfig).unwrap();
+    let stack = dir.path().join("stack");
     std::fs::create_dir_all(&stack).unwrap();
     std::fs::write(stack.join("main.aks"), generate_services_stack("many", "many", MANY)).unwrap();
-    stack
+    let state = dir.path().join("state.json");
+    let mut apply = Running::apply(&stack, &state, &kubeconfig, dir.path());
+    apply.wait_for_recorded(&state, 30);
+    (plane, Paths { stack, state, kubeconfig, _dir: dir }, apply)
 }
 
 /// `aksform COMMAND STACK --state STATE --target (Kubernetes kinds) --kubeconfig KUBECONFIG`,
@@ -351,15 +367,7 @@ fn failed_steps(stderr: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_api_server_killed_in_the_middle_of_an_apply_stops_it_the_state_lists_what_exists_and_the_next_apply_converges() {
-    let mut plane = ControlPlane::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    plane.write_kubeconfig(&kubeconfig).unwrap();
-    let stack = many_services(dir.path());
-    let state = dir.path().join("state.json");
-
-    let mut apply = Running::apply(&stack, &state, &kubeconfig, dir.path());
-    apply.wait_for_recorded(&state, 30);
+    let (mut plane, Paths { stack, state, kubeconfig, _dir }, apply) = apply_many_services_until_some_are_recorded();
     plane.kill().unwrap();
     let (code, _, stderr) = apply.finish();
 
@@ -396,15 +404,7 @@ fn the_api_server_killed_in_the_middle_of_an_apply_stops_it_the_state_lists_what
 
 #[test]
 fn ctrl_c_in_the_middle_of_an_apply_finishes_what_is_in_flight_and_saves_it() {
-    let plane = ControlPlane::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    plane.write_kubeconfig(&kubeconfig).unwrap();
-    let stack = many_services(dir.path());
-    let state = dir.path().join("state.json");
-
-    let mut apply = Running::apply(&stack, &state, &kubeconfig, dir.path());
-    apply.wait_for_recorded(&state, 30);
+    let (_plane, Paths { stack, state, kubeconfig, _dir }, apply) = apply_many_services_until_some_are_recorded();
     let pid = i32::try_from(apply.child.id()).unwrap();
     // SAFETY: signals a child of this process that has not been reaped, so the pid is its own.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
