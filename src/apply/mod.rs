@@ -263,3 +263,6 @@ async fn run_step(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
