@@ -39,10 +39,11 @@ pub trait Observer: Send + Sync {
     );
 }
 
-/// How long a finished step with nothing waiting on it may stay unwritten, so that the steps
-/// finishing in that time are written together. Writing the whole state after every one of
-/// a thousand Services costs more than applying them; a step something depends on is
-/// written at once, and so is everything when the run stops or ends.
+/// How long a finished step may stay unwritten, so that the steps finishing in that time are
+/// written together: writing the whole state after every one of a thousand Services costs
+/// more than applying them. When a step can start only once others are written (its last
+/// dependency finished), they are written at once; so is everything when the run stops or
+/// ends.
 const WRITE_INTERVAL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone, Copy)]
@@ -108,8 +109,10 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
     let mut stopping = false;
     let mut cancel = std::pin::pin!(cancel);
     let parallelism = options.parallelism.max(1);
-    // Finished steps recorded in `state` but not yet written.
-    let mut unwritten: Vec<usize> = Vec::new();
+    // Finished steps recorded in `state` but not yet written, and the steps that wait only on
+    // them: they start once the write is done.
+    let mut unwritten = 0usize;
+    let mut unblocked: Vec<usize> = Vec::new();
     let mut last_write = Instant::now();
 
     loop {
@@ -150,11 +153,8 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
         }
         // Recorded steps are written now when something waits on them, or when nothing else
         // will finish; otherwise with the ones that finish in the next moments.
-        if !unwritten.is_empty()
-            && (running.is_empty()
-                || stopping
-                || last_write.elapsed() >= WRITE_INTERVAL
-                || unwritten.iter().any(|&i| !dependents[i].is_empty()))
+        if unwritten > 0
+            && (running.is_empty() || stopping || last_write.elapsed() >= WRITE_INTERVAL || !unblocked.is_empty())
         {
             state.commit();
             if let Err(e) = backend.write(&state) {
@@ -162,14 +162,8 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 stopping = true;
             }
             last_write = Instant::now();
-            for index in unwritten.drain(..) {
-                for &dependent in &dependents[index] {
-                    waiting_on[dependent] -= 1;
-                    if waiting_on[dependent] == 0 && !blocked[dependent] {
-                        ready.push(dependent);
-                    }
-                }
-            }
+            unwritten = 0;
+            ready.append(&mut unblocked);
             ready.sort_by(|a, b| b.cmp(a));
             continue;
         }
@@ -184,7 +178,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 report.cancelled = true;
                 continue;
             }
-            () = tokio::time::sleep_until(next_write), if !unwritten.is_empty() => continue,
+            () = tokio::time::sleep_until(next_write), if unwritten > 0 => continue,
         };
         let Some(Finished { step: index, elapsed, result }) = finished else { break };
         let step = &steps[index];
@@ -203,7 +197,13 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 let recorded = state.get(&action.address).map(|r| &r.attributes);
                 observer.finished(&action.address, step.operation, Ok(recorded.unwrap_or(&Attributes::new())), elapsed);
                 report.completed.push((action.address.clone(), step.operation));
-                unwritten.push(index);
+                unwritten += 1;
+                for &dependent in &dependents[index] {
+                    waiting_on[dependent] -= 1;
+                    if waiting_on[dependent] == 0 && !blocked[dependent] {
+                        unblocked.push(dependent);
+                    }
+                }
             }
             Err(error) => {
                 if error.kind == ErrorKind::Unreachable {
