@@ -160,6 +160,67 @@ impl KubeProvider {
         api.patch(&id.name, &params, &Patch::Apply(object)).await.map_err(|e| self.error(e, &format!("applying {id}")))
     }
 
+    /// A Service aksform has not recorded is almost never there yet, so it is applied at once,
+    /// one request. Should it be there after all with ports aksform does not want (made by
+    /// hand, or stored by a server that died before answering), they are put right after, or,
+    /// when they made the server refuse the apply, before applying again.
+    async fn create_service(
+        &self,
+        api: Api<Service>,
+        id: &ObjectId,
+        object: &Service,
+    ) -> Result<Service, ProviderError> {
+        let refused = match self.apply_object(api.clone(), id, object).await {
+            Ok(live) => match service::ports_patch(&live, object) {
+                None => return Ok(live),
+                Some(patch) => {
+                    self.patch_ports(&api, id, &patch).await?;
+                    return self.apply_object(api, id, object).await;
+                }
+            },
+            // A node port held under another port number comes back as a 500 ("duplicate
+            // nodePort") from the allocator, not as a 422.
+            Err(error) if matches!(error.kind, ErrorKind::Rejected | ErrorKind::Unavailable) => error,
+            Err(error) => return Err(error),
+        };
+        match self.get_object(&api, id).await?.and_then(|live| service::ports_patch(&live, object)) {
+            Some(patch) => {
+                self.patch_ports(&api, id, &patch).await?;
+                self.apply_object(api, id, object).await
+            }
+            None => Err(refused),
+        }
+    }
+
+    /// A recorded Service may carry ports changed by hand; they go before the apply, which
+    /// could otherwise clash with them (the same node port under another port number).
+    async fn update_service(
+        &self,
+        api: Api<Service>,
+        id: &ObjectId,
+        object: &Service,
+    ) -> Result<Service, ProviderError> {
+        if let Some(live) = self.get_object(&api, id).await?
+            && let Some(patch) = service::ports_patch(&live, object)
+        {
+            self.patch_ports(&api, id, &patch).await?;
+        }
+        self.apply_object(api, id, object).await
+    }
+
+    async fn patch_ports(
+        &self,
+        api: &Api<Service>,
+        id: &ObjectId,
+        patch: &serde_json::Value,
+    ) -> Result<(), ProviderError> {
+        let params = PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PatchParams::default() };
+        api.patch(&id.name, &params, &Patch::Merge(patch))
+            .await
+            .map(drop)
+            .map_err(|e| self.error(e, &format!("replacing the ports of {id}")))
+    }
+
     /// The object, or `None` when it is gone or on its way out.
     async fn get_object<K>(&self, api: &Api<K>, id: &ObjectId) -> Result<Option<K>, ProviderError>
     where
@@ -244,6 +305,25 @@ impl KubeProvider {
     }
 }
 
+/// The object `apply` sends for a resource with these attributes (references filled in), as
+/// JSON with its apiVersion and kind: the very objects aksform applies, for handing to
+/// another client such as kubectl.
+pub fn manifest(address: &Address, attributes: &Attributes) -> Result<serde_json::Value, ProviderError> {
+    let fields = Reader::new(address).top(attributes);
+    let json = match ObjectKind::of(address.kind) {
+        Some(ObjectKind::Namespace) => serde_json::to_value(namespace::desired(&fields, address)?),
+        Some(ObjectKind::Service) => serde_json::to_value(service::desired(&fields, address)?),
+        Some(ObjectKind::Ingress) => serde_json::to_value(ingress::desired(&fields, address)?),
+        None => {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address} is not a Kubernetes object"),
+            });
+        }
+    };
+    json.map_err(|e| ProviderError { kind: ErrorKind::Rejected, message: format!("{address}: {e}") })
+}
+
 /// A kubeconfig problem, told without quoting the file: it holds credentials, and a parser's
 /// message may quote the text around the error.
 fn kubeconfig_error(error: &KubeconfigError) -> String {
@@ -283,18 +363,13 @@ impl Provider for KubeProvider {
             ObjectKind::Service => {
                 let object = service::desired(&fields, address)?;
                 let api = self.namespaced::<Service>(&id)?;
-                if let Some(live) = self.get_object(&api, &id).await?
-                    && let Some(patch) = service::ports_patch(&live, &object)
-                {
-                    let params =
-                        PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PatchParams::default() };
-                    api.patch(&id.name, &params, &Patch::Merge(&patch))
-                        .await
-                        .map_err(|e| self.error(e, &format!("replacing the ports of {id}")))?;
-                }
                 let load_balancer = object.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer");
-                let computed = service::computed(&self.apply_object(api.clone(), &id, &object).await?);
-                self.with_address(&api, &id, computed, load_balancer, service::computed).await?
+                let live = if request.provider_id.is_none() {
+                    self.create_service(api.clone(), &id, &object).await?
+                } else {
+                    self.update_service(api.clone(), &id, &object).await?
+                };
+                self.with_address(&api, &id, service::computed(&live), load_balancer, service::computed).await?
             }
             ObjectKind::Ingress => {
                 let object = ingress::desired(&fields, address)?;
