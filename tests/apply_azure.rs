@@ -42,6 +42,13 @@ fn creations(emulator: &Emulator) -> BTreeMap<String, usize> {
 }
 
 fn apply_plan_destroy(example_name: &str) {
+    apply_check_plan_destroy(example_name, |_, _, _| {});
+}
+
+/// Applies the example from empty, runs `applied` on the emulator, the state written and the
+/// apply's output, then
+/// plans (no changes) and destroys (nothing left).
+fn apply_check_plan_destroy(example_name: &str, applied: impl FnOnce(&Emulator, &serde_json::Value, &str)) {
     let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
@@ -66,6 +73,7 @@ fn apply_plan_destroy(example_name: &str) {
     assert_eq!(shown, balancers, "{example_name}: LoadBalancer Services without an address:\n{stdout}");
     let recorded = std::fs::read_to_string(&state).unwrap();
     assert!(!recorded.contains("client-certificate-data") && !recorded.contains("token:"), "credentials in the state");
+    applied(&emulator, &serde_json::from_str(&recorded).unwrap(), &stdout);
 
     let plan = run(&emulator, &["plan", "--detailed-exitcode"], &example, &state);
     assert_eq!(plan.status.code(), Some(0), "{example_name}: plan after apply:\n{}", text(&plan));
@@ -157,6 +165,44 @@ fn service_types_applies_plans_clean_and_destroys() {
 #[test]
 fn ingress_tls_applies_plans_clean_and_destroys() {
     apply_plan_destroy("ingress-tls");
+}
+
+/// The recorded attributes of `address` in a state file's JSON.
+fn recorded<'a>(state: &'a serde_json::Value, address: &str) -> &'a serde_json::Value {
+    let resources = state["resources"].as_array().unwrap();
+    &resources.iter().find(|r| r["address"] == address).unwrap_or_else(|| panic!("{address} not recorded"))["attributes"]
+}
+
+#[test]
+fn shop_applies_with_the_application_routing_add_on_and_its_dns_record_holds_the_ingress_address() {
+    apply_check_plan_destroy("shop", |emulator, state, stdout| {
+        let ingress = recorded(state, "ingress.shop")["address"].as_str().expect("the Ingress's address").to_string();
+        assert!(stdout.contains(&format!("ingress.shop = {ingress}")), "{stdout}");
+        assert_eq!(recorded(state, "dns_record.shop")["records"], serde_json::json!([ingress]));
+        let zone = format!(
+            "/subscriptions/{SUBSCRIPTION}/resourceGroups/shop/providers/Microsoft.Network/dnsZones/example.com"
+        );
+        let record = emulator.resource(&format!("{zone}/A/shop")).expect("the A record set");
+        assert_eq!(record["properties"]["ARecords"], serde_json::json!([{ "ipv4Address": ingress }]));
+        // The address is the add-on's own public IP in the node resource group, not the web
+        // Service's.
+        assert_ne!(recorded(state, "public_ip.web")["address"].as_str(), Some(ingress.as_str()));
+        let controller_ips: Vec<serde_json::Value> = emulator
+            .resources()
+            .iter()
+            .filter(|r| r.arm_type == "Microsoft.Network/publicIPAddresses")
+            .filter_map(|r| emulator.resource(&r.id))
+            .filter(|ip| ip["tags"]["k8s-azure-service"] == "app-routing-system/nginx")
+            .collect();
+        assert_eq!(controller_ips.len(), 1, "{controller_ips:?}");
+        assert_eq!(controller_ips[0]["properties"]["ipAddress"], serde_json::json!(ingress));
+        assert!(controller_ips[0]["id"].as_str().unwrap().contains("/resourceGroups/MC_shop_shop_westeurope/"));
+        let cluster = emulator
+            .resource(&format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/shop/providers/Microsoft.ContainerService/managedClusters/shop"))
+            .expect("the cluster");
+        assert_eq!(cluster["properties"]["ingressProfile"]["webAppRouting"]["enabled"], true);
+        assert_eq!(cluster["properties"]["kubernetesVersion"], "1.33");
+    });
 }
 
 #[test]

@@ -1,8 +1,11 @@
 //! `aksform apply`, `plan` and `destroy` of the Kubernetes part of the examples against a real
 //! control plane (kube-apiserver and kube-controller-manager from the sandbox).
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use aksform::check::bench_support::generate_services_stack;
 use aksform_sandbox::ControlPlane;
 use assert_cmd::Command;
 
@@ -193,4 +196,235 @@ fn a_change_made_with_kubectl_shows_as_drift_and_apply_puts_it_back() {
     assert_eq!(port.trim(), "6379");
     assert_eq!(run("plan", &["--detailed-exitcode"]).status.code(), Some(0));
     assert!(run("destroy", &["--auto-approve"]).status.success());
+}
+
+/// How many Services the interrupted applies have: enough that an apply is still running
+/// when the test steps in, at the parallelism below.
+const MANY: usize = 400;
+const PARALLELISM: usize = 2;
+
+/// Where an interrupted apply's files are; the folder goes when this is dropped.
+struct Paths {
+    stack: PathBuf,
+    state: PathBuf,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// A control plane, and an apply of `MANY` Services in the namespace `many` that has
+/// recorded some of them and is still running.
+fn apply_many_services_until_some_are_recorded() -> (ControlPlane, Paths, Running) {
+    let plane = ControlPlane::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    plane.write_kubeconfig(&kubeconfig).unwrap();
+    let stack = dir.path().join("stack");
+    std::fs::create_dir_all(&stack).unwrap();
+    std::fs::write(stack.join("main.aks"), generate_services_stack("many", "many", MANY)).unwrap();
+    let state = dir.path().join("state.json");
+    let mut apply = Running::apply(&stack, &state, &kubeconfig, dir.path());
+    apply.wait_for_recorded(&state, 30);
+    (plane, Paths { stack, state, kubeconfig, _dir: dir }, apply)
+}
+
+/// `aksform COMMAND STACK --state STATE --target (Kubernetes kinds) --kubeconfig KUBECONFIG`,
+/// as a process the test can signal.
+fn aksform_process(command: &str, stack: &Path, state: &Path, kubeconfig: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aksform"));
+    cmd.env_remove("AKSFORM_STATE")
+        .env("NO_COLOR", "1")
+        .arg(command)
+        .arg(stack)
+        .arg("--state")
+        .arg(state)
+        .args(KUBERNETES)
+        .arg("--kubeconfig")
+        .arg(kubeconfig);
+    cmd
+}
+
+/// A running `aksform apply` whose output goes to files (a plan of hundreds of Services would
+/// fill a pipe nobody reads).
+struct Running {
+    child: std::process::Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Running {
+    fn apply(stack: &Path, state: &Path, kubeconfig: &Path, dir: &Path) -> Running {
+        let stdout = dir.join("apply.stdout");
+        let stderr = dir.join("apply.stderr");
+        let child = aksform_process("apply", stack, state, kubeconfig)
+            .args(["--auto-approve", "--parallelism", &PARALLELISM.to_string()])
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        Running { child, stdout, stderr }
+    }
+
+    /// Waits until the state records at least `count` Services, polling the file the apply
+    /// rewrites after every step.
+    fn wait_for_recorded(&mut self, state: &Path, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while recorded_services(state).len() < count {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the apply ended ({status}) before {count} Services were recorded:\n{}", self.output());
+            }
+            assert!(Instant::now() < deadline, "{count} Services not recorded in time:\n{}", self.output());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for the apply to end; returns its exit code, stdout and stderr.
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the apply did not end:\n{}", self.output());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = std::fs::read_to_string(&self.stdout).unwrap();
+        let stderr = std::fs::read_to_string(&self.stderr).unwrap();
+        (status.code(), stdout, stderr)
+    }
+
+    fn output(&self) -> String {
+        let stderr = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        format!("stderr:\n{stderr}")
+    }
+}
+
+/// The Service addresses a state file records (none while it does not exist yet).
+fn recorded_services(state: &Path) -> BTreeSet<String> {
+    let Ok(text) = std::fs::read_to_string(state) else { return BTreeSet::new() };
+    // Written whole and renamed into place, so what is read is always a complete document.
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    document["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["address"].as_str())
+        .filter(|a| a.starts_with("service."))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The addresses of the Services in `namespace` that carry aksform's marks, as the server
+/// has them.
+fn services_on_server(kubeconfig: &Path, namespace: &str) -> BTreeSet<String> {
+    let (ok, out) = kubectl(
+        kubeconfig,
+        &["get", "services", "-n", namespace, "-l", "app.kubernetes.io/managed-by=aksform", "-o", "json"],
+    );
+    assert!(ok, "{out}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["metadata"]["annotations"]["aksform.io/address"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn all_services() -> BTreeSet<String> {
+    (0..MANY).map(|i| format!("service.svc-{i:04}")).collect()
+}
+
+/// A second apply creates what is missing, and a plan that reads every object live then
+/// finds nothing to do.
+fn assert_the_next_apply_converges(stack: &Path, state: &Path, kubeconfig: &Path) {
+    let apply = aksform_process("apply", stack, state, kubeconfig).arg("--auto-approve").output().unwrap();
+    let stdout = String::from_utf8_lossy(&apply.stdout);
+    assert!(apply.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&apply.stderr));
+    assert!(stdout.contains("Apply complete"), "{stdout}");
+    assert_eq!(recorded_services(state), all_services());
+    assert_eq!(services_on_server(kubeconfig, "many"), all_services());
+    let plan = aksform_process("plan", stack, state, kubeconfig).arg("--detailed-exitcode").output().unwrap();
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&plan.stdout),
+        String::from_utf8_lossy(&plan.stderr)
+    );
+}
+
+/// The addresses the apply reported as failed (`error: service.x: creating failed: ...`).
+fn failed_steps(stderr: &str) -> BTreeSet<String> {
+    stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("error: "))
+        .filter_map(|rest| rest.split_once(": creating failed:").map(|(address, _)| address.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_api_server_killed_in_the_middle_of_an_apply_stops_it_the_state_lists_what_exists_and_the_next_apply_converges() {
+    let (mut plane, Paths { stack, state, kubeconfig, _dir }, apply) = apply_many_services_until_some_are_recorded();
+    plane.kill().unwrap();
+    let (code, _, stderr) = apply.finish();
+
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let server = plane.server_url().trim_start_matches("https://").to_string();
+    assert!(stderr.contains(&format!("cannot reach the Kubernetes API server {server}")), "{stderr}");
+    assert!(stderr.contains("Stopped: a server could not be reached"), "{stderr}");
+    assert!(stderr.contains("Apply stopped:"), "{stderr}");
+    // The requests in flight when the server died failed, and once one had, no other started:
+    // at most one per slot of the parallelism.
+    let in_flight = failed_steps(&stderr);
+    assert!(!in_flight.is_empty() && in_flight.len() <= PARALLELISM, "{in_flight:?}\n{stderr}");
+    let recorded = recorded_services(&state);
+    assert!(recorded.len() < MANY, "the apply finished before the server was killed");
+    assert!(recorded.is_disjoint(&in_flight));
+
+    plane.restart().unwrap();
+    let on_server = services_on_server(&kubeconfig, "many");
+    // Recorded only once the server answered, and etcd had stored it before that: everything
+    // the state lists exists.
+    let missing: Vec<_> = recorded.difference(&on_server).collect();
+    assert!(missing.is_empty(), "recorded but not on the server: {missing:?}");
+    // The server may have stored a request in flight without answering it; nothing else
+    // exists that the state does not list.
+    let unrecorded: BTreeSet<String> = on_server.difference(&recorded).cloned().collect();
+    assert!(
+        unrecorded.is_subset(&in_flight),
+        "on the server, not in the state: {unrecorded:?} (in flight: {in_flight:?})"
+    );
+
+    assert_the_next_apply_converges(&stack, &state, &kubeconfig);
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_an_apply_finishes_what_is_in_flight_and_saves_it() {
+    let (_plane, Paths { stack, state, kubeconfig, _dir }, apply) = apply_many_services_until_some_are_recorded();
+    let pid = i32::try_from(apply.child.id()).unwrap();
+    // SAFETY: signals a child of this process that has not been reaped, so the pid is its own.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let (code, _, stderr) = apply.finish();
+
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (_, after_signal) = stderr
+        .split_once("Stopping: no new changes start; waiting for the ones in flight, then the state is saved.")
+        .unwrap_or_else(|| panic!("no word of stopping:\n{stderr}"));
+    assert!(after_signal.contains("Apply stopped:"), "{stderr}");
+    assert!(failed_steps(&stderr).is_empty(), "{stderr}");
+    // What finishes after the signal is what was in flight: no more than the parallelism.
+    let finished_after = after_signal.lines().filter(|l| l.contains(": created (")).count();
+    assert!(finished_after <= PARALLELISM, "{finished_after} finished after the signal:\n{after_signal}");
+
+    // What was in flight finished and was recorded: the state and the server agree exactly.
+    let recorded = recorded_services(&state);
+    assert!(recorded.len() < MANY, "the apply finished before the signal");
+    assert_eq!(services_on_server(&kubeconfig, "many"), recorded);
+
+    assert_the_next_apply_converges(&stack, &state, &kubeconfig);
 }

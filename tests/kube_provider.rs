@@ -499,7 +499,7 @@ async fn credentials_and_reachability_errors_say_whether_to_retry() {
     let unreachable = sandbox.yaml.replace(&server, &format!("https://127.0.0.1:{port}"));
     let down = KubeProvider::from_kubeconfig(&unreachable, None, cluster()).await.unwrap();
     let error = down.list_owned().await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Unavailable, "{error}");
+    assert_eq!(error.kind, ErrorKind::Unreachable, "{error}");
     assert!(error.message.contains(&format!("127.0.0.1:{port}")), "{error}");
 
     let error = KubeProvider::from_kubeconfig("{ not yaml: [", None, cluster()).await.unwrap_err();
@@ -544,4 +544,55 @@ service "web" {{
         let is_load_balancer = service_type.starts_with("load_balancer");
         assert_eq!(azure_annotations, if is_load_balancer { 2 } else { 0 }, "{service_type}: {web}");
     }
+}
+
+#[tokio::test]
+async fn a_service_found_already_there_on_create_is_taken_over_with_exactly_its_ports() {
+    let resources = model(
+        r#"
+namespace "ns" {
+  name    = "t-taken-over"
+  cluster = cluster.aks
+}
+
+service "cache" {
+  namespace = namespace.ns
+  type      = node_port
+  selector  = { app = "cache" }
+
+  port redis 6379 {
+    node_port = 30379
+  }
+}
+
+service "web" {
+  namespace = namespace.ns
+  selector  = { app = "web" }
+
+  port http 80 -> 8080
+}
+"#,
+    );
+    let provider = provider().await;
+    kubectl(&["create", "namespace", "t-taken-over"]);
+    // Made by hand before aksform's create: one holds aksform's node port under another port
+    // number, which makes the server refuse a plain apply; the other has an extra port.
+    kubectl_in("t-taken-over", &["create", "service", "nodeport", "cache", "--tcp=6380:6380", "--node-port=30379"]);
+    kubectl_in("t-taken-over", &["create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:8081"]);
+
+    let recorded = apply_all(&provider, &resources).await;
+    assert_reads_as_recorded(&provider, &recorded).await;
+    let cache = kubectl_json(&["-n", "t-taken-over", "get", "svc", "cache"]);
+    let ports: Vec<(i64, i64)> = cache["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["port"].as_i64().unwrap(), p["nodePort"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ports, [(6379, 30379)]);
+    let web = kubectl_json(&["-n", "t-taken-over", "get", "svc", "web"]);
+    let ports: Vec<i64> =
+        web["spec"]["ports"].as_array().unwrap().iter().map(|p| p["port"].as_i64().unwrap()).collect();
+    assert_eq!(ports, [80]);
+    assert_idempotent(&provider, &resources, &recorded).await;
 }

@@ -3,7 +3,8 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -66,32 +67,63 @@ impl ControlPlane {
             .tempdir()
             .map_err(|error| SandboxError::io("creating a temporary folder for the control plane", error))?;
         let token = random_token()?;
-        let log_path = dir.path().join(LOG_FILE);
-        let log = File::create(&log_path)
-            .map_err(|error| SandboxError::io(format!("creating {}", log_path.display()), error))?;
-        let log_for_stdout =
-            log.try_clone().map_err(|error| SandboxError::io(format!("opening {}", log_path.display()), error))?;
-
-        let mut command = Command::new(binary);
-        command
-            .arg("all")
-            .arg("--data-dir")
-            .arg(dir.path())
-            .arg("--exit-on-stdin-close")
-            .arg(format!("--ready-timeout={}s", READY_TIMEOUT.as_secs()))
-            .env(TOKEN_ENV, &token)
-            .stdout(Stdio::from(log_for_stdout))
-            .stderr(Stdio::from(log));
-        let process = ProcessGroup::spawn(command)
-            .map_err(|error| SandboxError::io(format!("starting {}", binary.display()), error))?;
-
+        let process = spawn(binary, dir.path(), &token, None)?;
         // Built before it is ready, so that a failure below drops it and kills the processes.
         let mut plane = ControlPlane { process, server_url: String::new(), token, kubeconfig: String::new(), dir };
-        plane.wait_until_ready()?;
+        plane.wait_until_ready(0)?;
         Ok(plane)
     }
 
-    fn wait_until_ready(&mut self) -> Result<(), SandboxError> {
+    /// Starts this control plane again after [`kill`](Self::kill) (or kills it first if it
+    /// still runs): the same etcd data, the same API server port, certificates and token, so
+    /// that every kubeconfig written before keeps working and every object is still there.
+    /// Returns once it answers /readyz again.
+    ///
+    /// The port cannot move, since kubeconfigs name it: if another process took it meanwhile,
+    /// this fails with [`SandboxError::PortTaken`].
+    pub fn restart(&mut self) -> Result<(), SandboxError> {
+        self.process.kill().map_err(|error| SandboxError::io("killing the control plane", error))?;
+        let port = api_port(&self.server_url).ok_or_else(|| SandboxError::Unreadable {
+            path: self.dir.path().join(READY_FILE),
+            reason: format!("no port in the server URL {:?}", self.server_url),
+        })?;
+        let ready_path = self.dir.path().join(READY_FILE);
+        match fs::remove_file(&ready_path) {
+            Err(error) if error.kind() != ErrorKind::NotFound => {
+                return Err(SandboxError::io(format!("removing {}", ready_path.display()), error));
+            }
+            _ => {}
+        }
+        let binary = kube_binary()?;
+        let previous_url = self.server_url.clone();
+        let mut attempt = 1;
+        loop {
+            // Said before starting rather than read from a bind error: the common case, a port
+            // already held, then fails at once and names the port.
+            if let Err(error) = TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+                return Err(SandboxError::PortTaken { port, source: error });
+            }
+            let log_start = self.log_len();
+            self.process = spawn(&binary, self.dir.path(), &self.token, Some(port))?;
+            match self.wait_until_ready(log_start) {
+                Ok(()) => break,
+                // Between the check above and the API server's bind, the port may be taken, or
+                // picked by this control plane's own etcd: a new attempt tells which.
+                Err(error) if attempt < START_ATTEMPTS && is_port_clash(&error) => attempt += 1,
+                Err(error) => return Err(error),
+            }
+        }
+        if self.server_url != previous_url {
+            return Err(SandboxError::Unreadable {
+                path: ready_path,
+                reason: format!("restarted at {}, not at {previous_url}", self.server_url),
+            });
+        }
+        Ok(())
+    }
+
+    /// Waits for the ready file; on failure, the error carries the log written from `log_start`.
+    fn wait_until_ready(&mut self, log_start: u64) -> Result<(), SandboxError> {
         let started = Instant::now();
         let ready_path = self.dir.path().join(READY_FILE);
         // The Go side gives up after READY_TIMEOUT and says why; this is for a hung process.
@@ -108,11 +140,11 @@ impl ControlPlane {
             let exited =
                 self.process.try_wait().map_err(|error| SandboxError::io("waiting for the control plane", error))?;
             if let Some(status) = exited {
-                return Err(SandboxError::Exited { status, log: self.log_tail() });
+                return Err(SandboxError::Exited { status, log: self.log_tail(log_start) });
             }
             if Instant::now() > deadline {
                 let _ = self.process.kill();
-                return Err(SandboxError::NotReady { waited: started.elapsed(), log: self.log_tail() });
+                return Err(SandboxError::NotReady { waited: started.elapsed(), log: self.log_tail(log_start) });
             }
             thread::sleep(Duration::from_millis(50));
         }
@@ -184,10 +216,24 @@ impl ControlPlane {
         Ok(())
     }
 
-    fn log_tail(&self) -> String {
-        let log = self.log().unwrap_or_else(|error| error.to_string());
+    /// The last lines of what was logged from byte `start` on (the current run's part).
+    fn log_tail(&self, start: u64) -> String {
+        let path = self.dir.path().join(LOG_FILE);
+        let mut bytes = Vec::new();
+        let read = File::open(&path).and_then(|mut file| {
+            file.seek(SeekFrom::Start(start))?;
+            file.read_to_end(&mut bytes)
+        });
+        if let Err(error) = read {
+            return format!("(the log {} is unreadable: {error})", path.display());
+        }
+        let log = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+    }
+
+    fn log_len(&self) -> u64 {
+        fs::metadata(self.dir.path().join(LOG_FILE)).map_or(0, |metadata| metadata.len())
     }
 }
 
@@ -200,6 +246,38 @@ impl fmt::Debug for ControlPlane {
             .field("dir", &self.dir.path())
             .finish_non_exhaustive()
     }
+}
+
+/// Starts the control-plane program on `dir`, its output appended to the log there.
+fn spawn(binary: &Path, dir: &Path, token: &str, port: Option<u16>) -> Result<ProcessGroup, SandboxError> {
+    let log_path = dir.join(LOG_FILE);
+    // Appended: after a restart, the log still tells what happened before.
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|error| SandboxError::io(format!("opening {}", log_path.display()), error))?;
+    let log_for_stdout =
+        log.try_clone().map_err(|error| SandboxError::io(format!("opening {}", log_path.display()), error))?;
+    let mut command = Command::new(binary);
+    command
+        .arg("all")
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--exit-on-stdin-close")
+        .arg(format!("--ready-timeout={}s", READY_TIMEOUT.as_secs()))
+        .env(TOKEN_ENV, token)
+        .stdout(Stdio::from(log_for_stdout))
+        .stderr(Stdio::from(log));
+    if let Some(port) = port {
+        command.arg(format!("--secure-port={port}"));
+    }
+    ProcessGroup::spawn(command).map_err(|error| SandboxError::io(format!("starting {}", binary.display()), error))
+}
+
+/// The port of `https://127.0.0.1:<port>`.
+fn api_port(server_url: &str) -> Option<u16> {
+    server_url.rsplit_once(':')?.1.trim_end_matches('/').parse().ok()
 }
 
 fn is_port_clash(error: &SandboxError) -> bool {
@@ -225,6 +303,14 @@ mod tests {
         assert_eq!(first.len(), 32);
         assert!(first.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(first, random_token().unwrap());
+    }
+
+    #[test]
+    fn the_port_is_read_from_the_server_url() {
+        assert_eq!(api_port("https://127.0.0.1:40123"), Some(40123));
+        assert_eq!(api_port("https://127.0.0.1:40123/"), Some(40123));
+        assert_eq!(api_port("https://127.0.0.1"), None);
+        assert_eq!(api_port(""), None);
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub enum SandboxError {
         /// The last lines of its log.
         log: String,
     },
+    /// A restarted control plane cannot have its API server port back: another process holds
+    /// it. The port cannot change, since the kubeconfigs handed out name it.
+    PortTaken { port: u16, source: io::Error },
     /// The control plane wrote something the harness could not read.
     Unreadable { path: PathBuf, reason: String },
 }
@@ -75,6 +78,11 @@ impl fmt::Display for SandboxError {
             SandboxError::NotReady { waited, log } => {
                 write!(f, "the control plane was not ready after {} s; its log ends with:\n{log}", waited.as_secs())
             }
+            SandboxError::PortTaken { port, source } => write!(
+                f,
+                "cannot restart the control plane: its API server port 127.0.0.1:{port} was taken by another \
+                 process meanwhile ({source}); the kubeconfigs name that port, so the server cannot move"
+            ),
             SandboxError::Unreadable { path, reason } => write!(f, "{}: {reason}", path.display()),
         }
     }
@@ -83,7 +91,7 @@ impl fmt::Display for SandboxError {
 impl std::error::Error for SandboxError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            SandboxError::Io { source, .. } => Some(source),
+            SandboxError::Io { source, .. } | SandboxError::PortTaken { source, .. } => Some(source),
             _ => None,
         }
     }

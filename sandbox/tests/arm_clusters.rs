@@ -3,32 +3,8 @@
 
 mod common;
 
-use base64::Engine;
-use common::{Arm, aks, network, rg};
-use serde_json::{Value, json};
-
-pub fn cluster_body(subnet_id: &str) -> Value {
-    json!({
-        "location": "eastus",
-        "identity": { "type": "SystemAssigned" },
-        "properties": {
-            "dnsPrefix": "shop",
-            "kubernetesVersion": "1.34",
-            "agentPoolProfiles": [{
-                "name": "system", "mode": "System", "count": 2, "vmSize": "Standard_D4s_v5",
-                "osType": "Linux", "type": "VirtualMachineScaleSets", "vnetSubnetID": subnet_id
-            }],
-            "networkProfile": { "networkPlugin": "azure", "networkPluginMode": "overlay", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10" }
-        }
-    })
-}
-
-fn kubeconfig(arm: &Arm, cluster: &str, action: &str) -> String {
-    let reply = arm.post(&format!("{cluster}/{action}")).expect(&[200]);
-    let value = reply.body["kubeconfigs"][0]["value"].as_str().expect("a kubeconfig value");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(value).expect("base64");
-    String::from_utf8(bytes).expect("utf-8")
-}
+use common::{Arm, aks, cluster_body, network, rg};
+use serde_json::json;
 
 #[test]
 fn a_cluster_runs_a_control_plane_with_aks_defaults_pools_and_a_node_resource_group() {
@@ -75,9 +51,9 @@ fn a_cluster_runs_a_control_plane_with_aks_defaults_pools_and_a_node_resource_gr
     let node_group = arm.get(&rg("MC_rg_shop_eastus")).expect(&[200]).body;
     assert_eq!(node_group["managedBy"], shown["id"]);
 
-    let user = kubeconfig(&arm, &cluster, "listClusterUserCredential");
+    let user = arm.kubeconfig(&cluster, "listClusterUserCredential");
     assert!(user.contains("server: https://127.0.0.1:"), "{user}");
-    assert_eq!(kubeconfig(&arm, &cluster, "listClusterAdminCredential"), user);
+    assert_eq!(arm.kubeconfig(&cluster, "listClusterAdminCredential"), user);
 
     // A second pool as a child resource, then gone again.
     let pool_path = aks("rg", "managedClusters/shop/agentPools/user1");
@@ -151,21 +127,17 @@ fn a_failed_cluster_creation_has_no_control_plane_until_the_next_put_succeeds() 
     assert_eq!(retried.state(), "Updating");
     assert_eq!(arm.wait(&retried)["status"], "Succeeded");
     assert_eq!(arm.emulator.control_plane_count(), 1);
-    assert!(kubeconfig(&arm, &cluster, "listClusterUserCredential").contains("https://127.0.0.1:"));
+    assert!(arm.kubeconfig(&cluster, "listClusterUserCredential").contains("https://127.0.0.1:"));
     let principal = shown["identity"]["principalId"].clone();
     assert_eq!(arm.get(&cluster).body["identity"]["principalId"], principal, "the identity outlives updates");
 }
 
 mod load_balancers {
-    use std::time::{Duration, Instant};
-
     use k8s_openapi::api::core::v1::{Event, Service};
     use kube::api::{Api, DeleteParams, ListParams, PostParams};
-    use kube::config::{KubeConfigOptions, Kubeconfig};
     use serde_json::{Value, json};
 
-    use super::common::{Arm, aks, network, rg};
-    use super::{cluster_body, kubeconfig};
+    use super::common::{Arm, aks, cluster_body, eventually, network, rg};
 
     fn service(name: &str, annotations: Value, port: u16) -> Service {
         serde_json::from_value(json!({
@@ -173,18 +145,6 @@ mod load_balancers {
             "spec": { "type": "LoadBalancer", "selector": { "app": name }, "ports": [{ "port": port, "targetPort": 8080, "protocol": "TCP" }] }
         }))
         .unwrap()
-    }
-
-    /// Waits until `check` returns a value; fails the test after a while.
-    fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(value) = check() {
-                return value;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
     }
 
     fn ingress_ip(runtime: &tokio::runtime::Runtime, api: &Api<Service>, name: &str) -> Option<String> {
@@ -206,16 +166,7 @@ mod load_balancers {
         let static_address = static_ip["properties"]["ipAddress"].as_str().unwrap().to_string();
 
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let yaml = kubeconfig(&arm, &cluster, "listClusterUserCredential");
-        let client = runtime.block_on(async {
-            let config = kube::Config::from_custom_kubeconfig(
-                Kubeconfig::from_yaml(&yaml).unwrap(),
-                &KubeConfigOptions::default(),
-            )
-            .await
-            .unwrap();
-            kube::Client::try_from(config).unwrap()
-        });
+        let client = arm.kube_client(&runtime, &cluster);
         let services: Api<Service> = Api::namespaced(client.clone(), "default");
         let create = |service: Service| runtime.block_on(services.create(&PostParams::default(), &service)).unwrap();
 

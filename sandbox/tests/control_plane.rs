@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use aksform_sandbox::ControlPlane;
+use aksform_sandbox::{ControlPlane, SandboxError};
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
     Command::new("kubectl")
@@ -102,6 +102,48 @@ fn a_killed_control_plane_refuses_requests() {
     assert!(!alive(plane.pid()));
     let refused = kubectl(&kubeconfig, &["get", "namespaces", "--request-timeout=5s"]);
     assert!(!refused.status.success(), "{}", String::from_utf8_lossy(&refused.stdout));
+}
+
+#[test]
+fn a_restarted_control_plane_keeps_its_objects_its_port_and_its_credentials() {
+    let mut plane = ControlPlane::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    plane.write_kubeconfig(&kubeconfig).unwrap();
+    kubectl_ok(&kubeconfig, &["create", "namespace", "kept"]);
+    let cluster_ip = kubectl_ok(
+        &kubeconfig,
+        &["-n", "kept", "create", "service", "clusterip", "web", "--tcp=80:8080", "-o", "jsonpath={.spec.clusterIP}"],
+    );
+    let url = plane.server_url().to_owned();
+    let port: u16 = url.rsplit_once(':').unwrap().1.parse().unwrap();
+    let first_pid = plane.pid();
+    plane.kill().unwrap();
+    assert!(!alive(first_pid));
+
+    // Another process takes the port meanwhile: the control plane cannot move, and says so.
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let error = plane.restart().unwrap_err();
+    assert!(matches!(error, SandboxError::PortTaken { port: p, .. } if p == port), "{error}");
+    assert!(error.to_string().contains(&format!("127.0.0.1:{port} was taken")), "{error}");
+    drop(squatter);
+
+    plane.restart().unwrap();
+    assert_eq!(plane.server_url(), url);
+    assert_ne!(plane.pid(), first_pid);
+    // The kubeconfig written before the kill reaches the same server with the same token and
+    // CA, and what was stored in etcd is still there.
+    let kept_ip = kubectl_ok(&kubeconfig, &["-n", "kept", "get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"]);
+    assert_eq!(kept_ip, cluster_ip);
+    // The controllers run again: the namespace is emptied and removed.
+    kubectl_ok(&kubeconfig, &["delete", "namespace", "kept", "--wait=false"]);
+    kubectl_ok(&kubeconfig, &["wait", "--for=delete", "namespace/kept", "--timeout=90s"]);
+    let log = plane.log().unwrap();
+    assert_eq!(log.matches("aksform-kube ready").count(), 2, "{log}");
+
+    let pid = plane.pid();
+    plane.stop().unwrap();
+    assert!(!alive(pid));
 }
 
 #[test]

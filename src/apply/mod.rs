@@ -1,10 +1,12 @@
 //! The executor: carries out a plan's steps as their dependencies finish, with bounded
-//! concurrency, recording the state after every finished step. On cancellation it starts
-//! nothing new, lets what is running finish, and records it. Knows no resource details:
+//! concurrency, writing the state as steps finish: at once when another step waits on one,
+//! else together with those finishing within a tenth of a second. On cancellation it starts
+//! nothing new, lets what is running finish, and records it; the same when a server cannot be
+//! reached, since every later call to it would fail alike. Knows no resource details:
 //! a [`Router`] hands it the provider for each resource.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -12,7 +14,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use crate::model::{Address, Resource, Value};
 use crate::plan::record::record_step;
 use crate::plan::{Operation, Plan};
-use crate::providers::{Applied, ApplyRequest, Attributes, Existing, Provider, ProviderError};
+use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Provider, ProviderError};
 use crate::state::{Backend, State, StateError};
 
 /// Finds the provider for a resource.
@@ -37,6 +39,13 @@ pub trait Observer: Send + Sync {
     );
 }
 
+/// How long a finished step may stay unwritten, so that the steps finishing in that time are
+/// written together: writing the whole state after every one of a thousand Services costs
+/// more than applying them. When a step can start only once others are written (its last
+/// dependency finished), they are written at once; so is everything when the run stops or
+/// ends.
+const WRITE_INTERVAL: Duration = Duration::from_millis(100);
+
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// How many steps may run at once.
@@ -50,6 +59,8 @@ pub struct Report {
     /// Steps not started: their dependencies failed, or the run was cancelled or stopped.
     pub not_started: Vec<(Address, Operation)>,
     pub cancelled: bool,
+    /// A step failed because its server could not be reached: the run stopped starting steps.
+    pub unreachable: bool,
     /// Recording the state failed: the run stopped starting steps.
     pub state_error: Option<StateError>,
 }
@@ -92,12 +103,17 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
     }
     let mut ready: Vec<usize> = (0..steps.len()).filter(|&i| waiting_on[i] == 0).rev().collect();
     let mut blocked = vec![false; steps.len()];
-    let state = Mutex::new(state);
+    let mut state = state;
     let mut report = Report::default();
     let mut running = FuturesUnordered::new();
     let mut stopping = false;
     let mut cancel = std::pin::pin!(cancel);
     let parallelism = options.parallelism.max(1);
+    // Finished steps recorded in `state` but not yet written, and the steps that wait only on
+    // them: they start once the write is done.
+    let mut unwritten = 0usize;
+    let mut unblocked: Vec<usize> = Vec::new();
+    let mut last_write = Instant::now();
 
     loop {
         while !stopping && running.len() < parallelism {
@@ -106,34 +122,55 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
             let action = &plan.actions()[step.action];
             let operation = step.operation;
             // References are filled in from the state as it is now: what they name has finished.
-            let (attributes, provider_id) = {
-                let current = lock(&state);
-                let recorded = current.get(&action.address);
-                let attributes: Attributes = if operation == Operation::Delete {
-                    recorded.map(|r| r.attributes.clone()).unwrap_or_default()
-                } else {
-                    action.desired.iter().map(|(k, v)| (k.clone(), resolve(v, &current))).collect()
-                };
-                let provider_id = recorded.and_then(|r| r.provider_id.clone()).or_else(|| action.provider_id.clone());
-                (attributes, provider_id)
+            let recorded = state.get(&action.address);
+            let attributes: Attributes = if operation == Operation::Delete {
+                recorded.map(|r| r.attributes.clone()).unwrap_or_default()
+            } else {
+                action.desired.iter().map(|(k, v)| (k.clone(), resolve(v, &state))).collect()
             };
+            let provider_id = recorded.and_then(|r| r.provider_id.clone()).or_else(|| action.provider_id.clone());
             let provider = router.provider(&action.address, &attributes);
             observer.started(&action.address, operation);
-            running.push(async move {
+            let address = action.address.clone();
+            // A task of its own: the step goes on while the state is being written.
+            let task = tokio::spawn(async move {
                 let started = Instant::now();
                 let result = match provider {
                     Err(e) => Err(e),
                     Ok(provider) => {
-                        run_step(provider.as_ref(), &action.address, operation, &attributes, provider_id.as_deref())
-                            .await
+                        run_step(provider.as_ref(), &address, operation, &attributes, provider_id.as_deref()).await
                     }
                 };
-                Finished { step: index, elapsed: started.elapsed(), result }
+                (started.elapsed(), result)
             });
+            running.push(async move {
+                let (elapsed, result) = task.await.unwrap_or_else(|e| {
+                    let message = format!("the change stopped unexpectedly: {e}");
+                    (Duration::ZERO, Err(ProviderError { kind: ErrorKind::Rejected, message }))
+                });
+                Finished { step: index, elapsed, result }
+            });
+        }
+        // Recorded steps are written now when something waits on them, or when nothing else
+        // will finish; otherwise with the ones that finish in the next moments.
+        if unwritten > 0
+            && (running.is_empty() || stopping || last_write.elapsed() >= WRITE_INTERVAL || !unblocked.is_empty())
+        {
+            state.commit();
+            if let Err(e) = backend.write(&state) {
+                report.state_error = Some(e);
+                stopping = true;
+            }
+            last_write = Instant::now();
+            unwritten = 0;
+            ready.append(&mut unblocked);
+            ready.sort_by(|a, b| b.cmp(a));
+            continue;
         }
         if running.is_empty() {
             break;
         }
+        let next_write = tokio::time::Instant::from_std(last_write + WRITE_INTERVAL);
         let finished = tokio::select! {
             finished = running.next() => finished,
             () = &mut cancel, if !stopping => {
@@ -141,40 +178,38 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 report.cancelled = true;
                 continue;
             }
+            () = tokio::time::sleep_until(next_write), if unwritten > 0 => continue,
         };
         let Some(Finished { step: index, elapsed, result }) = finished else { break };
         let step = &steps[index];
         let action = &plan.actions()[step.action];
-        let resource = by_address.get(&action.address).copied();
         match result {
             Ok(applied) => {
-                let mut current = lock(&state);
                 let computed = applied.as_ref().map(|a| a.computed.clone()).unwrap_or_default();
                 let id = applied.as_ref().map(|a| a.provider_id.clone());
-                record_step(&mut current, action, step.operation, resource, id, &mut |field| {
+                let resource = by_address.get(&action.address).copied();
+                record_step(&mut state, action, step.operation, resource, id, &mut |field| {
                     computed.get(field).cloned().unwrap_or(Value::Null)
                 });
-                current.commit();
-                if let Err(e) = backend.write(&current) {
-                    report.state_error = Some(e);
-                    stopping = true;
-                }
-                let recorded = current.get(&action.address).map(|r| r.attributes.clone()).unwrap_or_default();
-                drop(current);
                 if let Some(applied) = &applied {
                     router.applied(&action.address, applied);
                 }
-                observer.finished(&action.address, step.operation, Ok(&recorded), elapsed);
+                let recorded = state.get(&action.address).map(|r| &r.attributes);
+                observer.finished(&action.address, step.operation, Ok(recorded.unwrap_or(&Attributes::new())), elapsed);
                 report.completed.push((action.address.clone(), step.operation));
+                unwritten += 1;
                 for &dependent in &dependents[index] {
                     waiting_on[dependent] -= 1;
                     if waiting_on[dependent] == 0 && !blocked[dependent] {
-                        ready.push(dependent);
+                        unblocked.push(dependent);
                     }
                 }
-                ready.sort_by(|a, b| b.cmp(a));
             }
             Err(error) => {
+                if error.kind == ErrorKind::Unreachable {
+                    stopping = true;
+                    report.unreachable = true;
+                }
                 observer.finished(&action.address, step.operation, Err(&error), elapsed);
                 report.failed.push((action.address.clone(), step.operation, error));
                 block_dependents(index, &dependents, &mut blocked);
@@ -189,12 +224,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
             report.not_started.push(key);
         }
     }
-    let state = state.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     (state, report)
-}
-
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn resolve(value: &Value, state: &State) -> Value {
@@ -233,3 +263,6 @@ async fn run_step(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -55,6 +55,37 @@ pub fn generate_benchmark_stack(clusters: usize, services: usize, ingresses: usi
     out
 }
 
+/// A stack whose Kubernetes part is one namespace of `services` ClusterIP Services with two
+/// ports each (`svc-0000`, `svc-0001`, ...), in one kubenet cluster: what the tests of a long
+/// apply and the benchmark against kubectl apply with `--target namespace --target service`.
+pub fn generate_services_stack(stack: &str, namespace: &str, services: usize) -> String {
+    let mut out = String::with_capacity(160 * services + 400);
+    let _ = write!(
+        out,
+        r#"stack "{stack}" {{
+  location = westeurope
+}}
+
+resource_group "rg" {{}}
+
+cluster "c" {{
+  resource_group = resource_group.rg
+  network kubenet {{}}
+  node_pool "system" {{ vm_size = "Standard_D2s_v5" }}
+}}
+
+namespace "{namespace}" {{ cluster = cluster.c }}
+"#
+    );
+    for i in 0..services {
+        let _ = write!(
+            out,
+            "\nservice \"svc-{i:04}\" {{\n  namespace = namespace.{namespace}\n  selector  = {{ app = \"svc-{i:04}\" }}\n  port http 80 -> 8080\n  port metrics 9090\n}}\n"
+        );
+    }
+    out
+}
+
 fn hub(out: &mut String, clusters: usize) {
     out.push_str("\nvnet \"hub\" {\n  resource_group = resource_group.net\n  address_space  = [10.0.0.0/16]\n\n  subnet \"shared\" {\n    prefix = 10.0.0.0/24\n  }\n");
     for c in 0..clusters {
@@ -132,6 +163,7 @@ fn cluster(out: &mut String, c: usize) {
 cluster "c{c}" {{
   resource_group     = resource_group.aks
   kubernetes_version = "1.30"
+  web_app_routing    = true
 
   network {network}    service_cidr   = 172.16.0.0/16
     dns_service_ip = 172.16.0.10
@@ -270,6 +302,13 @@ mod tests {
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics.0);
         let stack = &loaded.stack;
         assert_eq!((stack.clusters.len(), stack.services.len(), stack.ingresses.len()), (4, 600, 60));
+    }
+
+    #[test]
+    fn generated_services_stack_passes_every_rule() {
+        let loaded = load(&generate_services_stack("many", "apps", 300));
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics.0);
+        assert_eq!((loaded.stack.namespaces.len(), loaded.stack.services.len()), (1, 300));
     }
 
     /// `cargo test --release -- --ignored --nocapture bench`

@@ -1,13 +1,16 @@
 //! Ingress rules (AKS4xx): hosts and paths as the Kubernetes API server validates them,
 //! backends that exist where the Ingress can reach them, routes two Ingresses both claim,
-//! and TLS hosts that no rule serves.
+//! TLS hosts that no rule serves, and the application routing class on a cluster without
+//! the add-on that serves it.
 
 use std::net::IpAddr;
 
 use super::RuleInfo;
 use super::index::Index;
 use crate::diag::{Diagnostic, Span, closest};
-use crate::model::{Backend, Ingress, IngressPath, PathType, PortRef, ServiceType, Spanned, TargetPort, names};
+use crate::model::{
+    Backend, Ingress, IngressPath, PathType, PortRef, ServiceType, Spanned, TargetPort, WEB_APP_ROUTING_CLASS, names,
+};
 
 pub(super) const INGRESS_BACKEND_NOT_FOUND: RuleInfo = rule!(
     "AKS401",
@@ -40,6 +43,13 @@ pub(super) const INGRESS_PATH_INVALID: RuleInfo = rule!(
     "An Ingress path is not absolute or contains a sequence Kubernetes refuses"
 );
 
+pub(super) const INGRESS_CLASS_WITHOUT_APP_ROUTING: RuleInfo = rule!(
+    "AKS408",
+    "ingress-class-without-app-routing",
+    Error,
+    "An Ingress of the application routing class is on a cluster without the add-on"
+);
+
 pub(super) const RULES: &[RuleInfo] = &[
     INGRESS_BACKEND_NOT_FOUND,
     INGRESS_BACKEND_PORT_NOT_FOUND,
@@ -48,6 +58,7 @@ pub(super) const RULES: &[RuleInfo] = &[
     INGRESS_TLS_HOST_NOT_ROUTED,
     INGRESS_HOST_INVALID,
     INGRESS_PATH_INVALID,
+    INGRESS_CLASS_WITHOUT_APP_ROUTING,
 ];
 
 /// Sequences and endings the API server refuses in Exact and Prefix paths.
@@ -69,8 +80,32 @@ pub(super) fn check(index: &Index, out: &mut Vec<Diagnostic>) {
             backend(index, ingress, b, out);
         }
         tls_hosts(ingress, out);
+        app_routing_class(index, ingress, out);
     }
     path_conflicts(index, out);
+}
+
+/// Only the add-on's controller serves its class: without it the Ingress never gets an
+/// address, and whatever takes that address waits for it in vain.
+fn app_routing_class(index: &Index, ingress: &Ingress, out: &mut Vec<Diagnostic>) {
+    let Some(class) = ingress.class.as_ref().filter(|c| c.value == WEB_APP_ROUTING_CLASS) else { return };
+    let Some((_, cluster)) = index.cluster(&ingress.cluster) else { return };
+    if cluster.web_app_routing {
+        return;
+    }
+    out.push(
+        INGRESS_CLASS_WITHOUT_APP_ROUTING
+            .diagnostic(format!(
+                "{} has class {WEB_APP_ROUTING_CLASS}, but {} does not run the application routing add-on",
+                ingress.address, cluster.address
+            ))
+            .with_primary(class.span, "no controller serves this class on the cluster")
+            .with_secondary(cluster.span, format!("{} has no `web_app_routing = true`", cluster.address))
+            .with_help(format!(
+                "add `web_app_routing = true` to {}: AKS then runs the managed NGINX ingress controller that serves this class and gives the Ingress its address",
+                cluster.address
+            )),
+    );
 }
 
 fn backend(index: &Index, ingress: &Ingress, backend: &Backend, out: &mut Vec<Diagnostic>) {

@@ -1,5 +1,5 @@
 //! `aksform apply` and `aksform destroy`: plan (or load a saved plan), show it, ask, then carry
-//! it out with the executor, recording the state after every step.
+//! it out with the executor, recording the state as steps finish.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -289,6 +289,9 @@ impl Observer for Progress {
     }
 }
 
+/// How many steps that did not start are named; a stopped run of thousands names the first.
+const NOT_STARTED_SHOWN: usize = 20;
+
 fn summarize(plan: &Plan, report: &Report, state: &State, destroy: bool) -> u8 {
     let count = |kind: ActionKind| {
         plan.actions()
@@ -309,14 +312,23 @@ fn summarize(plan: &Plan, report: &Report, state: &State, destroy: bool) -> u8 {
     if let Some(e) = &report.state_error {
         text.push_str(&format!("error: the state could not be saved: {e}\n"));
     }
+    if report.unreachable {
+        text.push_str(
+            "Stopped: a server could not be reached, so no further change was started. The state records \
+             every change that finished; run the command again once the server answers.\n",
+        );
+    }
     if !report.not_started.is_empty() {
-        let names: Vec<String> = report.not_started.iter().map(|(a, _)| a.to_string()).collect();
-        text.push_str(&format!("Not started: {}\n", names.join(", ")));
+        let names: Vec<String> =
+            report.not_started.iter().take(NOT_STARTED_SHOWN).map(|(a, _)| a.to_string()).collect();
+        let more = report.not_started.len().saturating_sub(NOT_STARTED_SHOWN);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        text.push_str(&format!("Not started: {}{more}\n", names.join(", ")));
     }
     let what = if destroy { "Destroy" } else { "Apply" };
     let outcome = if report.succeeded() {
         "complete"
-    } else if report.cancelled {
+    } else if report.cancelled || report.unreachable {
         "stopped"
     } else {
         "failed"
@@ -329,11 +341,14 @@ fn summarize(plan: &Plan, report: &Report, state: &State, destroy: bool) -> u8 {
         count(ActionKind::Delete),
         state.serial
     ));
+    // The addresses the cloud gave: LoadBalancer Services' frontends and Ingresses' controllers.
     for resource in &state.resources {
-        if resource.address.kind == Kind::Service
-            && let Some(Value::Str(ip)) = resource.attributes.get("address")
-            && resource.attributes.get("type").and_then(Value::as_str) == Some("LoadBalancer")
-        {
+        let shown = match resource.address.kind {
+            Kind::Service => resource.attributes.get("type").and_then(Value::as_str) == Some("LoadBalancer"),
+            Kind::Ingress => true,
+            _ => false,
+        };
+        if shown && let Some(Value::Str(ip)) = resource.attributes.get("address") {
             text.push_str(&format!("  {} = {ip}\n", resource.address));
         }
     }

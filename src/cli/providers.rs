@@ -112,7 +112,8 @@ impl ProviderArgs {
     }
 }
 
-/// How long an apply waits for a LoadBalancer Service's address on an AKS cluster.
+/// How long an apply waits for the address of a LoadBalancer Service, or of an Ingress of the
+/// application routing class, on an AKS cluster.
 const LOAD_BALANCER_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The providers of one run. Nothing connects until a resource needs it.
@@ -248,7 +249,8 @@ impl LazyKube {
             }
         };
         let mut provider = KubeProvider::from_kubeconfig(&yaml, context, cluster.clone()).await?;
-        // AKS runs a cloud controller that gives LoadBalancer Services their address.
+        // AKS runs a cloud controller that gives LoadBalancer Services their address, and the
+        // application routing add-on's controller that gives its Ingresses theirs.
         if aks {
             provider = provider.with_load_balancer_wait(LOAD_BALANCER_WAIT);
         }

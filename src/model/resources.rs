@@ -189,8 +189,14 @@ pub struct Cluster {
     pub node_resource_group: String,
     pub network: Network,
     pub allow_replace: bool,
+    /// The application routing add-on (`web_app_routing = true`): a managed NGINX ingress
+    /// controller that serves the Ingress class [`WEB_APP_ROUTING_CLASS`].
+    pub web_app_routing: bool,
     pub tags: Labels,
 }
+
+/// The Ingress class of AKS's application routing add-on.
+pub const WEB_APP_ROUTING_CLASS: &str = "webapprouting.kubernetes.azure.com";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeCount {
@@ -601,6 +607,7 @@ impl Stack {
                     ("dns_service_ip", Value::str(n.dns_service_ip.value.to_string())),
                     ("outbound_type", Value::str(&n.outbound_type)),
                     ("load_balancer_sku", Value::str(&n.load_balancer_sku)),
+                    ("web_app_routing", c.web_app_routing.into()),
                     ("tags", labels_value(&c.tags)),
                 ],
                 depends_on,

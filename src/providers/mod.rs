@@ -49,8 +49,12 @@ pub struct Owned {
 pub enum ErrorKind {
     /// The server refused the request as it stands (validation, conflict that will not clear).
     Rejected,
-    /// The server could not be reached or failed; the same call may succeed later.
+    /// The server answered that it cannot do it now (overloaded, failing, or waiting on
+    /// something); the same call may succeed later.
     Unavailable,
+    /// The server could not be reached at all (refused, reset, timed out): every call to it
+    /// fails alike until it is back, so an apply stops starting new changes.
+    Unreachable,
     /// The credentials were refused.
     Unauthorized,
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{FORMAT_VERSION, ResourceState, State, StateError};
+use super::{FORMAT_VERSION, ResourceState, State, StateError, address_order};
 
 /// Reads only the format version, so that a newer document is recognised as such even when
 /// the rest of it would not parse as this format.
@@ -97,9 +97,17 @@ pub fn encode(state: &State) -> Result<Vec<u8>, StateError> {
             return Err(StateError::UnknownValue { address: resource.address.clone(), attribute: attribute.clone() });
         }
     }
-    let mut sorted = state.clone();
-    sorted.sort_resources();
-    let mut bytes = serde_json::to_vec_pretty(&sorted).map_err(StateError::Encode)?;
+    // `commit` sorts before every write, so a copy to sort is rarely needed; a large apply
+    // writes the state hundreds of times.
+    let in_order = state.resources.is_sorted_by(|a, b| address_order(&a.address, &b.address).is_le());
+    let mut bytes = if in_order {
+        serde_json::to_vec_pretty(state)
+    } else {
+        let mut sorted = state.clone();
+        sorted.sort_resources();
+        serde_json::to_vec_pretty(&sorted)
+    }
+    .map_err(StateError::Encode)?;
     bytes.push(b'\n');
     Ok(bytes)
 }

@@ -270,8 +270,9 @@ pub async fn stop_planes(planes: Vec<ControlPlane>) {
     .await;
 }
 
-/// Starts the cluster's control plane off the async runtime; AKS reports Succeeded only once
-/// the API server answers.
+/// Starts the cluster's control plane off the async runtime and deploys or removes its
+/// application routing add-on; AKS reports Succeeded only once the API server answers and the
+/// add-on is as asked.
 async fn start_control_plane(shared: &Arc<Shared>, cluster: &Address) -> Result<(), ArmError> {
     let key = cluster.key();
     let planes = Arc::clone(shared);
@@ -279,7 +280,13 @@ async fn start_control_plane(shared: &Arc<Shared>, cluster: &Address) -> Result<
     match started {
         Ok(Ok(())) => {
             super::cloud_controller::watch_cluster(shared, cluster);
-            Ok(())
+            super::app_routing::converge(shared, cluster).await.map_err(|error| {
+                ArmError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "AddonDeploymentFailed",
+                    format!("The application routing add-on could not be deployed or removed: {error}"),
+                )
+            })
         }
         Ok(Err(error)) => Err(ArmError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -11,6 +11,7 @@
 //! ```
 
 mod address;
+mod app_routing;
 mod cidr;
 mod cloud_controller;
 mod clusters;

@@ -1,5 +1,6 @@
 //! A small blocking ARM client for the emulator's tests: api-versions picked from the path,
-//! the bearer token, and polling of long-running operations.
+//! the bearer token, and polling of long-running operations; and what the cluster tests share
+//! (a cluster body, its kubeconfig and a Kubernetes client for it).
 
 #![allow(dead_code)]
 
@@ -178,4 +179,54 @@ impl Arm {
         self.create(&subnet, serde_json::json!({ "properties": { "addressPrefix": "10.1.0.0/22" } }));
         subnet
     }
+}
+
+/// Waits until `check` returns a value; fails the test after a while.
+pub fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Arm {
+    /// The kubeconfig a credential action (`listClusterUserCredential`, ...) returns.
+    pub fn kubeconfig(&self, cluster: &str, action: &str) -> String {
+        use base64::Engine;
+        let reply = self.post(&format!("{cluster}/{action}")).expect(&[200]);
+        let value = reply.body["kubeconfigs"][0]["value"].as_str().expect("a kubeconfig value");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(value).expect("base64");
+        String::from_utf8(bytes).expect("utf-8")
+    }
+
+    /// A Kubernetes client for the cluster's control plane, with the user credentials.
+    pub fn kube_client(&self, runtime: &tokio::runtime::Runtime, cluster: &str) -> kube::Client {
+        let yaml = self.kubeconfig(cluster, "listClusterUserCredential");
+        runtime.block_on(async {
+            let kubeconfig = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.unwrap();
+            kube::Client::try_from(config).unwrap()
+        })
+    }
+}
+
+/// An Azure CNI Overlay cluster in `eastus` with one System pool of two nodes on `subnet_id`.
+pub fn cluster_body(subnet_id: &str) -> Value {
+    serde_json::json!({
+        "location": "eastus",
+        "identity": { "type": "SystemAssigned" },
+        "properties": {
+            "dnsPrefix": "shop",
+            "kubernetesVersion": "1.34",
+            "agentPoolProfiles": [{
+                "name": "system", "mode": "System", "count": 2, "vmSize": "Standard_D4s_v5",
+                "osType": "Linux", "type": "VirtualMachineScaleSets", "vnetSubnetID": subnet_id
+            }],
+            "networkProfile": { "networkPlugin": "azure", "networkPluginMode": "overlay", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10" }
+        }
+    })
 }

@@ -106,3 +106,15 @@ fn ingress_path_invalid() {
     // A Prefix path may end in `/`: Kubernetes accepts it.
     passing(&with(&[ingress("shop", &route("shop.example.com", "/api/", "service.web:http"))]));
 }
+
+#[test]
+fn ingress_class_without_app_routing() {
+    let app_routing = |text: String| text.replace("\"nginx\"", "\"webapprouting.kubernetes.azure.com\"");
+    let shop = app_routing(ingress("shop", &route("shop.example.com", "/", "service.web:http")));
+    insta::assert_snapshot!(failing(&with(std::slice::from_ref(&shop)), "AKS408"));
+    // With the add-on the class is served; another class is not the add-on's business.
+    let enabled = CLUSTER
+        .replace("resource_group = resource_group.rg", "resource_group  = resource_group.rg\n  web_app_routing = true");
+    passing(&stack(&[NETWORK, &enabled, NAMESPACE, WEB, &shop]));
+    passing(&with(&[ingress("shop", &route("shop.example.com", "/", "service.web:http"))]));
+}

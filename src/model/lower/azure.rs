@@ -283,6 +283,7 @@ pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
             "identity",
             "node_resource_group",
             "allow_replace",
+            "web_app_routing",
             "tags",
         ],
         &["network", "node_pool"],
@@ -320,6 +321,7 @@ pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
         },
     };
     let allow_replace = cx.boolean(&f, "allow_replace").unwrap_or(false) || cx.allow_replace(&address);
+    let web_app_routing = cx.boolean(&f, "web_app_routing").unwrap_or(false);
     let tags = tags(cx, &f);
     let networks: Vec<&Block> = f.blocks("network").collect();
     let network = match networks.as_slice() {
@@ -390,6 +392,7 @@ pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
         node_resource_group,
         network,
         allow_replace,
+        web_app_routing,
         tags,
     });
 }

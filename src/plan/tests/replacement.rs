@@ -98,6 +98,20 @@ fn allow_replace_permits_replacing_a_cluster() {
     assert!(planned.diagnostics.is_empty());
 }
 
+#[test]
+fn the_application_routing_add_on_turns_on_and_off_in_place() {
+    let off = cluster_with(&[("web_app_routing", Value::Bool(false))]);
+    let on = cluster_with(&[("web_app_routing", Value::Bool(true))]);
+    for (before, after) in [(off.clone(), on.clone()), (on, off)] {
+        let planned = plan_cluster(before, after);
+        let cluster = action(&planned.plan, "cluster.shop");
+        assert_eq!(cluster.action, ActionKind::Update);
+        let fields: Vec<String> = cluster.changes.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(fields, ["web_app_routing"]);
+        assert!(cluster.changes.iter().all(|c| c.replace_reason.is_none()));
+    }
+}
+
 /// Plans `before` (recorded) against `before` with `change` applied.
 fn plan_change(before: Vec<Resource>, change: impl FnOnce(&mut Vec<Resource>)) -> Planned {
     let state = state(before.iter().map(record).collect());

@@ -1,6 +1,7 @@
 //! Managed clusters (Microsoft.ContainerService/managedClusters): identity, DNS prefix,
 //! version, SKU tier, node resource group and the network profile of each network model
-//! (kubenet, Azure CNI, Azure CNI Overlay). AKS needs a System pool at create, so the create
+//! (kubenet, Azure CNI, Azure CNI Overlay), and the application routing add-on
+//! (`ingressProfile.webAppRouting`). AKS needs a System pool at create, so the create
 //! body carries the stack's node pools of the cluster as `agentPoolProfiles`. Also the
 //! cluster's kubeconfig (listClusterUserCredential / listClusterAdminCredential).
 
@@ -10,7 +11,9 @@ use super::client::ArmClient;
 use super::directory::Directory;
 use super::error::ArmError;
 use super::node_pool;
-use super::shape::{CONTAINER_SERVICE_API, named, opt_str, read_tags, resource_group_of, same_or_live, str_at, tags};
+use super::shape::{
+    CONTAINER_SERVICE_API, bool_at, named, opt_str, read_tags, resource_group_of, same_or_live, str_at, tags,
+};
 use crate::model::{Address, Value};
 use crate::providers::kube::attributes::{Fields, Reader};
 use crate::providers::{Attributes, ProviderError};
@@ -50,6 +53,9 @@ pub fn body(
     properties.insert("dnsPrefix".into(), json!(fields.required_str("dns_prefix")?));
     properties.insert("nodeResourceGroup".into(), json!(fields.required_str("node_resource_group")?));
     properties.insert("networkProfile".into(), Json::Object(network));
+    // Sent either way: a PUT without it would leave the add-on as it is.
+    let web_app_routing = fields.bool("web_app_routing")?.unwrap_or(false);
+    properties.insert("ingressProfile".into(), json!({ "webAppRouting": { "enabled": web_app_routing } }));
     if creating {
         let mut pools = Vec::new();
         for pool in directory.pools_of(address) {
@@ -119,6 +125,7 @@ pub fn observed(live: &Json, recorded: &Attributes) -> Attributes {
         "load_balancer_sku".into(),
         same_or_live(str_at(live, &n("loadBalancerSku")), recorded.get("load_balancer_sku")),
     );
+    out.insert("web_app_routing".into(), bool_at(live, &p("ingressProfile/webAppRouting/enabled")).into());
     out.insert("tags".into(), read_tags(live));
     out.extend(computed(live));
     out

@@ -75,8 +75,24 @@ pub const HELP: &str = "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SE
      or sign in with `az login`, or run on Azure with a managed identity, \
      or pass --auth access-token with AKSFORM_ACCESS_TOKEN set";
 
-/// The credentials to try, in order, for `method`, from the environment as `env` gives it.
-pub fn sources(method: AuthMethod, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Source>, String> {
+/// Azure's chassis asset tag, which every Azure virtual machine reports through DMI.
+const AZURE_ASSET_TAG: &str = "7783-7084-3265-9085-8269-3286-77";
+
+/// Whether a managed identity may be here: an Azure VM (its DMI asset tag), or a host that names
+/// its identity endpoint (App Service, Functions, Container Apps, Arc, Cloud Shell). Elsewhere
+/// `auto` does not probe the instance metadata address at all.
+pub fn managed_identity_possible(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    ["IDENTITY_ENDPOINT", "MSI_ENDPOINT"].iter().any(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
+        || std::fs::read_to_string("/sys/class/dmi/id/chassis_asset_tag").is_ok_and(|tag| tag.trim() == AZURE_ASSET_TAG)
+}
+
+/// The credentials to try, in order, for `method`, from the environment as `env` gives it;
+/// `auto` tries a managed identity only where `managed_possible`.
+pub fn sources(
+    method: AuthMethod,
+    env: &dyn Fn(&str) -> Option<String>,
+    managed_possible: bool,
+) -> Result<Vec<Source>, String> {
     let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let need = |what: &str, names: &[&str]| -> Result<Vec<String>, String> {
         let missing: Vec<&str> = names.iter().copied().filter(|n| get(n).is_none()).collect();
@@ -119,7 +135,9 @@ pub fn sources(method: AuthMethod, env: &dyn Fn(&str) -> Option<String>) -> Resu
             // The CLI before managed identity: on a workstation the CLI answers at once, while
             // probing for a managed identity waits on a network timeout.
             chain.push(Source::AzureCli);
-            chain.push(managed());
+            if managed_possible {
+                chain.push(managed());
+            }
             chain
         }
     })
@@ -219,7 +237,7 @@ const REFRESH_BEFORE: Duration = Duration::minutes(5);
 
 impl Chain {
     pub fn new(method: AuthMethod, cloud: &Cloud, env: &dyn Fn(&str) -> Option<String>) -> Result<Chain, String> {
-        let credentials = sources(method, env)?
+        let credentials = sources(method, env, managed_identity_possible(env))?
             .iter()
             .map(|source| Candidate {
                 name: source.name(),
@@ -310,7 +328,7 @@ mod tests {
     fn auto_prefers_a_service_principal_then_workload_identity() {
         let secret = env(&[(TENANT, "t"), (CLIENT, "c"), (SECRET, "s")]);
         assert_eq!(
-            sources(AuthMethod::Auto, &secret).unwrap(),
+            sources(AuthMethod::Auto, &secret, true).unwrap(),
             vec![
                 Source::ClientSecret { tenant_id: "t".into(), client_id: "c".into() },
                 Source::AzureCli,
@@ -319,7 +337,7 @@ mod tests {
         );
         let oidc = env(&[(TENANT, "t"), (CLIENT, "c"), (TOKEN_FILE, "/var/run/token")]);
         assert_eq!(
-            sources(AuthMethod::Auto, &oidc).unwrap()[0],
+            sources(AuthMethod::Auto, &oidc, true).unwrap()[0],
             Source::WorkloadIdentity {
                 tenant_id: "t".into(),
                 client_id: "c".into(),
@@ -328,17 +346,30 @@ mod tests {
         );
         let nothing = env(&[]);
         assert_eq!(
-            sources(AuthMethod::Auto, &nothing).unwrap(),
+            sources(AuthMethod::Auto, &nothing, true).unwrap(),
             vec![Source::AzureCli, Source::ManagedIdentity { client_id: None }]
         );
         let token = env(&[(ACCESS_TOKEN, "x")]);
-        assert_eq!(sources(AuthMethod::Auto, &token).unwrap()[0], Source::AccessToken);
+        assert_eq!(sources(AuthMethod::Auto, &token, true).unwrap()[0], Source::AccessToken);
+    }
+
+    #[test]
+    fn auto_probes_for_a_managed_identity_only_where_one_may_be() {
+        let nothing = env(&[]);
+        assert_eq!(sources(AuthMethod::Auto, &nothing, false).unwrap(), vec![Source::AzureCli]);
+        let app_service = env(&[("IDENTITY_ENDPOINT", "http://localhost:4141/msi/token")]);
+        assert!(managed_identity_possible(&app_service));
+        assert_eq!(
+            sources(AuthMethod::ManagedIdentity, &nothing, false).unwrap(),
+            vec![Source::ManagedIdentity { client_id: None }],
+            "asked for by name, it is always tried"
+        );
     }
 
     #[test]
     fn auto_with_half_a_service_principal_says_what_is_missing() {
         let half = env(&[(CLIENT, "c"), (SECRET, "s")]);
-        let error = sources(AuthMethod::Auto, &half).unwrap_err();
+        let error = sources(AuthMethod::Auto, &half, true).unwrap_err();
         assert_eq!(
             error,
             "--auth client-secret needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET; not set: AZURE_TENANT_ID"
@@ -349,18 +380,20 @@ mod tests {
     fn explicit_methods_name_their_variables() {
         let nothing = env(&[]);
         assert!(
-            sources(AuthMethod::ClientSecret, &nothing)
+            sources(AuthMethod::ClientSecret, &nothing, true)
                 .unwrap_err()
                 .contains("not set: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET")
         );
-        assert!(sources(AuthMethod::WorkloadIdentity, &nothing).unwrap_err().contains("AZURE_FEDERATED_TOKEN_FILE"));
+        assert!(
+            sources(AuthMethod::WorkloadIdentity, &nothing, true).unwrap_err().contains("AZURE_FEDERATED_TOKEN_FILE")
+        );
         assert_eq!(
-            sources(AuthMethod::AccessToken, &env(&[(ACCESS_TOKEN, " ")])).unwrap_err(),
+            sources(AuthMethod::AccessToken, &env(&[(ACCESS_TOKEN, " ")]), true).unwrap_err(),
             "--auth access-token needs AKSFORM_ACCESS_TOKEN; not set: AKSFORM_ACCESS_TOKEN"
         );
-        assert_eq!(sources(AuthMethod::AzureCli, &nothing).unwrap(), vec![Source::AzureCli]);
+        assert_eq!(sources(AuthMethod::AzureCli, &nothing, true).unwrap(), vec![Source::AzureCli]);
         assert_eq!(
-            sources(AuthMethod::ManagedIdentity, &nothing).unwrap(),
+            sources(AuthMethod::ManagedIdentity, &nothing, true).unwrap(),
             vec![Source::ManagedIdentity { client_id: None }]
         );
     }

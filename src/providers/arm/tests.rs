@@ -125,6 +125,10 @@ fn documented(kind: Kind) -> &'static [&'static str] {
             "properties.networkProfile.serviceCidr",
             "properties.networkProfile.dnsServiceIP",
             "properties.nodeResourceGroup",
+            // 2024-09-01 ManagedClusterIngressProfile: webAppRouting { enabled, dnsZoneResourceIds }.
+            "properties.ingressProfile",
+            "properties.ingressProfile.webAppRouting",
+            "properties.ingressProfile.webAppRouting.enabled",
             "properties.agentPoolProfiles[].maxPods",
             "properties.agentPoolProfiles[].vnetSubnetID",
             "properties.agentPoolProfiles[].podSubnetID",
@@ -297,6 +301,7 @@ fn published_get_responses_read_into_attributes() {
     assert_eq!(cluster["fqdn"], Value::str("dnsprefix1-abcd1234.hcp.eastus.azmk8s.io"));
     assert_eq!(cluster["node_resource_group"], Value::str("MC_rg1_clustername1_location1"));
     assert_eq!(cluster["kubernetes_version"], Value::Null, "a version the stack leaves to AKS");
+    assert_eq!(cluster["web_app_routing"], Value::Bool(false), "no ingressProfile: no add-on");
 
     let ip = public_ip::observed(&read("network/2024-05-01/PublicIpAddressGet.json"), &Attributes::new());
     assert_eq!(ip["allocation"], Value::str("Dynamic"));
@@ -330,6 +335,8 @@ fn a_cluster_update_carries_no_pools_and_a_pool_update_no_autoscaled_count() {
         cluster::body(&Reader::new(&cluster.address).top(&cluster.attributes), &cluster.address, &directory, false)
             .unwrap();
     assert!(body["properties"].get("agentPoolProfiles").is_none());
+    // The add-on is part of every cluster body, so that an update turns it on or off.
+    assert_eq!(body["properties"]["ingressProfile"], json!({ "webAppRouting": { "enabled": true } }));
     let apps = find("cluster.shop.node_pool.apps");
     let fields = Reader::new(&apps.address).top(&apps.attributes);
     let create = node_pool::body(&fields, &apps.address, &directory, true).unwrap();

@@ -14,7 +14,7 @@ pub(super) fn from_kube(error: kube::Error, server: &str, doing: &str) -> Provid
             message: format!("{doing}: cannot authenticate to the Kubernetes API server {server}: {}", chain(&error)),
         },
         error @ (kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)) => ProviderError {
-            kind: ErrorKind::Unavailable,
+            kind: ErrorKind::Unreachable,
             message: format!("{doing}: cannot reach the Kubernetes API server {server}: {}", chain(&error)),
         },
         other => ProviderError { kind: ErrorKind::Rejected, message: format!("{doing}: {}", chain(&other)) },

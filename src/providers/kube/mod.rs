@@ -29,7 +29,7 @@ pub use metadata::{ADDRESS_ANNOTATION, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LAB
 pub use object_id::{ObjectId, ObjectKind};
 
 use self::attributes::Reader;
-use crate::model::Address;
+use crate::model::{Address, WEB_APP_ROUTING_CLASS};
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
 
 /// How long `delete` waits for an object to be gone by default. A namespace goes only once
@@ -48,7 +48,8 @@ pub struct KubeProvider {
     /// `host:port` of the API server, for messages.
     server: String,
     delete_timeout: Duration,
-    /// How long `apply` waits for a LoadBalancer Service's frontend address (`None`: not at all).
+    /// How long `apply` waits for the address of a LoadBalancer Service or of an Ingress of the
+    /// application routing class (`None`: not at all).
     load_balancer_wait: Option<Duration>,
 }
 
@@ -88,35 +89,41 @@ impl KubeProvider {
         Ok(KubeProvider { client, cluster, server, delete_timeout: DEFAULT_DELETE_TIMEOUT, load_balancer_wait: None })
     }
 
-    /// How long `delete` waits for the object to be gone before it gives up.
     /// Waits up to `wait` after applying a LoadBalancer Service for the address the cluster's
-    /// cloud controller gives it, so that what refers to the address (a DNS record) gets it.
-    /// For clusters known to run one (AKS); elsewhere the address may never come.
+    /// cloud controller gives it, and after applying an Ingress of the application routing
+    /// class for the address the add-on's controller reports, so that what refers to the
+    /// address (a DNS record) gets it. For clusters known to run both (AKS); elsewhere the
+    /// address may never come.
     pub fn with_load_balancer_wait(mut self, wait: Duration) -> Self {
         self.load_balancer_wait = Some(wait);
         self
     }
 
-    /// The Service's computed fields once its frontend address is there, or as they are when
-    /// the wait is over (the address then stays unknown: null).
-    async fn with_frontend(
+    /// The object's computed fields once its `address` is there, or as they are when the wait
+    /// is over (the address then stays unknown: null).
+    async fn with_address<K>(
         &self,
-        api: &Api<Service>,
+        api: &Api<K>,
         id: &ObjectId,
         mut computed: Attributes,
-        load_balancer: bool,
-    ) -> Result<Attributes, ProviderError> {
-        let Some(wait) = self.load_balancer_wait.filter(|_| load_balancer) else { return Ok(computed) };
+        expected: bool,
+        computed_of: fn(&K) -> Attributes,
+    ) -> Result<Attributes, ProviderError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+    {
+        let Some(wait) = self.load_balancer_wait.filter(|_| expected) else { return Ok(computed) };
         let started = Instant::now();
         while computed.get("address").is_none_or(|a| *a == crate::model::Value::Null) && started.elapsed() < wait {
             tokio::time::sleep(DELETE_POLL).await;
             if let Some(live) = self.get_object(api, id).await? {
-                computed = service::computed(&live);
+                computed = computed_of(&live);
             }
         }
         Ok(computed)
     }
 
+    /// How long `delete` waits for the object to be gone before it gives up.
     pub fn with_delete_timeout(mut self, timeout: Duration) -> Self {
         self.delete_timeout = timeout;
         self
@@ -151,6 +158,67 @@ impl KubeProvider {
         // aksform's, so fields other tools set stay theirs.
         let params = PatchParams::apply(FIELD_MANAGER).force();
         api.patch(&id.name, &params, &Patch::Apply(object)).await.map_err(|e| self.error(e, &format!("applying {id}")))
+    }
+
+    /// A Service aksform has not recorded is almost never there yet, so it is applied at once,
+    /// one request. Should it be there after all with ports aksform does not want (made by
+    /// hand, or stored by a server that died before answering), they are put right after, or,
+    /// when they made the server refuse the apply, before applying again.
+    async fn create_service(
+        &self,
+        api: Api<Service>,
+        id: &ObjectId,
+        object: &Service,
+    ) -> Result<Service, ProviderError> {
+        let refused = match self.apply_object(api.clone(), id, object).await {
+            Ok(live) => match service::ports_patch(&live, object) {
+                None => return Ok(live),
+                Some(patch) => {
+                    self.patch_ports(&api, id, &patch).await?;
+                    return self.apply_object(api, id, object).await;
+                }
+            },
+            // A node port held under another port number comes back as a 500 ("duplicate
+            // nodePort") from the allocator, not as a 422.
+            Err(error) if matches!(error.kind, ErrorKind::Rejected | ErrorKind::Unavailable) => error,
+            Err(error) => return Err(error),
+        };
+        match self.get_object(&api, id).await?.and_then(|live| service::ports_patch(&live, object)) {
+            Some(patch) => {
+                self.patch_ports(&api, id, &patch).await?;
+                self.apply_object(api, id, object).await
+            }
+            None => Err(refused),
+        }
+    }
+
+    /// A recorded Service may carry ports changed by hand; they go before the apply, which
+    /// could otherwise clash with them (the same node port under another port number).
+    async fn update_service(
+        &self,
+        api: Api<Service>,
+        id: &ObjectId,
+        object: &Service,
+    ) -> Result<Service, ProviderError> {
+        if let Some(live) = self.get_object(&api, id).await?
+            && let Some(patch) = service::ports_patch(&live, object)
+        {
+            self.patch_ports(&api, id, &patch).await?;
+        }
+        self.apply_object(api, id, object).await
+    }
+
+    async fn patch_ports(
+        &self,
+        api: &Api<Service>,
+        id: &ObjectId,
+        patch: &serde_json::Value,
+    ) -> Result<(), ProviderError> {
+        let params = PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PatchParams::default() };
+        api.patch(&id.name, &params, &Patch::Merge(patch))
+            .await
+            .map(drop)
+            .map_err(|e| self.error(e, &format!("replacing the ports of {id}")))
     }
 
     /// The object, or `None` when it is gone or on its way out.
@@ -237,6 +305,25 @@ impl KubeProvider {
     }
 }
 
+/// The object `apply` sends for a resource with these attributes (references filled in), as
+/// JSON with its apiVersion and kind: the very objects aksform applies, for handing to
+/// another client such as kubectl.
+pub fn manifest(address: &Address, attributes: &Attributes) -> Result<serde_json::Value, ProviderError> {
+    let fields = Reader::new(address).top(attributes);
+    let json = match ObjectKind::of(address.kind) {
+        Some(ObjectKind::Namespace) => serde_json::to_value(namespace::desired(&fields, address)?),
+        Some(ObjectKind::Service) => serde_json::to_value(service::desired(&fields, address)?),
+        Some(ObjectKind::Ingress) => serde_json::to_value(ingress::desired(&fields, address)?),
+        None => {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address} is not a Kubernetes object"),
+            });
+        }
+    };
+    json.map_err(|e| ProviderError { kind: ErrorKind::Rejected, message: format!("{address}: {e}") })
+}
+
 /// A kubeconfig problem, told without quoting the file: it holds credentials, and a parser's
 /// message may quote the text around the error.
 fn kubeconfig_error(error: &KubeconfigError) -> String {
@@ -276,22 +363,21 @@ impl Provider for KubeProvider {
             ObjectKind::Service => {
                 let object = service::desired(&fields, address)?;
                 let api = self.namespaced::<Service>(&id)?;
-                if let Some(live) = self.get_object(&api, &id).await?
-                    && let Some(patch) = service::ports_patch(&live, &object)
-                {
-                    let params =
-                        PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..PatchParams::default() };
-                    api.patch(&id.name, &params, &Patch::Merge(&patch))
-                        .await
-                        .map_err(|e| self.error(e, &format!("replacing the ports of {id}")))?;
-                }
                 let load_balancer = object.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer");
-                let computed = service::computed(&self.apply_object(api.clone(), &id, &object).await?);
-                self.with_frontend(&api, &id, computed, load_balancer).await?
+                let live = if request.provider_id.is_none() {
+                    self.create_service(api.clone(), &id, &object).await?
+                } else {
+                    self.update_service(api.clone(), &id, &object).await?
+                };
+                self.with_address(&api, &id, service::computed(&live), load_balancer, service::computed).await?
             }
             ObjectKind::Ingress => {
                 let object = ingress::desired(&fields, address)?;
-                ingress::computed(&self.apply_object(self.namespaced::<Ingress>(&id)?, &id, &object).await?)
+                let api = self.namespaced::<Ingress>(&id)?;
+                let routed =
+                    object.spec.as_ref().and_then(|s| s.ingress_class_name.as_deref()) == Some(WEB_APP_ROUTING_CLASS);
+                let computed = ingress::computed(&self.apply_object(api.clone(), &id, &object).await?);
+                self.with_address(&api, &id, computed, routed, ingress::computed).await?
             }
         };
         Ok(Applied { provider_id: id.provider_id(&self.cluster), computed })

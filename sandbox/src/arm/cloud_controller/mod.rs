@@ -1,6 +1,7 @@
 //! The cloud-controller loop: for every cluster, watches its Services and does what AKS's cloud
 //! provider does for the LoadBalancer ones (see [`plan`]), then writes
-//! `status.loadBalancer.ingress` and a Warning event when it cannot.
+//! `status.loadBalancer.ingress` and a Warning event when it cannot. It also watches the
+//! Ingresses, for the application routing add-on's controller to report its address on them.
 
 mod plan;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
@@ -17,6 +19,7 @@ use kube::{Client, Config};
 use serde_json::json;
 
 use super::address::Address;
+use super::app_routing;
 use super::state::Shared;
 
 pub use plan::{Outcome, ServiceView, reconcile};
@@ -41,7 +44,7 @@ pub fn watch_cluster(shared: &Arc<Shared>, cluster: &Address) {
     });
 }
 
-async fn client(kubeconfig: &str) -> Result<Client, String> {
+pub(super) async fn client(kubeconfig: &str) -> Result<Client, String> {
     let kubeconfig = Kubeconfig::from_yaml(kubeconfig).map_err(|error| error.to_string())?;
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
@@ -57,6 +60,10 @@ async fn run(shared: &Arc<Shared>, cluster: &Address) -> Result<(), String> {
     let (reader, writer) = reflector::store();
     let stream = reflector(writer, watcher(services, watcher::Config::default())).default_backoff();
     let mut stream = std::pin::pin!(stream);
+    let (ingress_reader, ingress_writer) = reflector::store();
+    let ingresses = reflector(ingress_writer, watcher(Api::<Ingress>::all(client.clone()), watcher::Config::default()))
+        .default_backoff();
+    let mut ingresses = std::pin::pin!(ingresses);
     let mut reported: HashMap<String, Outcome> = HashMap::new();
     let mut ticker = tokio::time::interval(RESYNC);
     let mut listed = false;
@@ -68,6 +75,7 @@ async fn run(shared: &Arc<Shared>, cluster: &Address) -> Result<(), String> {
                     listed = true;
                 }
             }
+            _ = ingresses.next() => {}
             _ = ticker.tick() => {}
         }
         if shared.store().get(cluster).is_none() || shared.planes.access(&key).is_none() {
@@ -84,6 +92,10 @@ async fn run(shared: &Arc<Shared>, cluster: &Address) -> Result<(), String> {
                 None => return Ok(()),
             }
         };
+        let controller = controller_address(shared, cluster, &outcomes);
+        if let Err(error) = app_routing::publish(&client, &ingress_reader.state(), controller.as_deref()).await {
+            eprintln!("aksform-sandbox: updating Ingress status in {}: {error}", cluster.id());
+        }
         // Keyed by uid: a Service deleted and made again under its name is a new one to report.
         for outcome in outcomes {
             let current = reader.state().into_iter().find(|s| {
@@ -109,6 +121,16 @@ async fn run(shared: &Arc<Shared>, cluster: &Address) -> Result<(), String> {
         }
         reported.retain(|uid, _| views.iter().any(|view| view.uid == *uid));
     }
+}
+
+/// The address of the application routing add-on's controller: its Service's frontend, while
+/// the add-on is enabled.
+fn controller_address(shared: &Shared, cluster: &Address, outcomes: &[Outcome]) -> Option<String> {
+    let enabled = shared.store().get(cluster).is_some_and(|c| super::resources::web_app_routing_enabled(&c.body));
+    outcomes
+        .iter()
+        .find(|o| enabled && o.namespace == app_routing::NAMESPACE && o.name == app_routing::SERVICE)
+        .and_then(|o| o.ingress_ip.clone())
 }
 
 /// A LoadBalancer Service as the plan reads it; `None` for other types and Services being

@@ -1,6 +1,6 @@
 //! Microsoft.ContainerService/managedClusters: AKS's checks of the network profile and the
-//! pools' subnets, what may not change after creation, the node resource group it creates, and
-//! the defaults a GET shows.
+//! pools' subnets, what may not change after creation, the node resource group it creates, the
+//! application routing add-on's profile, and the defaults a GET shows.
 
 use serde_json::{Map, Value, json};
 
@@ -88,7 +88,9 @@ pub fn schema() -> Schema {
         "properties.httpProxyConfig~",
         "properties.securityProfile~",
         "properties.storageProfile~",
-        "properties.ingressProfile~",
+        "properties.ingressProfile.webAppRouting.enabled",
+        "properties.ingressProfile.webAppRouting.dnsZoneResourceIds[]",
+        "properties.ingressProfile.webAppRouting.identity~!",
         "properties.publicNetworkAccess",
         "properties.workloadAutoScalerProfile~",
         "properties.azureMonitorProfile~",
@@ -173,6 +175,7 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmErr
         }
     }
 
+    let ingress_profile = super::ingress_profile::profile(context, &body, &node_group)?;
     let network_profile = super::cluster_network::network_profile(context, &body)?;
     let network = ClusterNetwork::of(&json!({ "properties": { "networkProfile": network_profile } }));
 
@@ -269,6 +272,10 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmErr
     properties.entry("enableRBAC").or_insert(json!(true));
     properties.entry("supportPlan").or_insert(json!("KubernetesOfficial"));
     properties.insert("networkProfile".into(), network_profile);
+    match ingress_profile {
+        Some(profile) => properties.insert("ingressProfile".into(), profile),
+        None => properties.remove("ingressProfile"),
+    };
     properties.insert("resourceUID".into(), uid.unwrap_or_else(|| json!(uuid::Uuid::new_v4().simple().to_string())));
 
     let mut also = Vec::new();

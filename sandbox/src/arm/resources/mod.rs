@@ -4,6 +4,7 @@
 mod agent_pool;
 mod cluster_network;
 mod dns;
+mod ingress_profile;
 mod load_balancer;
 mod managed_cluster;
 mod peering;
@@ -21,6 +22,7 @@ use super::errors::ArmError;
 use super::schema::Schema;
 use super::store::{Resource, Store};
 
+pub use ingress_profile::enabled as web_app_routing_enabled;
 pub use load_balancer::{
     FrontendPlan, PortRule, build as build_load_balancer, build_security_group, frontends, in_node_group,
     security_group_name,

@@ -1,0 +1,262 @@
+//! aksform against kubectl on one sandbox control plane, in one run: applying 1,000 Services
+//! (`aksform apply` against `kubectl apply --server-side -f DIR`), then planning them with a
+//! live read (`aksform plan`, which refreshes by default, against `kubectl diff --server-side
+//! -f DIR`). Both get the very objects aksform sends (its own manifests, written for kubectl),
+//! each tool in namespaces of its own. Prints figures; the target is aksform at least 5×
+//! faster in both.
+//!
+//! `cargo bench --bench kube_vs_kubectl` measures 1,000 Services in 2 rounds
+//! (`AKSFORM_BENCH_SERVICES`, `AKSFORM_BENCH_ROUNDS` change that). `cargo test --all-targets`
+//! (so `scripts/test.sh`) runs it once on 20 Services, in seconds, so that it keeps working.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aksform::check::bench_support::generate_services_stack;
+use aksform::diag::SourceMap;
+use aksform::model::Value;
+use aksform::providers::Attributes;
+use aksform::providers::kube::manifest;
+use aksform::stack::from_sources;
+use aksform_sandbox::ControlPlane;
+
+const KUBERNETES: [&str; 6] = ["--target", "namespace", "--target", "service", "--target", "ingress"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo test` hands every target its filters and `--list`; this one has nothing to list,
+    // and runs only when no filter or a filter naming it is given.
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let named = filters.is_empty() || filters.iter().any(|f| "kube_vs_kubectl".contains(f.as_str()));
+    if args.iter().any(|a| a == "--list") || !named {
+        return;
+    }
+    let benching = args.iter().any(|a| a == "--bench");
+    let (services, rounds) = if benching { (1000, 2) } else { (20, 1) };
+    let services = setting("AKSFORM_BENCH_SERVICES", services);
+    let rounds = setting("AKSFORM_BENCH_ROUNDS", rounds);
+    if let Err(message) = run(services, rounds) {
+        eprintln!("kube_vs_kubectl: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(default)
+}
+
+/// One round's wall times.
+struct Round {
+    aksform_apply: Duration,
+    kubectl_apply: Duration,
+    aksform_plan: Duration,
+    kubectl_diff: Duration,
+}
+
+fn run(services: usize, rounds: usize) -> Result<(), String> {
+    let started = Instant::now();
+    let plane = ControlPlane::start().map_err(|e| format!("starting the control plane: {e}"))?;
+    eprintln!("control plane ready in {:.1} s at {}", started.elapsed().as_secs_f64(), plane.server_url());
+    let dir = tempfile::tempdir().map_err(|e| format!("creating a temporary folder: {e}"))?;
+    let kubeconfig = dir.path().join("kubeconfig");
+    plane.write_kubeconfig(&kubeconfig).map_err(|e| e.to_string())?;
+    let bench = Bench { dir: dir.path().to_path_buf(), kubeconfig };
+
+    let mut measured = Vec::new();
+    for round in 0..rounds {
+        eprintln!("round {} of {rounds}: {services} Services each (load average {})", round + 1, load_average());
+        measured.push(bench.round(round, services)?);
+    }
+    eprintln!("load average at the end: {}", load_average());
+    print_table(services, &measured);
+    plane.stop().map_err(|e| e.to_string())
+}
+
+struct Bench {
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+impl Bench {
+    fn round(&self, round: usize, services: usize) -> Result<Round, String> {
+        let work = self.dir.join(format!("round{round}"));
+        let stack = work.join("stack");
+        let manifests = work.join("manifests");
+        let state = work.join("state.json");
+        for folder in [&stack, &manifests] {
+            std::fs::create_dir_all(folder).map_err(|e| format!("creating {}: {e}", folder.display()))?;
+        }
+        let aksform_namespace = format!("aksform{round}");
+        let kubectl_namespace = format!("kubectl{round}");
+        write(&stack.join("main.aks"), &generate_services_stack("bench", &aksform_namespace, services))?;
+        write_manifests(&generate_services_stack("bench", &kubectl_namespace, services), &manifests)?;
+
+        let aksform_apply = || {
+            self.aksform(&work, "apply", &stack, &state, &["--auto-approve"])
+                .map(|elapsed| (elapsed, self.count(&aksform_namespace)))
+        };
+        let kubectl_apply = || {
+            let dir = manifests.to_string_lossy();
+            self.kubectl(&work, &["apply", "--server-side", "-f", &dir])
+                .map(|elapsed| (elapsed, self.count(&kubectl_namespace)))
+        };
+        // Whoever goes second meets a server holding the other's objects; take turns.
+        let ((aksform_apply, made_by_aksform), (kubectl_apply, made_by_kubectl)) = if round.is_multiple_of(2) {
+            let a = aksform_apply()?;
+            (a, kubectl_apply()?)
+        } else {
+            let k = kubectl_apply()?;
+            (aksform_apply()?, k)
+        };
+        for (tool, made) in [("aksform", made_by_aksform?), ("kubectl", made_by_kubectl?)] {
+            if made != services {
+                return Err(format!("{tool} apply left {made} Services on the server, not {services}"));
+            }
+        }
+
+        // Both read every object back and find nothing to change: plan exits 0 with
+        // --detailed-exitcode, and kubectl diff exits 0 when there is no difference.
+        let aksform_plan = self.aksform(&work, "plan", &stack, &state, &["--detailed-exitcode"])?;
+        let kubectl_diff = self.kubectl(&work, &["diff", "--server-side", "-f", &manifests.to_string_lossy()])?;
+
+        // The server slows down as it holds more objects: the next round starts from none.
+        let namespaces = [aksform_namespace.as_str(), kubectl_namespace.as_str()];
+        self.kubectl(&work, &[&["delete", "namespace", "--wait", "--timeout=600s"][..], &namespaces].concat())?;
+        Ok(Round { aksform_apply, kubectl_apply, aksform_plan, kubectl_diff })
+    }
+
+    /// Runs aksform; its output goes to files, as a terminal is not what is measured.
+    fn aksform(
+        &self,
+        work: &Path,
+        command: &str,
+        stack: &Path,
+        state: &Path,
+        extra: &[&str],
+    ) -> Result<Duration, String> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aksform"));
+        cmd.env_remove("AKSFORM_STATE")
+            .env("NO_COLOR", "1")
+            .arg(command)
+            .arg(stack)
+            .arg("--state")
+            .arg(state)
+            .args(KUBERNETES)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(extra);
+        timed(cmd, work, &format!("aksform-{command}"))
+    }
+
+    fn kubectl(&self, work: &Path, args: &[&str]) -> Result<Duration, String> {
+        let mut cmd = Command::new("kubectl");
+        // Discovery is cached here, as it would be under ~/.kube; the first call fills it.
+        cmd.arg("--kubeconfig").arg(&self.kubeconfig).arg("--cache-dir").arg(self.dir.join("kube-cache")).args(args);
+        timed(cmd, work, &format!("kubectl-{}", args[0]))
+    }
+
+    /// The Services in `namespace`, as the server lists them.
+    fn count(&self, namespace: &str) -> Result<usize, String> {
+        let output = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["get", "services", "-n", namespace, "-o", "name"])
+            .output()
+            .map_err(|e| format!("running kubectl: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("kubectl get services: {}", String::from_utf8_lossy(&output.stderr)));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).lines().count())
+    }
+}
+
+/// Runs `cmd` with its output in `work/NAME.out` and `work/NAME.err`, and returns how long it
+/// took; failing (for `plan --detailed-exitcode` and `kubectl diff`: finding a difference) is
+/// an error carrying what it printed.
+fn timed(mut cmd: Command, work: &Path, name: &str) -> Result<Duration, String> {
+    let out_path = work.join(format!("{name}.out"));
+    let err_path = work.join(format!("{name}.err"));
+    let create = |path: &Path| std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()));
+    cmd.stdout(create(&out_path)?).stderr(create(&err_path)?);
+    let started = Instant::now();
+    let status = cmd.status().map_err(|e| format!("running {name}: {e}"))?;
+    let elapsed = started.elapsed();
+    if status.success() {
+        return Ok(elapsed);
+    }
+    let tail = |path: &Path| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text[text.len().saturating_sub(3000)..].to_string()
+    };
+    Err(format!("{name} ended with {status}:\n{}\n{}", tail(&out_path), tail(&err_path)))
+}
+
+/// Writes the objects aksform would apply for `stack`'s Kubernetes resources, one file each,
+/// the namespace first (kubectl applies a folder's files in name order).
+fn write_manifests(stack: &str, folder: &Path) -> Result<(), String> {
+    let mut sources = SourceMap::new();
+    sources.add("main.aks", "main.aks", stack.to_string());
+    let loaded = from_sources(sources, Vec::new(), None, &[], &|_| None);
+    if loaded.diagnostics.has_errors() {
+        return Err(format!("the generated stack does not load: {:?}", loaded.diagnostics.0));
+    }
+    let resources: Vec<_> = loaded.stack.resources().into_iter().filter(|r| r.address.kind.is_kubernetes()).collect();
+    let desired: BTreeMap<_, _> = resources.iter().map(|r| (&r.address, &r.attributes)).collect();
+    for (i, resource) in resources.iter().enumerate() {
+        // References name other resources' desired values (a Service's namespace), as the
+        // executor fills them in.
+        let attributes: Attributes = resource
+            .attributes
+            .iter()
+            .map(|(name, value)| {
+                let value = value.resolve(&mut |r| {
+                    desired.get(&r.address).and_then(|a| a.get(&r.attribute)).cloned().unwrap_or(Value::Null)
+                });
+                (name.clone(), value)
+            })
+            .collect();
+        let object = manifest(&resource.address, &attributes).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&object).map_err(|e| e.to_string())?;
+        write(&folder.join(format!("{i:05}.json")), &text)?;
+    }
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// The machine's load average, for reading the figures: the control plane shares the CPUs
+/// with both clients and with anything else running.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
+fn print_table(services: usize, rounds: &[Round]) {
+    let seconds = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    let ratio = |ours: Duration, theirs: Duration| format!("{:.1}×", theirs.as_secs_f64() / ours.as_secs_f64());
+    println!();
+    println!("{services} Services on one control plane (aksform at its default parallelism)");
+    println!("| round | operation | aksform | kubectl | kubectl / aksform |");
+    println!("|---|---|---|---|---|");
+    for (i, round) in rounds.iter().enumerate() {
+        println!(
+            "| {} | apply (`aksform apply` / `kubectl apply --server-side`) | {} | {} | {} |",
+            i + 1,
+            seconds(round.aksform_apply),
+            seconds(round.kubectl_apply),
+            ratio(round.aksform_apply, round.kubectl_apply)
+        );
+        println!(
+            "| {} | plan with refresh (`aksform plan` / `kubectl diff --server-side`) | {} | {} | {} |",
+            i + 1,
+            seconds(round.aksform_plan),
+            seconds(round.kubectl_diff),
+            ratio(round.aksform_plan, round.kubectl_diff)
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! The executor's order and its writes of the state, on a plan of a namespace and many
+//! Services, with a provider that answers at once and a backend that remembers each write.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::*;
+use crate::check::bench_support::generate_services_stack;
+use crate::diag::SourceMap;
+use crate::model::Kind;
+use crate::state::{LockGuard, LockInfo};
+
+/// What each write held: the addresses recorded.
+#[derive(Default)]
+struct Writes(Mutex<Vec<BTreeSet<String>>>);
+
+impl Writes {
+    fn all(&self) -> Vec<BTreeSet<String>> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl Backend for Writes {
+    fn lock(&self, _info: LockInfo) -> Result<Box<dyn LockGuard>, StateError> {
+        unreachable!("the executor runs under its caller's lock")
+    }
+
+    fn read(&self) -> Result<Option<State>, StateError> {
+        Ok(None)
+    }
+
+    fn write(&self, state: &State) -> Result<(), StateError> {
+        self.0.lock().unwrap().push(state.resources.iter().map(|r| r.address.to_string()).collect());
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+/// Applies and deletes after a short wait, noting every step that started before what it
+/// depends on was written: a Service before its namespace, the namespace's delete before
+/// the deletes of its Services.
+struct Answering {
+    writes: Arc<Writes>,
+    started_too_early: Mutex<Vec<Address>>,
+}
+
+impl Answering {
+    fn last_write(&self) -> BTreeSet<String> {
+        self.writes.all().pop().unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Answering {
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
+        if request.address.kind == Kind::Service && !self.last_write().contains("namespace.apps") {
+            self.started_too_early.lock().unwrap().push(request.address.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        Ok(Applied { provider_id: request.address.to_string(), computed: Attributes::new() })
+    }
+
+    async fn read(&self, _existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
+        unreachable!("the executor does not read")
+    }
+
+    async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
+        if existing.address.kind == Kind::Namespace && self.last_write().iter().any(|a| a.starts_with("service.")) {
+            self.started_too_early.lock().unwrap().push(existing.address.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        Ok(())
+    }
+
+    async fn list_owned(&self) -> Result<Vec<crate::providers::Owned>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
+
+struct One(Arc<Answering>);
+
+impl Router for One {
+    fn provider(&self, _address: &Address, _attributes: &Attributes) -> Result<Arc<dyn Provider>, ProviderError> {
+        Ok(self.0.clone())
+    }
+}
+
+struct Quiet;
+
+impl Observer for Quiet {
+    fn started(&self, _address: &Address, _operation: Operation) {}
+    fn finished(&self, _: &Address, _: Operation, _: Result<&Attributes, &ProviderError>, _: Duration) {}
+}
+
+fn run<'a>(plan: &'a Plan, desired: &'a [Resource], writes: &'a Writes, router: &'a One) -> Run<'a> {
+    Run { plan, desired, backend: writes, router, observer: &Quiet, options: Options { parallelism: 10 } }
+}
+
+#[tokio::test]
+async fn dependents_start_once_written_and_steps_finishing_together_share_a_write() {
+    const SERVICES: usize = 300;
+    let mut sources = SourceMap::new();
+    sources.add("main.aks", "main.aks", generate_services_stack("s", "apps", SERVICES));
+    let loaded = crate::stack::from_sources(sources, Vec::new(), None, &[], &|_| None);
+    let desired = loaded.stack.resources();
+    let kubernetes = |a: &Address| a.kind.is_kubernetes();
+    let writes = Arc::new(Writes::default());
+    let provider = Arc::new(Answering { writes: Arc::clone(&writes), started_too_early: Mutex::new(Vec::new()) });
+    let router = One(Arc::clone(&provider));
+
+    // The Kubernetes part alone, as `--target namespace --target service` gives it.
+    let plan = crate::plan::plan(&desired, &State::new("s")).unwrap().plan.only(kubernetes);
+    let (state, report) =
+        execute(run(&plan, &desired, &writes, &router), State::new("s"), std::future::pending()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(state.resources.len(), SERVICES + 1);
+    let applied = writes.all();
+    assert_eq!(applied.last().map(BTreeSet::len), Some(SERVICES + 1), "the last write holds everything");
+    // The namespace alone first, since everything waits on it; then the Services in groups.
+    assert_eq!(applied[0], BTreeSet::from(["namespace.apps".to_string()]));
+    assert!(applied.len() < SERVICES / 2, "{} writes for {} steps", applied.len(), SERVICES + 1);
+    assert!(applied.windows(2).all(|w| w[0].is_subset(&w[1])), "a write lost a resource");
+
+    // Destroyed in reverse: the namespace once every Service's delete is written, and the
+    // Services, which nothing waits on one by one, in groups too.
+    let plan = crate::plan::plan(&[], &state).unwrap().plan.only(kubernetes);
+    let (state, report) = execute(run(&plan, &[], &writes, &router), state, std::future::pending()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert!(state.resources.is_empty());
+    let destroyed = writes.all().len() - applied.len();
+    assert!(destroyed < SERVICES / 2, "{destroyed} writes for {} steps", SERVICES + 1);
+    assert_eq!(provider.started_too_early.lock().unwrap().clone(), Vec::<Address>::new());
+}
