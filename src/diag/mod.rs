@@ -146,7 +146,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
         .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // Of equally close names, the first in alphabetical order: candidates often come
+        // from a hash map, whose order changes from run to run.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
 }
 
@@ -158,5 +160,12 @@ mod tests {
     fn closest_finds_a_near_name() {
         assert_eq!(closest("adress_space", ["address_space", "location"]), Some("address_space"));
         assert_eq!(closest("zzz", ["address_space", "location"]), None);
+    }
+
+    #[test]
+    fn equally_close_names_give_the_first_in_alphabetical_order() {
+        assert_eq!(strsim::jaro_winkler("web", "web-a"), strsim::jaro_winkler("web", "web-b"));
+        assert_eq!(closest("web", ["web-b", "web-a", "web-c"]), Some("web-a"));
+        assert_eq!(closest("web", ["web-c", "web-a", "web-b"]), Some("web-a"));
     }
 }

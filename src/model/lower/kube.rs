@@ -78,7 +78,7 @@ fn placement(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(Address, Option<
                         .with_help("remove `cluster`; it is taken from the namespace"),
                 );
             }
-            let ns = stack.namespaces.iter().find(|n| n.address == target.address)?;
+            let ns = cx.lowered(&target.address).and_then(|i| stack.namespaces.get(i))?;
             Some((ns.cluster.clone(), Some(ns.address.clone()), ns.name.clone()))
         }
     }
@@ -477,10 +477,9 @@ fn backend(cx: &mut Cx, expr: &Expr, stack: &Stack) -> Option<Backend> {
         Err(_) => PortRef::Name(port.name),
     };
     // The Kubernetes name, which `name = "..."` may set apart from the block label.
-    let service_name = stack
-        .services
-        .iter()
-        .find(|s| s.address == address)
+    let service_name = cx
+        .lowered(&address)
+        .and_then(|i| stack.services.get(i))
         .map_or_else(|| address.name.clone(), |s| s.name.value.clone());
     Some(Backend { span, service: address, service_name, port })
 }

@@ -53,12 +53,21 @@ pub(crate) struct Cx<'a> {
     symbols: HashMap<Address, Span>,
     vars: HashMap<String, VarDecl<'a>>,
     location: String,
+    /// Where each lowered namespace and Service sits in its vector of the stack: Services
+    /// look up their namespace and Ingresses their backends by address, thousands of times.
+    lowered: HashMap<Address, usize>,
 }
 
 /// Lowers parsed files into a stack. Diagnostics include every error found.
 pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
-    let mut cx =
-        Cx { input, diagnostics: Vec::new(), symbols: HashMap::new(), vars: HashMap::new(), location: String::new() };
+    let mut cx = Cx {
+        input,
+        diagnostics: Vec::new(),
+        symbols: HashMap::new(),
+        vars: HashMap::new(),
+        location: String::new(),
+        lowered: HashMap::new(),
+    };
     let mut blocks: Vec<&Block> = Vec::new();
     for (_, file) in input.files {
         for item in &file.items {
@@ -118,11 +127,29 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
                 _ => {}
             }
         }
+        match kind {
+            "namespace" => cx.index(stack.namespaces.iter().map(|n| &n.address)),
+            "service" => cx.index(stack.services.iter().map(|s| &s.address)),
+            _ => {}
+        }
     }
     (stack, cx.diagnostics)
 }
 
 impl<'a> Cx<'a> {
+    /// Records the position of each lowered resource of one kind; of an address declared
+    /// twice (already reported), the first.
+    fn index<'r>(&mut self, addresses: impl Iterator<Item = &'r Address>) {
+        for (i, address) in addresses.enumerate() {
+            self.lowered.entry(address.clone()).or_insert(i);
+        }
+    }
+
+    /// The position of a lowered resource in its vector of the stack.
+    pub(crate) fn lowered(&self, address: &Address) -> Option<usize> {
+        self.lowered.get(address).copied()
+    }
+
     pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
