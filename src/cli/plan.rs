@@ -99,8 +99,8 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             }
         }
     }
-    let desired = loaded.stack.resources();
-    let planned = match plan::plan(&desired, live.as_ref().or(recorded.as_ref()).unwrap_or(&empty)) {
+    let mut desired = loaded.stack.resources();
+    let planned = match plan::plan_taking(&mut desired, live.as_ref().or(recorded.as_ref()).unwrap_or(&empty)) {
         Ok(planned) => planned,
         Err(e) => {
             out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
