@@ -281,6 +281,14 @@ impl<'a> Cx<'a> {
         self.vars.insert(name, VarDecl { span: block.header_span(), default });
     }
 
+    /// The declared variables' names, sorted, so that "did you mean" picks the same name
+    /// every run.
+    fn declared_vars(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
     fn check_unused_cli_vars(&mut self) {
         let unknown: Vec<(String, Span)> = self
             .input
@@ -290,7 +298,7 @@ impl<'a> Cx<'a> {
             .map(|(name, expr)| (name.clone(), expr.span))
             .collect();
         for (name, span) in unknown {
-            let declared: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+            let declared = self.declared_vars();
             let help = match closest(&name, declared) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => format!("declare it with `var \"{name}\" {{}}` or remove the value"),
@@ -353,7 +361,7 @@ impl<'a> Cx<'a> {
                         None
                     }
                     None => {
-                        let declared: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+                        let declared = self.declared_vars();
                         let help = match closest(name, declared) {
                             Some(near) => format!("did you mean `var.{near}`?"),
                             None => format!("declare it with `var \"{name}\" {{ default = ... }}`"),
@@ -521,12 +529,14 @@ impl<'a> Cx<'a> {
             rest = tail;
         }
         if !self.symbols.contains_key(&address) {
-            let candidates: Vec<String> = self
+            // Sorted, so that of equally close names the suggestion is the same every run.
+            let mut candidates: Vec<String> = self
                 .symbols
                 .keys()
                 .filter(|a| a.kind == address.kind && a.parent == address.parent)
                 .map(|a| a.name.clone())
                 .collect();
+            candidates.sort_unstable();
             let help = match closest(&address.name, candidates.iter().map(String::as_str)) {
                 Some(near) => {
                     let suggestion = Address { name: near.to_string(), ..address.clone() };
@@ -535,11 +545,7 @@ impl<'a> Cx<'a> {
                 None if candidates.is_empty() => {
                     format!("declare it: `{} \"{}\" {{ ... }}`", address.kind, address.name)
                 }
-                None => {
-                    let mut sorted = candidates.clone();
-                    sorted.sort();
-                    format!("the {}s declared are: {}", address.kind.noun(), sorted.join(", "))
-                }
+                None => format!("the {}s declared are: {}", address.kind.noun(), candidates.join(", ")),
             };
             self.push(
                 Diagnostic::error("AKS014", format!("unknown {} `{}`", address.kind.noun(), address))

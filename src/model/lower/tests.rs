@@ -278,16 +278,18 @@ ingress "i" {{ namespace = namespace.ns  default_backend = service.web-blue:http
 
 #[test]
 fn an_unknown_reference_suggests_the_same_name_every_time() {
-    // Ten equally close names, declared in an order that is not alphabetical: the symbols
-    // are hashed, so only a tie-break by name gives one answer.
+    // Ten equally close names: the symbols are hashed, so only candidates in a fixed order
+    // give one answer.
     let services: String = (0..10)
         .rev()
         .map(|i| format!("service \"web-{i}\" {{\n  namespace = \"a\"\n  cluster = cluster.c\n  port http 80\n}}\n"))
         .collect();
-    let text = format!("{CLUSTER}{services}ingress \"i\" {{\n  namespace = \"a\"\n  cluster = cluster.c\n  default_backend = service.web:http\n}}\n");
+    let text = format!(
+        "{CLUSTER}{services}ingress \"i\" {{\n  namespace = \"a\"\n  cluster = cluster.c\n  default_backend = service.web:http\n}}\n"
+    );
     for _ in 0..5 {
         let loaded = load(&text);
         let d = loaded.diagnostics.iter().find(|d| d.code == "AKS014").expect("the unknown Service is reported");
-        assert_eq!(d.help.as_deref(), Some("did you mean `service.web-0`?"));
+        assert_eq!(d.help.as_deref(), Some("did you mean `service.web-9`?"));
     }
 }
