@@ -125,10 +125,12 @@ impl ResourceAction {
         match &self.changes {
             Changes::Listed(changes) => Cow::Borrowed(changes),
             Changes::Creation { computed } => {
-                let unknown: Option<BTreeMap<String, Value>> =
-                    self.desired.values().any(Value::has_refs).then(|| {
-                        self.desired.iter().map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown))).collect()
-                    });
+                let unknown: Option<BTreeMap<String, Value>> = self.desired.values().any(Value::has_refs).then(|| {
+                    self.desired
+                        .iter()
+                        .map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown)))
+                        .collect()
+                });
                 Cow::Owned(diff::creation(unknown.as_ref().unwrap_or(&self.desired), computed))
             }
         }
