@@ -13,7 +13,7 @@ vnet "net" {
 }
 "#;
 
-fn load_with(text: &str, vars: &[&str], env: &dyn Fn(&str) -> Option<String>) -> Loaded {
+fn load_with(text: &str, vars: &[&str], env: &Env) -> Loaded {
     let mut sources = SourceMap::new();
     sources.add("main.aks", "main.aks", format!("{BASE}{text}"));
     let cli = (!vars.is_empty()).then(|| sources.add("<command line>", "<command line>", vars.join("\n")));
