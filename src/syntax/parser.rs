@@ -13,7 +13,7 @@ use crate::diag::{Diagnostic, FileId, Span};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/aksform.pest"]
-pub(super) struct Grammar;
+struct Grammar;
 
 /// Parses a whole `.aks` file. Returns the items that parsed and a diagnostic for each error.
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {

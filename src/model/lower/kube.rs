@@ -399,7 +399,7 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &Stack) 
                 .with_help("add `host \"shop.example.com\" { path \"/\" -> service.web:http }` or `default_backend = service.web:http`"),
         );
     }
-    let Some((cluster, namespace_address, namespace)) = place else { return None };
+    let (cluster, namespace_address, namespace) = place?;
     Some(Ingress {
         address: Address::new(Kind::Ingress, label),
         span: block.header_span(),
