@@ -360,7 +360,11 @@ fn decide_all(desired: &[Resource], state: &State) -> Result<AllDecided, PlanErr
         referenced,
         decisions: desired.iter().map(|_| None).collect(),
     };
-    let needs = desired.iter().map(|r| planner.needs(r)).collect::<Result<Vec<_>, _>>()?;
+    // On every core; of several errors, the first in resource order, as one thread finds it.
+    let needs = crate::parallel::map_chunks(desired, |part| part.iter().map(|r| planner.needs(r)).collect::<Vec<_>>())
+        .into_iter()
+        .flatten()
+        .collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<&Address> = desired.iter().map(|r| &r.address).collect();
     let order = graph::resource_order(&addresses, &needs)?;
 

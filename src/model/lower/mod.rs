@@ -88,6 +88,8 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
             }
         }
     }
+    // Sized once: every block declares an address, and most blocks are resources.
+    Arc::make_mut(&mut cx.symbols).reserve(blocks.len());
     cx.declare(&blocks);
     let mut stack = Stack::default();
     let stack_blocks: Vec<&&Block> = blocks.iter().filter(|b| b.kind.name == "stack").collect();
@@ -183,13 +185,12 @@ impl<'a> Cx<'a> {
                 location: this.location.clone(),
                 lowered: Arc::clone(&this.lowered),
             };
-            let made: Vec<T> = part
-                .iter()
-                .filter_map(|block| {
-                    let name = cx.block_name(block)?;
-                    lower(&mut cx, block, name, stack)
-                })
-                .collect();
+            let mut made = Vec::with_capacity(part.len());
+            for block in part {
+                if let Some(name) = cx.block_name(block) {
+                    made.extend(lower(&mut cx, block, name, stack));
+                }
+            }
             (made, cx.diagnostics)
         });
         let mut all = Vec::with_capacity(of_kind.len());
