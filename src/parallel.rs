@@ -51,6 +51,20 @@ pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -
     map(&chunks, |c| f(c))
 }
 
+/// Drops `items` on up to [`threads`] threads: freeing a large syntax tree is hundreds of
+/// thousands of deallocations.
+pub fn drop_all<T: Send>(mut items: Vec<T>) {
+    let chunk = items.len().div_ceil(threads()).max(1);
+    std::thread::scope(|scope| {
+        while items.len() > chunk {
+            let part = items.split_off(items.len() - chunk);
+            // When no thread can be started, the part is dropped here, with the closure.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, move || drop(part));
+        }
+        drop(items);
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +76,14 @@ mod tests {
         let sums = map_chunks(&items, |c| c.iter().sum::<u64>());
         assert_eq!(sums.iter().sum::<u64>(), items.iter().sum::<u64>());
         assert!(map(&Vec::<u64>::new(), |i| *i).is_empty());
+    }
+
+    #[test]
+    fn every_item_is_dropped() {
+        let counter = std::sync::Arc::new(());
+        let items: Vec<_> = (0..1000).map(|_| std::sync::Arc::clone(&counter)).collect();
+        drop_all(items);
+        assert_eq!(std::sync::Arc::strong_count(&counter), 1);
+        drop_all(Vec::<String>::new());
     }
 }

@@ -38,7 +38,7 @@ pub enum LoadError {
 }
 
 /// `dir` may be a folder, or one `.aks` file (then its folder is the stack).
-pub fn load(path: &Path, options: &Options, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, LoadError> {
+pub fn load(path: &Path, options: &Options, env: &model::Env) -> Result<Loaded, LoadError> {
     let dir = if path.is_file() { path.parent().unwrap_or(Path::new(".")).to_path_buf() } else { path.to_path_buf() };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|source| io_error(&dir, source))?
@@ -95,7 +95,7 @@ pub fn from_sources(
     var_files: Vec<FileId>,
     cli_vars: Option<FileId>,
     allow_replace: &[Address],
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &model::Env,
 ) -> Loaded {
     let mut diagnostics = Diagnostics::new();
     let value_files: Vec<FileId> = var_files.iter().copied().chain(cli_vars).collect();
@@ -123,6 +123,7 @@ pub fn from_sources(
     let syntax_failed = diagnostics.has_errors();
     let input = model::Input { files: &files, vars: &vars, env, allow_replace };
     let (stack, model_diagnostics) = model::lower(&input);
+    crate::parallel::drop_all(files.into_iter().flat_map(|(_, file)| file.items).collect());
     // After a syntax error, references into the broken items would only repeat it.
     diagnostics.extend(model_diagnostics.into_iter().filter(|d| !(syntax_failed && d.code == "AKS014")));
     if !diagnostics.has_errors() {

@@ -13,6 +13,10 @@ use aksform::{check, plan, stack};
 
 const RUNS: usize = 5;
 
+/// The allocator of the `aksform` binary, so that the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let [_, mode, dir] = args.as_slice()
@@ -120,8 +124,8 @@ fn measure(mode: &str, dir: &Path) {
     };
     let state_time = state_start.elapsed();
     let plan_start = Instant::now();
-    let resources = loaded.stack.resources();
-    let planned = plan::plan(&resources, &state).unwrap_or_else(|e| fail(&e.to_string()));
+    let mut resources = loaded.stack.resources();
+    let planned = plan::plan_taking(&mut resources, &state).unwrap_or_else(|e| fail(&e.to_string()));
     let plan_time = plan_start.elapsed();
     let total = loaded_at + state_time + plan_time;
     if !diagnostics.is_empty() || (mode == "matching" && planned.plan.has_changes()) {

@@ -291,8 +291,6 @@ ingress "i{k}" {{
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use super::*;
     use crate::check::test_support::load;
 
@@ -309,36 +307,5 @@ mod tests {
         let loaded = load(&generate_services_stack("many", "apps", 300));
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics.0);
         assert_eq!((loaded.stack.namespaces.len(), loaded.stack.services.len()), (1, 300));
-    }
-
-    /// `cargo test --release -- --ignored --nocapture bench`
-    #[test]
-    #[ignore]
-    fn bench_check_run() {
-        let (clusters, services, ingresses) = (20, 10_000, 1_000);
-        let loaded = load(&generate_benchmark_stack(clusters, services, ingresses));
-        assert!(loaded.diagnostics.is_empty(), "the benchmark stack must be valid");
-        assert_eq!(loaded.stack.services.len(), services);
-        let mut times: Vec<Duration> = (0..30)
-            .map(|_| {
-                let start = Instant::now();
-                let found = crate::check::run(&loaded.stack);
-                let elapsed = start.elapsed();
-                assert!(found.is_empty());
-                elapsed
-            })
-            .collect();
-        times.sort();
-        let median = times[times.len() / 2];
-        println!(
-            "check::run on {clusters} clusters, {services} Services, {ingresses} Ingresses ({} resources): median {:.2} ms, min {:.2} ms, max {:.2} ms",
-            loaded.stack.resources().len(),
-            median.as_secs_f64() * 1e3,
-            times[0].as_secs_f64() * 1e3,
-            times[times.len() - 1].as_secs_f64() * 1e3
-        );
-        if !cfg!(debug_assertions) {
-            assert!(median <= Duration::from_millis(50), "check::run took {median:?}, more than 50 ms");
-        }
     }
 }

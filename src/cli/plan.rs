@@ -1,6 +1,7 @@
 //! `aksform plan`: load and check the stack, compare it with the recorded state, and print
 //! the ordered changes as text, JSON or Markdown; optionally save the plan for `apply`.
 
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -45,17 +46,20 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
+    // The process ends once the plan is printed, and the system takes its memory back at
+    // once: the stack, the state and the plan (tens of thousands of maps in a large stack)
+    // are not dropped one allocation at a time.
     let loaded = match args.stack.load_checked(&args.allow_replace, out) {
-        Ok(loaded) => loaded,
+        Ok(loaded) => ManuallyDrop::new(loaded),
         Err(code) => return code,
     };
     let backend = super::state::backend_for(args.state.as_deref(), &loaded);
     let (guard, recorded) = match super::lock_and_read(&backend, "aksform plan", out) {
-        Ok(read) => read,
+        Ok((guard, recorded)) => (guard, ManuallyDrop::new(recorded)),
         Err(code) => return code,
     };
     drop(guard);
-    if let Some(state) = &recorded
+    if let Some(state) = &*recorded
         && state.stack != loaded.stack.name
     {
         out.error(&format!(
@@ -68,7 +72,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     }
     let empty = State::new(&loaded.stack.name);
     let mut live = None;
-    if let (true, Some(state)) = (args.refresh, &recorded) {
+    if let (true, Some(state)) = (args.refresh, &*recorded) {
         let desired = loaded.stack.resources();
         match super::refresh::refresh(state, &args.providers, loaded.stack.subscription.clone(), &desired) {
             Ok(refreshed) => {
@@ -103,9 +107,10 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             }
         }
     }
-    let desired = loaded.stack.resources();
-    let planned = match plan::plan(&desired, live.as_ref().or(recorded.as_ref()).unwrap_or(&empty)) {
-        Ok(planned) => planned,
+    let live = ManuallyDrop::new(live);
+    let mut desired = ManuallyDrop::new(loaded.stack.resources());
+    let planned = match plan::plan_taking(&mut desired, live.as_ref().or(recorded.as_ref()).unwrap_or(&empty)) {
+        Ok(planned) => ManuallyDrop::new(planned),
         Err(e) => {
             out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
             return 1;
@@ -119,14 +124,20 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     }
     // Warnings go to stderr as text, so stdout holds exactly one document in every format.
     out.diagnostics(&diagnostics, &loaded.sources, Format::Text);
-    let plan = planned.plan.only(|address| super::apply::targeted(&args.target, address));
+    let targeted;
+    let plan = if args.target.is_empty() {
+        &planned.plan
+    } else {
+        targeted = ManuallyDrop::new(planned.plan.only(|address| super::apply::targeted(&args.target, address)));
+        &*targeted
+    };
     let rendered = if args.json {
-        json::render(&plan).map_err(|e| e.to_string())
+        json::render(plan).map_err(|e| e.to_string())
     } else if args.markdown {
         let title = format!("aksform plan for `{}`", loaded.stack.name);
-        Ok(markdown::render(&plan, &markdown::MarkdownOptions { title, ..Default::default() }))
+        Ok(markdown::render(plan, &markdown::MarkdownOptions { title, ..Default::default() }))
     } else {
-        Ok(text::render(&plan, &text::TextOptions { color: out.color_stdout }))
+        Ok(text::render(plan, &text::TextOptions { color: out.color_stdout }))
     };
     match rendered {
         Ok(rendered) => {
@@ -139,7 +150,8 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     }
     if let Some(path) = &args.out {
         let has_changes = plan.has_changes();
-        let saved = SavedPlan::new(plan, loaded.stack.name.clone(), recorded.as_ref(), loaded.config_hash.clone());
+        let saved =
+            SavedPlan::new(plan.clone(), loaded.stack.name.clone(), recorded.as_ref(), loaded.config_hash.clone());
         let written = saved
             .to_json()
             .map_err(|e| e.to_string())

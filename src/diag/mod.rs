@@ -140,7 +140,9 @@ impl IntoIterator for Diagnostics {
     }
 }
 
-/// The closest candidate to `name`, for "did you mean" hints.
+/// The closest candidate to `name`, for "did you mean" hints. Of equally close candidates,
+/// the last given: callers whose candidates come from a hash map, whose order changes from
+/// run to run, sort them first.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
@@ -158,5 +160,12 @@ mod tests {
     fn closest_finds_a_near_name() {
         assert_eq!(closest("adress_space", ["address_space", "location"]), Some("address_space"));
         assert_eq!(closest("zzz", ["address_space", "location"]), None);
+    }
+
+    #[test]
+    fn of_equally_close_names_the_last_given_is_chosen() {
+        assert_eq!(strsim::jaro_winkler("web", "web-a"), strsim::jaro_winkler("web", "web-b"));
+        assert_eq!(closest("web", ["web-b", "web-a", "web-c"]), Some("web-c"));
+        assert_eq!(closest("web", ["web-c", "web-a", "web-b"]), Some("web-b"));
     }
 }

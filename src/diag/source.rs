@@ -52,7 +52,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(path: PathBuf, name: String, text: String) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         SourceFile { path, name, text, line_starts }
     }
 

@@ -9,7 +9,7 @@ pub mod resources;
 pub mod value;
 
 pub use address::{Address, Kind};
-pub use lower::{Input, lower};
+pub use lower::{Env, Input, lower};
 pub use resource::Resource;
 pub use resources::*;
 pub use value::{AttributeRef, Value};

@@ -16,6 +16,7 @@ pub mod render;
 pub mod replace;
 mod serde_repr;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -26,7 +27,7 @@ use crate::model::{Address, Resource, Value};
 
 pub use file::{FORMAT_VERSION, PlanFileError, SavedPlan, StalePlan};
 pub use path::{FieldPath, PathSegment};
-pub use planner::{Planned, plan};
+pub use planner::{Planned, plan, plan_taking};
 
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -86,13 +87,12 @@ pub struct FieldChange {
 }
 
 /// The change to one resource.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ResourceAction {
     pub address: Address,
     pub action: ActionKind,
-    /// Field-level changes, sorted by path. For a create every set field; for a delete every
-    /// recorded field; for an update or replace the fields that differ.
-    pub changes: Vec<FieldChange>,
+    /// Field-level changes, sorted by path: see [`ResourceAction::changes`].
+    pub(crate) changes: Changes,
     /// For a replace forced by the parent (a vnet for its subnets, a cluster for its node pools
     /// and Kubernetes objects) rather than by a field of its own.
     pub replaced_along_with: Option<Address>,
@@ -107,19 +107,65 @@ pub struct ResourceAction {
     pub desired: BTreeMap<String, Value>,
 }
 
+/// How an action holds its field changes.
+#[derive(Debug, Clone)]
+pub(crate) enum Changes {
+    /// Compared field by field: an update, a replace, a delete, or any action read back from
+    /// a saved plan.
+    Listed(Vec<FieldChange>),
+    /// A create made by the planner: every field of `desired`, and these computed fields, as
+    /// known after apply. Listed only when shown, as most of a large first plan is creates.
+    Creation { computed: &'static [&'static str] },
+}
+
 impl ResourceAction {
+    /// Field-level changes, sorted by path. For a create every set field; for a delete every
+    /// recorded field; for an update or replace the fields that differ.
+    pub fn changes(&self) -> Cow<'_, [FieldChange]> {
+        match &self.changes {
+            Changes::Listed(changes) => Cow::Borrowed(changes),
+            Changes::Creation { computed } => {
+                let unknown: Option<BTreeMap<String, Value>> = self.desired.values().any(Value::has_refs).then(|| {
+                    self.desired
+                        .iter()
+                        .map(|(name, value)| (name.clone(), value.resolve(&mut |_| Value::Unknown)))
+                        .collect()
+                });
+                Cow::Owned(diff::creation(unknown.as_ref().unwrap_or(&self.desired), computed))
+            }
+        }
+    }
+
     /// The changes that cannot be made in place, with their reasons.
     pub fn replace_reasons(&self) -> impl Iterator<Item = (&FieldPath, &str)> {
-        self.changes.iter().filter_map(|c| c.replace_reason.as_deref().map(|reason| (&c.path, reason)))
+        let listed: &[FieldChange] = match &self.changes {
+            Changes::Listed(changes) => changes,
+            // A new field never forces a replacement.
+            Changes::Creation { .. } => &[],
+        };
+        listed.iter().filter_map(|c| c.replace_reason.as_deref().map(|reason| (&c.path, reason)))
     }
 
     /// Paths (into the new values) that are known only after apply.
     pub fn after_unknown(&self) -> Vec<FieldPath> {
         let mut out = Vec::new();
-        for change in &self.changes {
+        for change in self.changes().iter() {
             serde_repr::unknown_paths(&change.after, &change.path, &mut out);
         }
         out
+    }
+}
+
+/// Two actions are equal when they show and do the same, however their changes are held.
+impl PartialEq for ResourceAction {
+    fn eq(&self, other: &Self) -> bool {
+        self.address == other.address
+            && self.action == other.action
+            && self.replaced_along_with == other.replaced_along_with
+            && self.depends_on == other.depends_on
+            && self.provider_id == other.provider_id
+            && self.desired == other.desired
+            && self.changes() == other.changes()
     }
 }
 

@@ -8,7 +8,7 @@ use super::diff;
 use super::graph;
 use super::replace;
 use super::replace::Attributes;
-use super::{ActionKind, FieldChange, Plan, PlanError, ResourceAction};
+use super::{ActionKind, Changes, FieldChange, Plan, PlanError, ResourceAction};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Address, AttributeRef, Kind, Resource, Value};
 use crate::state::{ResourceState, State, address_order};
@@ -37,6 +37,8 @@ struct Decided {
     index: usize,
     decision: Decision,
     action: Option<ResourceAction>,
+    /// The action's `desired` is left empty for the resource's own attributes.
+    own_attributes: bool,
     diagnostic: Option<Diagnostic>,
 }
 
@@ -94,6 +96,9 @@ struct Planner<'a> {
     /// The first cluster (in declaration order) each text names: its address, its name or
     /// its node resource group, the texts by which [`names`] recognises a cluster.
     clusters_by_text: HashMap<String, usize>,
+    /// Whether another resource refers to an attribute of this one: only then is its
+    /// resolved copy of the attributes kept for [`Planner::resolve`].
+    referenced: Vec<bool>,
     decisions: Vec<Option<Decision>>,
 }
 
@@ -204,7 +209,8 @@ impl<'a> Planner<'a> {
         let recorded = self.recorded.get(&resource.address).copied();
         let mut replaced_along_with = None;
         let (action, changes) = match recorded {
-            None => (Some(ActionKind::Create), diff::creation(resolved, resource.computed)),
+            // The fields of a create are listed from `desired` when shown.
+            None => (Some(ActionKind::Create), Vec::new()),
             Some(recorded) => {
                 let mut changes =
                     diff::compare(resource.address.kind, &recorded.attributes, resolved, resource.computed);
@@ -228,24 +234,34 @@ impl<'a> Planner<'a> {
             _ => BTreeSet::new(),
         };
         let resolved = match (unknown, &desired) {
+            _ if !self.referenced[index] => None,
             (Some(unknown), _) => Some(unknown),
             (None, Cow::Owned(known)) => Some(known.clone()),
             (None, Cow::Borrowed(_)) => None,
         };
+        let own_attributes = matches!(desired, Cow::Borrowed(_));
         let resource_action = action.map(|action| {
             let mut depends_on: Vec<Address> = needs.iter().map(|&i| all[i].address.clone()).collect();
             depends_on.sort_by(address_order);
             ResourceAction {
                 address: resource.address.clone(),
                 action,
-                changes,
+                changes: match action {
+                    ActionKind::Create => Changes::Creation { computed: resource.computed },
+                    _ => Changes::Listed(changes),
+                },
                 replaced_along_with,
                 depends_on,
                 provider_id: recorded.and_then(|r| r.provider_id.clone()),
-                desired: desired.into_owned(),
+                // The resource's own attributes are filled in once every layer is decided.
+                desired: match desired {
+                    Cow::Owned(resolved) => resolved,
+                    Cow::Borrowed(_) => Attributes::new(),
+                },
             }
         });
-        Decided { index, decision: Decision { action, resolved, changing }, action: resource_action, diagnostic }
+        let decision = Decision { action, resolved, changing };
+        Decided { index, decision, action: resource_action, own_attributes, diagnostic }
     }
 }
 
@@ -273,6 +289,45 @@ fn cluster_replace_error(resource: &Resource, changes: &[FieldChange], along_wit
 /// dependency on an undeclared resource). Problems with a plan that can still be shown, such
 /// as an unrequested cluster replacement, come back as diagnostics beside it.
 pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
+    let mut decided = decide_all(desired, state)?;
+    for &(action, resource) in &decided.own_attributes {
+        decided.actions[action].desired = desired[resource].attributes.clone();
+    }
+    decided.finish(state)
+}
+
+/// [`plan`], moving the attributes of each resource that changes into the plan rather than
+/// copying them: a first plan holds every attribute of the stack. Those resources keep their
+/// addresses and spans (all that [`PlanError::to_diagnostic`] reads) but lose their attributes.
+pub fn plan_taking(desired: &mut [Resource], state: &State) -> Result<Planned, PlanError> {
+    let mut decided = decide_all(desired, state)?;
+    for &(action, resource) in &decided.own_attributes {
+        decided.actions[action].desired = std::mem::take(&mut desired[resource].attributes);
+    }
+    decided.finish(state)
+}
+
+/// Every action of a plan, before they are put in order.
+struct AllDecided {
+    actions: Vec<ResourceAction>,
+    /// (action, resource): actions whose `desired` are the resource's own attributes, still
+    /// to be filled in.
+    own_attributes: Vec<(usize, usize)>,
+    unchanged: usize,
+    diagnostics: Diagnostics,
+}
+
+impl AllDecided {
+    fn finish(self, state: &State) -> Result<Planned, PlanError> {
+        let AllDecided { actions, unchanged, mut diagnostics, .. } = self;
+        let recorded = state.resources.iter().map(|r| (&r.address, r)).collect();
+        let (actions, steps) = graph::schedule(actions, &recorded)?;
+        diagnostics.sort();
+        Ok(Planned { plan: Plan::from_parts(actions, steps, unchanged), diagnostics })
+    }
+}
+
+fn decide_all(desired: &[Resource], state: &State) -> Result<AllDecided, PlanError> {
     let mut index = HashMap::with_capacity(desired.len());
     for (i, resource) in desired.iter().enumerate() {
         if index.insert(&resource.address, i).is_some() {
@@ -287,9 +342,29 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
             clusters_by_text.entry(text).or_insert(i);
         }
     }
-    let mut planner =
-        Planner { desired, recorded, index, clusters_by_text, decisions: desired.iter().map(|_| None).collect() };
-    let needs = desired.iter().map(|r| planner.needs(r)).collect::<Result<Vec<_>, _>>()?;
+    let mut referenced = vec![false; desired.len()];
+    for resource in desired {
+        for value in resource.attributes.values() {
+            value.for_each_ref(&mut |r| {
+                if let Some(&i) = index.get(&r.address) {
+                    referenced[i] = true;
+                }
+            });
+        }
+    }
+    let mut planner = Planner {
+        desired,
+        recorded,
+        index,
+        clusters_by_text,
+        referenced,
+        decisions: desired.iter().map(|_| None).collect(),
+    };
+    // On every core; of several errors, the first in resource order, as one thread finds it.
+    let needs = crate::parallel::map_chunks(desired, |part| part.iter().map(|r| planner.needs(r)).collect::<Vec<_>>())
+        .into_iter()
+        .flatten()
+        .collect::<Result<Vec<_>, _>>()?;
     let addresses: Vec<&Address> = desired.iter().map(|r| &r.address).collect();
     let order = graph::resource_order(&addresses, &needs)?;
 
@@ -301,6 +376,7 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
     }
     let mut diagnostics = Diagnostics::new();
     let mut actions = Vec::with_capacity(desired.len() + state.resources.len());
+    let mut own_attributes = Vec::with_capacity(desired.len());
     let mut unchanged = 0;
     for layer in order.chunk_by(|&a, &b| depth[a] == depth[b]) {
         let decide = |part: &[usize]| part.iter().map(|&i| planner.decide(i, &needs[i])).collect::<Vec<_>>();
@@ -310,7 +386,12 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
             planner.decisions[decided.index] = Some(decided.decision);
             diagnostics.extend(decided.diagnostic);
             match decided.action {
-                Some(action) => actions.push(action),
+                Some(action) => {
+                    if decided.own_attributes {
+                        own_attributes.push((actions.len(), decided.index));
+                    }
+                    actions.push(action);
+                }
                 None => unchanged += 1,
             }
         }
@@ -320,7 +401,7 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
             actions.push(ResourceAction {
                 address: recorded.address.clone(),
                 action: ActionKind::Delete,
-                changes: diff::deletion(&recorded.attributes),
+                changes: Changes::Listed(diff::deletion(&recorded.attributes)),
                 replaced_along_with: None,
                 depends_on: recorded.dependencies.clone(),
                 provider_id: recorded.provider_id.clone(),
@@ -328,7 +409,5 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
             });
         }
     }
-    let (actions, steps) = graph::schedule(actions, &planner.recorded)?;
-    diagnostics.sort();
-    Ok(Planned { plan: Plan::from_parts(actions, steps, unchanged), diagnostics })
+    Ok(AllDecided { actions, own_attributes, unchanged, diagnostics })
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActionKind, FieldChange, FieldPath, PathSegment, Plan, ResourceAction, Step, Summary};
+use super::{ActionKind, Changes, FieldChange, FieldPath, PathSegment, Plan, ResourceAction, Step, Summary};
 use crate::model::{Address, AttributeRef, Value};
 
 /// Every place in `value` that is not yet known.
@@ -105,7 +105,7 @@ impl From<&ResourceAction> for ActionRepr {
             provider_id: action.provider_id.clone(),
             depends_on: action.depends_on.clone(),
             changes: action
-                .changes
+                .changes()
                 .iter()
                 .map(|c| ChangeRepr {
                     path: c.path.clone(),
@@ -154,7 +154,7 @@ impl TryFrom<ActionRepr> for ResourceAction {
         Ok(ResourceAction {
             address,
             action: repr.action,
-            changes,
+            changes: Changes::Listed(changes),
             replaced_along_with: repr.replaced_along_with,
             depends_on: repr.depends_on,
             provider_id: repr.provider_id,

@@ -35,7 +35,11 @@ struct Outline<'a> {
 fn decode_in_parallel(bytes: &[u8]) -> Option<State> {
     let outline: Outline = serde_json::from_slice(bytes).ok()?;
     let parts = crate::parallel::map_chunks(&outline.resources, |part| {
-        part.iter().map(|raw| serde_json::from_str::<ResourceState>(raw.get()).ok()).collect::<Option<Vec<_>>>()
+        let mut resources = Vec::with_capacity(part.len());
+        for raw in part {
+            resources.push(serde_json::from_str::<ResourceState>(raw.get()).ok()?);
+        }
+        Some(resources)
     });
     let mut resources = Vec::with_capacity(outline.resources.len());
     for part in parts {

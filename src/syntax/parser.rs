@@ -87,22 +87,18 @@ pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> 
 const MAX_NESTING: usize = 64;
 
 pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
+    // By bytes: every character that matters here is ASCII, and no byte of a longer
+    // character is.
+    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i = string_end(bytes, i + 1);
+                continue;
             }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '{' | '[' | '(' => {
+            b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(
@@ -112,11 +108,24 @@ pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
                     );
                 }
             }
-            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     None
+}
+
+/// Where the string whose text starts at `from` ends: after its closing quote, or after the
+/// line break that ends it unclosed (an escape skips the byte after it).
+fn string_end(bytes: &[u8], mut from: usize) -> usize {
+    loop {
+        match memchr::memchr3(b'\\', b'"', b'\n', bytes.get(from..).unwrap_or_default()) {
+            Some(k) if bytes[from + k] == b'\\' => from += k + 2,
+            Some(k) => return from + k + 1,
+            None => return bytes.len().max(from),
+        }
+    }
 }
 
 fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
@@ -156,7 +165,6 @@ fn describe_expected(rules: &[Rule]) -> String {
         .iter()
         .flat_map(|r| match r {
             Rule::expr
-            | Rule::mapping
             | Rule::constructor
             | Rule::cidr
             | Rule::ip
@@ -269,30 +277,20 @@ pub(super) fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
     let bytes = text.as_bytes();
     let mut comments = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
+    while let Some(k) = memchr::memchr3(b'"', b'#', b'/', bytes.get(i..).unwrap_or_default()) {
+        i += k;
         match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
+            b'"' => i = string_end(bytes, i + 1),
             b'#' | b'/' if bytes[i] == b'#' || bytes.get(i + 1) == Some(&b'/') => {
                 let start = i;
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k);
                 let end = text[start..i].trim_end().len() + start;
                 comments.push(Comment { text: text[start..end].to_string(), span: Span::new(file, start, end) });
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 let start = i;
-                i += 2;
-                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
-                    i += 1;
-                }
-                i = (i + 2).min(bytes.len());
+                i = memchr::memmem::find(bytes.get(i + 2..).unwrap_or_default(), b"*/")
+                    .map_or(bytes.len(), |k| i + 2 + k + 2);
                 if text.is_char_boundary(i) {
                     comments.push(Comment { text: text[start..i].to_string(), span: Span::new(file, start, i) });
                 }
@@ -429,7 +427,7 @@ impl Builder {
             }
             Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
             Rule::map => ExprKind::Map(Body { items: self.items(pair), span }),
-            Rule::value | Rule::mapping => {
+            Rule::value => {
                 let mut inner = pair.into_inner();
                 match (inner.next(), inner.next()) {
                     (Some(from), Some(to)) => {

@@ -10,6 +10,10 @@ use crate::parallel;
 /// Pieces smaller than this are not worth a thread.
 const MIN_PIECE: usize = 64 * 1024;
 
+/// Pieces per thread, at most. Several rather than one: pest's list of tokens grows with the
+/// piece, and a thread's next piece reuses the memory of its last one.
+const PIECES_PER_THREAD: usize = 8;
+
 type Parsed = Option<(Vec<Item>, Vec<Diagnostic>)>;
 
 /// Parses every file, as [`parse_file`] does each, on as many threads as the machine offers.
@@ -21,7 +25,7 @@ pub fn parse_files(files: &[(FileId, &str)]) -> Vec<(File, Vec<Diagnostic>)> {
         if too_deep(id, text).is_some() {
             continue;
         }
-        let count = (text.len() / MIN_PIECE).clamp(1, 2 * threads);
+        let count = (text.len() / MIN_PIECE).clamp(1, PIECES_PER_THREAD * threads);
         let cuts = cuts(text, count);
         for (k, &start) in cuts.iter().enumerate() {
             pieces.push((i, start, cuts.get(k + 1).copied().unwrap_or(text.len())));

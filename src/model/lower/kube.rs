@@ -78,13 +78,13 @@ fn placement(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(Address, Option<
                         .with_help("remove `cluster`; it is taken from the namespace"),
                 );
             }
-            let ns = stack.namespaces.iter().find(|n| n.address == target.address)?;
+            let ns = cx.lowered(&target.address).and_then(|i| stack.namespaces.get(i))?;
             Some((ns.cluster.clone(), Some(ns.address.clone()), ns.name.clone()))
         }
     }
 }
 
-pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &Stack) -> Option<Service> {
     let f = Fields::new(
         cx,
         block.body.as_ref(),
@@ -122,7 +122,9 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
         .word(&f, "external_traffic_policy", &["cluster", "local"], false)
         .map(|w| Spanned::new(if w.value == "local" { "Local".to_string() } else { "Cluster".to_string() }, w.span));
     let ports: Vec<ServicePort> = f.blocks("port").filter_map(|b| port(cx, b)).collect();
-    let (Some((cluster, namespace_address, namespace)), Some(service_type)) = (place, service_type) else { return };
+    let (Some((cluster, namespace_address, namespace)), Some(service_type)) = (place, service_type) else {
+        return None;
+    };
     if ports.is_empty() && !matches!(service_type.value, ServiceType::ExternalName(_)) {
         cx.push(
             Diagnostic::error("AKS011", format!("service \"{label}\" needs at least one `port`"))
@@ -130,7 +132,7 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
                 .with_help("add `port http 80 -> 8080` (name, port, target port)"),
         );
     }
-    stack.services.push(Service {
+    Some(Service {
         address: Address::new(Kind::Service, label),
         span: block.header_span(),
         cluster,
@@ -144,7 +146,7 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
         external_traffic_policy,
         labels,
         annotations,
-    });
+    })
 }
 
 fn service_type(cx: &mut Cx, expr: &Expr, cluster: Option<&Address>, stack: &Stack) -> Option<ServiceType> {
@@ -342,7 +344,7 @@ fn port(cx: &mut Cx, block: &Block) -> Option<ServicePort> {
     Some(ServicePort { span: block.header_span(), name, port, protocol, target_port, node_port, app_protocol })
 }
 
-pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &Stack) -> Option<Ingress> {
     let f = Fields::new(
         cx,
         block.body.as_ref(),
@@ -397,8 +399,8 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
                 .with_help("add `host \"shop.example.com\" { path \"/\" -> service.web:http }` or `default_backend = service.web:http`"),
         );
     }
-    let Some((cluster, namespace_address, namespace)) = place else { return };
-    stack.ingresses.push(Ingress {
+    let (cluster, namespace_address, namespace) = place?;
+    Some(Ingress {
         address: Address::new(Kind::Ingress, label),
         span: block.header_span(),
         cluster,
@@ -411,7 +413,7 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &mut Sta
         default_backend,
         labels,
         annotations,
-    });
+    })
 }
 
 /// `path "/api" -> service.api:http` or `path "/api" exact -> service.api:http`
@@ -477,10 +479,9 @@ fn backend(cx: &mut Cx, expr: &Expr, stack: &Stack) -> Option<Backend> {
         Err(_) => PortRef::Name(port.name),
     };
     // The Kubernetes name, which `name = "..."` may set apart from the block label.
-    let service_name = stack
-        .services
-        .iter()
-        .find(|s| s.address == address)
+    let service_name = cx
+        .lowered(&address)
+        .and_then(|i| stack.services.get(i))
         .map_or_else(|| address.name.clone(), |s| s.name.value.clone());
     Some(Backend { span, service: address, service_name, port })
 }

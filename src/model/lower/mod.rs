@@ -8,6 +8,7 @@ mod reader;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::address::{Address, Kind};
 use super::resources::Stack;
@@ -16,12 +17,16 @@ use crate::syntax::ast::{self, Block, ExprKind, Item};
 
 pub(crate) use reader::{Fields, Target};
 
+/// The environment's variables, by name. Shared by the threads that lower Services and
+/// Ingresses, so it is `Sync`.
+pub type Env = dyn Fn(&str) -> Option<String> + Sync;
+
 /// Everything lowering depends on. Lowering does no I/O: the environment comes in as a function.
 pub struct Input<'a> {
     pub files: &'a [(FileId, ast::File)],
     /// Variable values given on the command line or in vars files, by name.
     pub vars: &'a BTreeMap<String, ast::Expr>,
-    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub env: &'a Env,
     /// Resources the user allows to be replaced (`--allow-replace`).
     pub allow_replace: &'a [Address],
 }
@@ -41,6 +46,7 @@ const TOP_LEVEL: &[&str] = &[
     "dns_record",
 ];
 
+#[derive(Clone)]
 struct VarDecl<'a> {
     span: Span,
     default: Option<&'a ast::Expr>,
@@ -49,16 +55,26 @@ struct VarDecl<'a> {
 pub(crate) struct Cx<'a> {
     input: &'a Input<'a>,
     diagnostics: Vec<Diagnostic>,
-    /// Every declared resource address with its declaration span.
-    symbols: HashMap<Address, Span>,
-    vars: HashMap<String, VarDecl<'a>>,
+    /// Every declared resource address with its declaration span. The tables are shared
+    /// with the contexts that lower Services and Ingresses on other threads.
+    symbols: Arc<HashMap<Address, Span>>,
+    vars: Arc<HashMap<String, VarDecl<'a>>>,
     location: String,
+    /// Where each lowered namespace and Service sits in its vector of the stack: Services
+    /// look up their namespace and Ingresses their backends by address, thousands of times.
+    lowered: Arc<HashMap<Address, usize>>,
 }
 
 /// Lowers parsed files into a stack. Diagnostics include every error found.
 pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
-    let mut cx =
-        Cx { input, diagnostics: Vec::new(), symbols: HashMap::new(), vars: HashMap::new(), location: String::new() };
+    let mut cx = Cx {
+        input,
+        diagnostics: Vec::new(),
+        symbols: Arc::default(),
+        vars: Arc::default(),
+        location: String::new(),
+        lowered: Arc::default(),
+    };
     let mut blocks: Vec<&Block> = Vec::new();
     for (_, file) in input.files {
         for item in &file.items {
@@ -72,6 +88,8 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
             }
         }
     }
+    // Sized once: every block declares an address, and most blocks are resources.
+    Arc::make_mut(&mut cx.symbols).reserve(blocks.len());
     cx.declare(&blocks);
     let mut stack = Stack::default();
     let stack_blocks: Vec<&&Block> = blocks.iter().filter(|b| b.kind.name == "stack").collect();
@@ -103,19 +121,33 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
     for kind in
         ["resource_group", "vnet", "cluster", "public_ip", "namespace", "service", "ingress", "dns_zone", "dns_record"]
     {
-        for block in blocks.iter().filter(|b| b.kind.name == kind) {
-            let Some(name) = cx.block_name(block) else { continue };
-            match kind {
-                "resource_group" => azure::resource_group(&mut cx, block, name, &mut stack),
-                "vnet" => azure::vnet(&mut cx, block, name, &mut stack),
-                "cluster" => azure::cluster(&mut cx, block, name, &mut stack),
-                "public_ip" => azure::public_ip(&mut cx, block, name, &mut stack),
-                "dns_zone" => azure::dns_zone(&mut cx, block, name, &mut stack),
-                "dns_record" => azure::dns_record(&mut cx, block, name, &mut stack),
-                "namespace" => kube::namespace(&mut cx, block, name, &mut stack),
-                "service" => kube::service(&mut cx, block, name, &mut stack),
-                "ingress" => kube::ingress(&mut cx, block, name, &mut stack),
-                _ => {}
+        match kind {
+            "service" => {
+                let made = cx.lower_apart(&blocks, kind, &stack, kube::service);
+                stack.services.extend(made);
+                cx.index(stack.services.iter().map(|s| &s.address));
+            }
+            "ingress" => {
+                let made = cx.lower_apart(&blocks, kind, &stack, kube::ingress);
+                stack.ingresses.extend(made);
+            }
+            _ => {
+                for block in blocks.iter().filter(|b| b.kind.name == kind) {
+                    let Some(name) = cx.block_name(block) else { continue };
+                    match kind {
+                        "resource_group" => azure::resource_group(&mut cx, block, name, &mut stack),
+                        "vnet" => azure::vnet(&mut cx, block, name, &mut stack),
+                        "cluster" => azure::cluster(&mut cx, block, name, &mut stack),
+                        "public_ip" => azure::public_ip(&mut cx, block, name, &mut stack),
+                        "dns_zone" => azure::dns_zone(&mut cx, block, name, &mut stack),
+                        "dns_record" => azure::dns_record(&mut cx, block, name, &mut stack),
+                        "namespace" => kube::namespace(&mut cx, block, name, &mut stack),
+                        _ => {}
+                    }
+                }
+                if kind == "namespace" {
+                    cx.index(stack.namespaces.iter().map(|n| &n.address));
+                }
             }
         }
     }
@@ -123,6 +155,57 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
 }
 
 impl<'a> Cx<'a> {
+    /// Records the position of each lowered resource of one kind; of an address declared
+    /// twice (already reported), the first.
+    fn index<'r>(&mut self, addresses: impl Iterator<Item = &'r Address>) {
+        let lowered = Arc::make_mut(&mut self.lowered);
+        for (i, address) in addresses.enumerate() {
+            lowered.entry(address.clone()).or_insert(i);
+        }
+    }
+
+    /// Lowers the blocks of one kind whose resources depend on none of their own kind (each
+    /// Service on the stack so far, each Ingress on the Services), on every core. Resources
+    /// and diagnostics come in block order, as one thread would make them.
+    fn lower_apart<T: Send>(
+        &mut self,
+        blocks: &[&'a Block],
+        kind: &str,
+        stack: &Stack,
+        lower: fn(&mut Cx<'a>, &Block, String, &Stack) -> Option<T>,
+    ) -> Vec<T> {
+        let of_kind: Vec<&Block> = blocks.iter().copied().filter(|b| b.kind.name == kind).collect();
+        let this: &Cx<'a> = self;
+        let parts = crate::parallel::map_chunks(&of_kind, |part| {
+            let mut cx = Cx {
+                input: this.input,
+                diagnostics: Vec::new(),
+                symbols: Arc::clone(&this.symbols),
+                vars: Arc::clone(&this.vars),
+                location: this.location.clone(),
+                lowered: Arc::clone(&this.lowered),
+            };
+            let mut made = Vec::with_capacity(part.len());
+            for block in part {
+                if let Some(name) = cx.block_name(block) {
+                    made.extend(lower(&mut cx, block, name, stack));
+                }
+            }
+            (made, cx.diagnostics)
+        });
+        let mut all = Vec::with_capacity(of_kind.len());
+        for (made, diagnostics) in parts {
+            all.extend(made);
+            self.diagnostics.extend(diagnostics);
+        }
+        all
+    }
+
+    /// The position of a lowered resource in its vector of the stack.
+    pub(crate) fn lowered(&self, address: &Address) -> Option<usize> {
+        self.lowered.get(address).copied()
+    }
+
     pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -214,7 +297,7 @@ impl<'a> Cx<'a> {
                     ),
             );
         } else {
-            self.symbols.insert(address, block.header_span());
+            Arc::make_mut(&mut self.symbols).insert(address, block.header_span());
         }
     }
 
@@ -251,7 +334,15 @@ impl<'a> Cx<'a> {
             );
             return;
         }
-        self.vars.insert(name, VarDecl { span: block.header_span(), default });
+        Arc::make_mut(&mut self.vars).insert(name, VarDecl { span: block.header_span(), default });
+    }
+
+    /// The declared variables' names, sorted, so that "did you mean" picks the same name
+    /// every run.
+    fn declared_vars(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
     }
 
     fn check_unused_cli_vars(&mut self) {
@@ -263,7 +354,7 @@ impl<'a> Cx<'a> {
             .map(|(name, expr)| (name.clone(), expr.span))
             .collect();
         for (name, span) in unknown {
-            let declared: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+            let declared = self.declared_vars();
             let help = match closest(&name, declared) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => format!("declare it with `var \"{name}\" {{}}` or remove the value"),
@@ -326,7 +417,7 @@ impl<'a> Cx<'a> {
                         None
                     }
                     None => {
-                        let declared: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+                        let declared = self.declared_vars();
                         let help = match closest(name, declared) {
                             Some(near) => format!("did you mean `var.{near}`?"),
                             None => format!("declare it with `var \"{name}\" {{ default = ... }}`"),
@@ -494,12 +585,14 @@ impl<'a> Cx<'a> {
             rest = tail;
         }
         if !self.symbols.contains_key(&address) {
-            let candidates: Vec<String> = self
+            // Sorted, so that of equally close names the suggestion is the same every run.
+            let mut candidates: Vec<String> = self
                 .symbols
                 .keys()
                 .filter(|a| a.kind == address.kind && a.parent == address.parent)
                 .map(|a| a.name.clone())
                 .collect();
+            candidates.sort_unstable();
             let help = match closest(&address.name, candidates.iter().map(String::as_str)) {
                 Some(near) => {
                     let suggestion = Address { name: near.to_string(), ..address.clone() };
@@ -508,11 +601,7 @@ impl<'a> Cx<'a> {
                 None if candidates.is_empty() => {
                     format!("declare it: `{} \"{}\" {{ ... }}`", address.kind, address.name)
                 }
-                None => {
-                    let mut sorted = candidates.clone();
-                    sorted.sort();
-                    format!("the {}s declared are: {}", address.kind.noun(), sorted.join(", "))
-                }
+                None => format!("the {}s declared are: {}", address.kind.noun(), candidates.join(", ")),
             };
             self.push(
                 Diagnostic::error("AKS014", format!("unknown {} `{}`", address.kind.noun(), address))

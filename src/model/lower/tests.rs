@@ -13,7 +13,7 @@ vnet "net" {
 }
 "#;
 
-fn load_with(text: &str, vars: &[&str], env: &dyn Fn(&str) -> Option<String>) -> Loaded {
+fn load_with(text: &str, vars: &[&str], env: &Env) -> Loaded {
     let mut sources = SourceMap::new();
     sources.add("main.aks", "main.aks", format!("{BASE}{text}"));
     let cli = (!vars.is_empty()).then(|| sources.add("<command line>", "<command line>", vars.join("\n")));
@@ -274,4 +274,22 @@ ingress "i" {{ namespace = namespace.ns  default_backend = service.web-blue:http
     let ingress = resources.iter().find(|r| r.address.kind == Kind::Ingress).unwrap();
     let Value::Map(backend) = &ingress.attributes["default_backend"] else { panic!("no backend") };
     assert_eq!(backend["service"], Value::str("web"));
+}
+
+#[test]
+fn an_unknown_reference_suggests_the_same_name_every_time() {
+    // Ten equally close names: the symbols are hashed, so only candidates in a fixed order
+    // give one answer.
+    let services: String = (0..10)
+        .rev()
+        .map(|i| format!("service \"web-{i}\" {{\n  namespace = \"a\"\n  cluster = cluster.c\n  port http 80\n}}\n"))
+        .collect();
+    let text = format!(
+        "{CLUSTER}{services}ingress \"i\" {{\n  namespace = \"a\"\n  cluster = cluster.c\n  default_backend = service.web:http\n}}\n"
+    );
+    for _ in 0..5 {
+        let loaded = load(&text);
+        let d = loaded.diagnostics.iter().find(|d| d.code == "AKS014").expect("the unknown Service is reported");
+        assert_eq!(d.help.as_deref(), Some("did you mean `service.web-9`?"));
+    }
 }

@@ -138,7 +138,7 @@ fn details(action: &ResourceAction) -> String {
         let _ = write!(summary, " — {}", escape_html(&note));
     }
     let mut body = String::new();
-    for change in &action.changes {
+    for change in action.changes().iter() {
         diff_lines(&mut body, change);
     }
     if body.is_empty() {

@@ -97,7 +97,7 @@ fn write_action(out: &mut String, painter: &Painter, action: &ResourceAction, wi
         let verb = painter.paint(style, &format!("{:<15}", action.action.verb()));
         let _ = writeln!(out, "{symbol} {address}{padding}  {verb}  {note}");
     }
-    for change in &action.changes {
+    for change in action.changes().iter() {
         write_change(out, painter, change);
     }
 }

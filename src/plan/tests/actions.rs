@@ -8,7 +8,7 @@ fn a_resource_not_in_the_state_is_created() {
     let planned = planned(&desired, &State::new("shop"));
     let web = action(&planned.plan, "public_ip.web");
     assert_eq!(web.action, ActionKind::Create);
-    assert!(web.changes.iter().all(|c| c.before == Value::Null));
+    assert!(web.changes().iter().all(|c| c.before == Value::Null));
     assert_eq!(change(web, "address").after, Value::Unknown, "computed fields are known after apply");
     assert_eq!(change(web, "sku").after, Value::str("Standard"));
     assert_eq!(planned.plan.summary(), Summary { create: 1, ..Summary::default() });
@@ -30,7 +30,7 @@ fn a_changeable_field_updates_in_place() {
     let planned = planned(&[standalone(node_pool("system", 5, 110))], &state);
     let pool = action(&planned.plan, "cluster.shop.node_pool.system");
     assert_eq!(pool.action, ActionKind::Update);
-    assert_eq!(pool.changes.len(), 1);
+    assert_eq!(pool.changes().len(), 1);
     let count = change(pool, "count");
     assert_eq!((&count.before, &count.after), (&Value::Int(3), &Value::Int(5)));
     assert_eq!(pool.provider_id.as_deref(), Some("/id/cluster.shop.node_pool.system"));
@@ -78,6 +78,6 @@ fn removing_a_map_key_or_a_field_is_a_change() {
     let planned = planned(&[standalone(node_pool("system", 3, 110))], &state);
     let pool = action(&planned.plan, "cluster.shop.node_pool.system");
     assert_eq!(pool.action, ActionKind::Update);
-    let paths: Vec<String> = pool.changes.iter().map(|c| c.path.to_string()).collect();
+    let paths: Vec<String> = pool.changes().iter().map(|c| c.path.to_string()).collect();
     assert_eq!(paths, ["labels.team", "max_surge"]);
 }

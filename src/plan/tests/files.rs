@@ -15,7 +15,7 @@ fn a_saved_plan_reads_back_the_same() {
     let loaded = SavedPlan::from_json(&text).unwrap();
     assert_eq!(loaded, saved);
     assert!(loaded.plan.actions().iter().any(|a| a.desired.values().any(Value::is_unknown)), "references survive");
-    assert!(loaded.plan.actions().iter().any(|a| a.changes.iter().any(|c| c.after.is_unknown())));
+    assert!(loaded.plan.actions().iter().any(|a| a.changes().iter().any(|c| c.after.is_unknown())));
 }
 
 #[test]

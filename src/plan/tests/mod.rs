@@ -13,8 +13,9 @@ fn action<'p>(plan: &'p Plan, address_text: &str) -> &'p ResourceAction {
     plan.action_for(&address(address_text)).unwrap_or_else(|| panic!("no action for {address_text}"))
 }
 
-fn change<'a>(action: &'a ResourceAction, path: &str) -> &'a FieldChange {
-    action.changes.iter().find(|c| c.path.to_string() == path).unwrap_or_else(|| panic!("no change at {path}"))
+fn change(action: &ResourceAction, path: &str) -> FieldChange {
+    let changes = action.changes();
+    changes.iter().find(|c| c.path.to_string() == path).cloned().unwrap_or_else(|| panic!("no change at {path}"))
 }
 
 /// The steps as `operation address`, in order.

@@ -215,5 +215,5 @@ fn a_replaced_vnet_takes_its_subnets_along() {
         desired[1].attributes.insert("location".into(), Value::str("northeurope"));
     });
     assert_eq!(replaced_along_with(&planned.plan, "vnet.shop.subnet.nodes").as_deref(), Some("vnet.shop"));
-    assert!(action(&planned.plan, "vnet.shop.subnet.nodes").changes.is_empty());
+    assert!(action(&planned.plan, "vnet.shop.subnet.nodes").changes().is_empty());
 }
