@@ -106,9 +106,9 @@ fn the_application_routing_add_on_turns_on_and_off_in_place() {
         let planned = plan_cluster(before, after);
         let cluster = action(&planned.plan, "cluster.shop");
         assert_eq!(cluster.action, ActionKind::Update);
-        let fields: Vec<String> = cluster.changes.iter().map(|c| c.path.to_string()).collect();
+        let fields: Vec<String> = cluster.changes().iter().map(|c| c.path.to_string()).collect();
         assert_eq!(fields, ["web_app_routing"]);
-        assert!(cluster.changes.iter().all(|c| c.replace_reason.is_none()));
+        assert!(cluster.changes().iter().all(|c| c.replace_reason.is_none()));
     }
 }
 
