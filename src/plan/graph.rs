@@ -16,16 +16,17 @@ use petgraph::visit::{EdgeRef, NodeIndexable};
 use super::replace::{Attributes, placement_fields};
 use super::{ActionKind, Operation, PlanError, ResourceAction, Step};
 use crate::model::{Address, Kind, Value};
-use crate::state::{ResourceState, address_order};
+use crate::state::{ResourceState, address_key};
 
 /// A topological order of `graph` (edges point from what comes first) in layers: first what
-/// needs nothing, then what needs only those, and so on, each layer sorted by `compare` so
-/// the order is stable. Sorting by depth keeps it topological, since every edge goes deeper.
+/// needs nothing, then what needs only those, and so on, each layer sorted by `key` so the
+/// order is stable. Sorting by depth keeps it topological, since every edge goes deeper.
 /// On a cycle, returns one cycle (its first node repeated at the end).
-fn order<N>(
+fn order<N, K: Ord>(
     graph: &StableDiGraph<N, ()>,
-    compare: impl Fn(NodeIndex, NodeIndex) -> Ordering,
+    key: impl Fn(NodeIndex) -> K,
 ) -> Result<Vec<NodeIndex>, Vec<NodeIndex>> {
+    let compare = |a: NodeIndex, b: NodeIndex| key(a).cmp(&key(b));
     let sorted = toposort(graph, None).map_err(|_| find_cycle(graph, &compare))?;
     // By node index: the graphs here never remove nodes, so indices are dense.
     let mut depth = vec![0usize; graph.node_bound()];
@@ -37,7 +38,8 @@ fn order<N>(
             .unwrap_or(0);
     }
     let mut layered = sorted;
-    layered.sort_by(|&a, &b| depth[a.index()].cmp(&depth[b.index()]).then_with(|| compare(a, b)));
+    // Each node's key is made once: a first plan sorts every resource of the stack.
+    layered.sort_by_cached_key(|&node| (depth[node.index()], key(node)));
     Ok(layered)
 }
 
@@ -93,7 +95,7 @@ pub(crate) fn resource_order(addresses: &[&Address], needs: &[Vec<usize>]) -> Re
         }
     }
     let address = |n: NodeIndex| addresses[graph[n]];
-    order(&graph, |a, b| address_order(address(a), address(b)))
+    order(&graph, |n| address_key(address(n)))
         .map(|order| order.into_iter().map(|n| graph[n]).collect())
         .map_err(|cycle| PlanError::Cycle { cycle: cycle.into_iter().map(|n| address(n).clone()).collect() })
 }
@@ -199,13 +201,11 @@ pub(crate) fn schedule(
     }
 
     // Within a layer, deletes first: they free names and address ranges that creates may reuse.
-    let compare = |a: NodeIndex, b: NodeIndex| {
-        let ((first, first_operation), (second, second_operation)) = (graph[a], graph[b]);
-        (first_operation != Operation::Delete)
-            .cmp(&(second_operation != Operation::Delete))
-            .then_with(|| address_order(&actions[first].address, &actions[second].address))
+    let key = |n: NodeIndex| {
+        let (action, operation) = graph[n];
+        (operation != Operation::Delete, address_key(&actions[action].address))
     };
-    let sorted = order(&graph, compare).map_err(|cycle| {
+    let sorted = order(&graph, key).map_err(|cycle| {
         let mut addresses: Vec<Address> = cycle.iter().map(|&n| actions[graph[n].0].address.clone()).collect();
         addresses.dedup();
         PlanError::Cycle { cycle: addresses }

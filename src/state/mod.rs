@@ -63,13 +63,15 @@ impl ResourceState {
 /// its children (`vnet.a`, `vnet.a.subnet.x`, `vnet.b`), so that a resource's whole
 /// family reads as one block.
 pub fn address_order(a: &Address, b: &Address) -> Ordering {
-    fn key(address: &Address) -> (Kind, &str, Option<(Kind, &str)>) {
-        match &address.parent {
-            None => (address.kind, address.name.as_str(), None),
-            Some((kind, name)) => (*kind, name.as_str(), Some((address.kind, address.name.as_str()))),
-        }
+    address_key(a).cmp(&address_key(b))
+}
+
+/// What [`address_order`] compares, for sorting by a key made once per address.
+pub fn address_key(address: &Address) -> (Kind, &str, Option<(Kind, &str)>) {
+    match &address.parent {
+        None => (address.kind, address.name.as_str(), None),
+        Some((kind, name)) => (*kind, name.as_str(), Some((address.kind, address.name.as_str()))),
     }
-    key(a).cmp(&key(b))
 }
 
 impl State {
