@@ -74,6 +74,21 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
+/// The error and its sources, `outer: inner: innermost`, without repeats.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
+    }
+    text
+}
+
 /// One provider: Kubernetes for one cluster, or Azure Resource Manager for a subscription.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {

@@ -19,6 +19,7 @@ use super::cloud::Cloud;
 use super::error::ArmError;
 use super::lro::{self, Polling};
 use super::policies::{LoopbackBearer, RunHeaders};
+use crate::providers::error_chain;
 
 /// How long to wait, between polls and in total.
 #[derive(Debug, Clone, Copy)]
@@ -155,9 +156,9 @@ impl ArmClient {
             Err(error) => {
                 let (code, message) = match error.kind() {
                     azure_core::error::ErrorKind::Credential => ("Credential", innermost(&error)),
-                    azure_core::error::ErrorKind::Connection => ("Connection", chain(&error)),
-                    azure_core::error::ErrorKind::Io => ("Io", chain(&error)),
-                    _ => ("RequestFailed", chain(&error)),
+                    azure_core::error::ErrorKind::Connection => ("Connection", error_chain(&error)),
+                    azure_core::error::ErrorKind::Io => ("Io", error_chain(&error)),
+                    _ => ("RequestFailed", error_chain(&error)),
                 };
                 Err(self.local_error(code, message, &doing))
             }
@@ -272,19 +273,4 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
         current = inner;
     }
     current.to_string()
-}
-
-/// The error and its sources, without repeats.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = inner.source();
-    }
-    text
 }

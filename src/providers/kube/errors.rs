@@ -3,7 +3,7 @@
 
 use kube::core::Status;
 
-use crate::providers::{ErrorKind, ProviderError};
+use crate::providers::{ErrorKind, ProviderError, error_chain};
 
 /// `doing` names the call for errors that carry no message of the server's (`reading Service shop/web`).
 pub(super) fn from_kube(error: kube::Error, server: &str, doing: &str) -> ProviderError {
@@ -11,13 +11,16 @@ pub(super) fn from_kube(error: kube::Error, server: &str, doing: &str) -> Provid
         kube::Error::Api(status) => from_status(&status),
         kube::Error::Auth(error) => ProviderError {
             kind: ErrorKind::Unauthorized,
-            message: format!("{doing}: cannot authenticate to the Kubernetes API server {server}: {}", chain(&error)),
+            message: format!(
+                "{doing}: cannot authenticate to the Kubernetes API server {server}: {}",
+                error_chain(&error)
+            ),
         },
         error @ (kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)) => ProviderError {
             kind: ErrorKind::Unreachable,
-            message: format!("{doing}: cannot reach the Kubernetes API server {server}: {}", chain(&error)),
+            message: format!("{doing}: cannot reach the Kubernetes API server {server}: {}", error_chain(&error)),
         },
-        other => ProviderError { kind: ErrorKind::Rejected, message: format!("{doing}: {}", chain(&other)) },
+        other => ProviderError { kind: ErrorKind::Rejected, message: format!("{doing}: {}", error_chain(&other)) },
     }
 }
 
@@ -41,21 +44,6 @@ pub(super) fn from_status(status: &Status) -> ProviderError {
 /// clears by itself, unlike a refused credential.
 fn is_terminating_namespace(status: &Status) -> bool {
     status.code == 403 && status.message.contains("because it is being terminated")
-}
-
-/// The error and its sources, `outer: inner: innermost`, without repeats.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = inner.source();
-    }
-    text
 }
 
 #[cfg(test)]
