@@ -2,14 +2,16 @@
 //! syntax tree. Pure: the same files, variables and environment give the same model.
 
 pub mod address;
+pub mod kinds;
 pub mod lower;
 pub mod names;
 pub mod resource;
-pub mod resources;
+pub mod stack;
 pub mod value;
 
 pub use address::{Address, Kind};
+pub use kinds::*;
 pub use lower::{Env, Input, lower};
 pub use resource::Resource;
-pub use resources::*;
+pub use stack::Stack;
 pub use value::{AttributeRef, Value};

@@ -72,6 +72,16 @@ impl Value {
         }
     }
 
+    /// The value in a one-line summary: strings without quotes, lists joined by commas.
+    pub fn plain(&self) -> String {
+        match self {
+            Value::Str(text) => text.clone(),
+            Value::Ref(_) => Value::Unknown.to_string(),
+            Value::List(items) => items.iter().map(Value::plain).collect::<Vec<_>>().join(", "),
+            other => other.to_string(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),

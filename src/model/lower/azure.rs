@@ -6,8 +6,9 @@ use std::borrow::Cow;
 use super::{Cx, Fields};
 use crate::diag::Diagnostic;
 use crate::model::address::{Address, Kind};
+use crate::model::kinds::*;
 use crate::model::names;
-use crate::model::resources::*;
+use crate::model::stack::Stack;
 use crate::model::value::AttributeRef;
 use crate::syntax::ast::{Block, ExprKind};
 
@@ -24,7 +25,7 @@ pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
         &[],
     );
     stack.name = name;
-    stack.span = block.header_span();
+    stack.span = Some(block.header_span());
     if let Some(attribute) = f.get("subscription") {
         // An unset environment variable is allowed here: only apply needs the subscription,
         // and it says so then.

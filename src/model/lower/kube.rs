@@ -4,8 +4,9 @@
 use super::{Cx, Fields, Target};
 use crate::diag::{Diagnostic, Span};
 use crate::model::address::{Address, Kind};
+use crate::model::kinds::*;
 use crate::model::names;
-use crate::model::resources::*;
+use crate::model::stack::Stack;
 use crate::syntax::ast::{Block, Expr, ExprKind};
 
 const KUBE_NAME: &str = "AKS015";

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::address::{Address, Kind};
-use super::resources::Stack;
+use super::stack::Stack;
 use crate::diag::{Diagnostic, FileId, Span, closest};
 use crate::syntax::ast::{self, Block, ExprKind, Item};
 
@@ -31,19 +31,31 @@ pub struct Input<'a> {
     pub allow_replace: &'a [Address],
 }
 
-/// The resource kinds that may appear at the top level, with the child blocks that are resources.
-const TOP_LEVEL: &[&str] = &[
-    "stack",
-    "var",
-    "resource_group",
-    "vnet",
-    "public_ip",
-    "cluster",
-    "namespace",
-    "service",
-    "ingress",
-    "dns_zone",
-    "dns_record",
+/// The blocks that are not resources.
+const SETTINGS: &[&str] = &["stack", "var"];
+
+/// The keywords of the blocks that may appear at the top level: the settings, then the
+/// top-level kinds.
+fn top_level() -> impl Iterator<Item = &'static str> {
+    SETTINGS.iter().copied().chain(Kind::ALL.into_iter().filter(|k| k.is_top_level()).map(Kind::keyword))
+}
+
+/// The order kinds are lowered in: each after the kinds its blocks may refer to by value (a
+/// public IP in a cluster's node resource group, a Service's namespace and IP, an Ingress's
+/// Services). Children come with their parents.
+const LOWERING_ORDER: [Kind; Kind::COUNT] = [
+    Kind::ResourceGroup,
+    Kind::Vnet,
+    Kind::Subnet,
+    Kind::Peering,
+    Kind::Cluster,
+    Kind::NodePool,
+    Kind::PublicIp,
+    Kind::Namespace,
+    Kind::Service,
+    Kind::Ingress,
+    Kind::DnsZone,
+    Kind::DnsRecord,
 ];
 
 #[derive(Clone)]
@@ -118,43 +130,48 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
     }
     cx.location = stack.location.clone();
     cx.check_unused_cli_vars();
-    for kind in
-        ["resource_group", "vnet", "cluster", "public_ip", "namespace", "service", "ingress", "dns_zone", "dns_record"]
-    {
-        match kind {
-            "service" => {
-                let made = cx.lower_apart(&blocks, kind, &stack, kube::service);
-                stack.services.extend(made);
-                cx.index(stack.services.iter().map(|s| &s.address));
-            }
-            "ingress" => {
-                let made = cx.lower_apart(&blocks, kind, &stack, kube::ingress);
-                stack.ingresses.extend(made);
-            }
-            _ => {
-                for block in blocks.iter().filter(|b| b.kind.name == kind) {
-                    let Some(name) = cx.block_name(block) else { continue };
-                    match kind {
-                        "resource_group" => azure::resource_group(&mut cx, block, name, &mut stack),
-                        "vnet" => azure::vnet(&mut cx, block, name, &mut stack),
-                        "cluster" => azure::cluster(&mut cx, block, name, &mut stack),
-                        "public_ip" => azure::public_ip(&mut cx, block, name, &mut stack),
-                        "dns_zone" => azure::dns_zone(&mut cx, block, name, &mut stack),
-                        "dns_record" => azure::dns_record(&mut cx, block, name, &mut stack),
-                        "namespace" => kube::namespace(&mut cx, block, name, &mut stack),
-                        _ => {}
-                    }
-                }
-                if kind == "namespace" {
-                    cx.index(stack.namespaces.iter().map(|n| &n.address));
-                }
-            }
-        }
+    for kind in LOWERING_ORDER {
+        cx.lower_kind(kind, &blocks, &mut stack);
     }
     (stack, cx.diagnostics)
 }
 
 impl<'a> Cx<'a> {
+    /// Lowers the blocks of one kind into the stack. Every kind has its arm, so a new kind
+    /// is lowered somewhere or the build fails.
+    fn lower_kind(&mut self, kind: Kind, blocks: &[&'a Block], stack: &mut Stack) {
+        let lower_each = |cx: &mut Cx<'a>, stack: &mut Stack, lower: fn(&mut Cx, &Block, String, &mut Stack)| {
+            for block in blocks.iter().filter(|b| b.kind.name == kind.keyword()) {
+                if let Some(name) = cx.block_name(block) {
+                    lower(cx, block, name, stack);
+                }
+            }
+        };
+        match kind {
+            Kind::ResourceGroup => lower_each(self, stack, azure::resource_group),
+            Kind::Vnet => lower_each(self, stack, azure::vnet),
+            Kind::Cluster => lower_each(self, stack, azure::cluster),
+            Kind::PublicIp => lower_each(self, stack, azure::public_ip),
+            Kind::DnsZone => lower_each(self, stack, azure::dns_zone),
+            Kind::DnsRecord => lower_each(self, stack, azure::dns_record),
+            // Lowered inside their parents' blocks.
+            Kind::Subnet | Kind::Peering | Kind::NodePool => {}
+            Kind::Namespace => {
+                lower_each(self, stack, kube::namespace);
+                self.index(stack.namespaces.iter().map(|n| &n.address));
+            }
+            Kind::Service => {
+                let made = self.lower_apart(blocks, kind, stack, kube::service);
+                stack.services.extend(made);
+                self.index(stack.services.iter().map(|s| &s.address));
+            }
+            Kind::Ingress => {
+                let made = self.lower_apart(blocks, kind, stack, kube::ingress);
+                stack.ingresses.extend(made);
+            }
+        }
+    }
+
     /// Records the position of each lowered resource of one kind; of an address declared
     /// twice (already reported), the first.
     fn index<'r>(&mut self, addresses: impl Iterator<Item = &'r Address>) {
@@ -170,11 +187,11 @@ impl<'a> Cx<'a> {
     fn lower_apart<T: Send>(
         &mut self,
         blocks: &[&'a Block],
-        kind: &str,
+        kind: Kind,
         stack: &Stack,
         lower: fn(&mut Cx<'a>, &Block, String, &Stack) -> Option<T>,
     ) -> Vec<T> {
-        let of_kind: Vec<&Block> = blocks.iter().copied().filter(|b| b.kind.name == kind).collect();
+        let of_kind: Vec<&Block> = blocks.iter().copied().filter(|b| b.kind.name == kind.keyword()).collect();
         let this: &Cx<'a> = self;
         let parts = crate::parallel::map_chunks(&of_kind, |part| {
             let mut cx = Cx {
@@ -255,9 +272,11 @@ impl<'a> Cx<'a> {
             let Some(kind) = Kind::from_keyword(kind_name).filter(|k| k.is_top_level()) else {
                 let mut d = Diagnostic::error("AKS010", format!("unknown block `{kind_name}`"))
                     .with_primary(block.kind.span, "not a kind aksform knows");
-                d = match closest(kind_name, TOP_LEVEL.iter().copied()) {
+                d = match closest(kind_name, top_level()) {
                     Some(near) => d.with_help(format!("did you mean `{near}`?")),
-                    None => d.with_help(format!("the top-level blocks are: {}", TOP_LEVEL.join(", "))),
+                    None => {
+                        d.with_help(format!("the top-level blocks are: {}", top_level().collect::<Vec<_>>().join(", ")))
+                    }
                 };
                 if Kind::from_keyword(kind_name).is_some_and(|k| !k.is_top_level()) {
                     let parent = Kind::from_keyword(kind_name).and_then(Kind::parent).map_or("", Kind::keyword);
@@ -269,17 +288,12 @@ impl<'a> Cx<'a> {
             let Some(name) = block_label(block) else { continue };
             let address = Address::new(kind, name);
             self.declare_address(address.clone(), block);
-            let child_kinds: &[Kind] = match kind {
-                Kind::Vnet => &[Kind::Subnet, Kind::Peering],
-                Kind::Cluster => &[Kind::NodePool],
-                _ => &[],
-            };
             for child in block.body.iter().flat_map(|b| &b.items) {
                 if let Item::Block(child) = child
-                    && let Some(child_kind) = child_kinds.iter().find(|k| k.keyword() == child.kind.name)
+                    && let Some(child_kind) = kind.children().find(|k| k.keyword() == child.kind.name)
                     && let Some(child_name) = block_label(child)
                 {
-                    self.declare_address(address.child(*child_kind, child_name), child);
+                    self.declare_address(address.child(child_kind, child_name), child);
                 }
             }
         }
@@ -553,7 +567,7 @@ impl<'a> Cx<'a> {
     pub(crate) fn target(&mut self, reference: &ast::Reference, span: Span) -> Option<Target> {
         let names: Vec<&str> = reference.names().collect();
         let Some(kind) = Kind::from_keyword(names[0]).filter(|k| k.is_top_level()) else {
-            let kinds: Vec<&str> = TOP_LEVEL.iter().copied().filter(|k| *k != "stack").collect();
+            let kinds: Vec<&str> = top_level().filter(|k| *k != "stack").collect();
             let help = match closest(names[0], kinds.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => format!("a reference starts with one of: {}", kinds.join(", ")),
@@ -616,9 +630,9 @@ impl<'a> Cx<'a> {
         let attribute = match rest {
             [] => None,
             [attribute] => {
-                let referable = address.kind.referable_attributes();
-                if !referable.iter().any(|(a, _)| a == attribute) {
-                    let names: Vec<&str> = referable.iter().map(|(a, _)| *a).collect();
+                let mut referable = address.kind.referable_attributes();
+                if !referable.any(|a| a.name == *attribute) {
+                    let names: Vec<&str> = address.kind.referable_attributes().map(|a| a.name).collect();
                     let help = match closest(attribute, names.iter().copied()) {
                         Some(near) => format!("did you mean `{near}`?"),
                         None => format!("a {} offers: {}", address.kind.noun(), names.join(", ")),

@@ -10,8 +10,8 @@ use ipnet::Ipv4Net;
 use super::Cx;
 use crate::diag::{Diagnostic, Span, closest};
 use crate::model::address::{Address, Kind};
+use crate::model::kinds::{Labels, Spanned};
 use crate::model::names;
-use crate::model::resources::{Labels, Spanned};
 use crate::syntax::ast::{Attribute, Block, Body, Expr, ExprKind, Ident, Item};
 
 /// A resolved reference: a resource, maybe one of its attributes, maybe a port (`service.web:http`).

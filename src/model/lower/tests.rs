@@ -293,3 +293,15 @@ fn an_unknown_reference_suggests_the_same_name_every_time() {
         assert_eq!(d.help.as_deref(), Some("did you mean `service.web-9`?"));
     }
 }
+
+#[test]
+fn every_kind_is_lowered_once_and_children_with_their_parents() {
+    let mut order = super::LOWERING_ORDER;
+    order.sort();
+    assert_eq!(order, Kind::ALL, "LOWERING_ORDER must list every kind once");
+    for (i, kind) in super::LOWERING_ORDER.iter().enumerate() {
+        if let Some(parent) = kind.parent() {
+            assert!(super::LOWERING_ORDER[..i].contains(&parent), "{kind} is lowered before its parent {parent}");
+        }
+    }
+}

@@ -9,7 +9,7 @@ pub mod text;
 use similar::TextDiff;
 
 use super::{ActionKind, FieldChange, ResourceAction, Summary};
-use crate::model::{Kind, Value};
+use crate::model::{Brief, Value};
 
 /// How a field change reads.
 pub(crate) enum Shape<'a> {
@@ -50,67 +50,11 @@ pub(crate) fn unified_diff(before: &str, after: &str) -> String {
     TextDiff::from_lines(before, after).unified_diff().context_radius(3).to_string()
 }
 
-/// A value in a one-line summary: strings without quotes.
-fn plain(value: &Value) -> String {
-    match value {
-        Value::Str(text) => text.clone(),
-        Value::Ref(_) => Value::Unknown.to_string(),
-        Value::List(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
-}
-
-/// Key attributes of a resource being created, on one line (`Standard_D4s_v5 × 3`).
+/// Key attributes of a resource being created, on one line (`Standard_D4s_v5 × 3`), as its
+/// kind's description gives them.
 pub(crate) fn brief(action: &ResourceAction) -> String {
-    let get = |name: &str| action.desired.get(name).filter(|v| **v != Value::Null);
-    let show = |name: &str| get(name).map(plain);
-    let parts: Vec<String> = match action.address.kind {
-        Kind::ResourceGroup => vec![show("location")].into_iter().flatten().collect(),
-        Kind::Vnet => vec![show("address_space"), show("location")].into_iter().flatten().collect(),
-        Kind::Subnet => vec![show("prefix")].into_iter().flatten().collect(),
-        Kind::Peering => show("remote_vnet").map(|v| format!("to {v}")).into_iter().collect(),
-        Kind::PublicIp => vec![show("sku"), show("allocation"), show("dns_label").map(|l| format!("dns label {l}"))]
-            .into_iter()
-            .flatten()
-            .collect(),
-        Kind::Cluster => {
-            let network = match (show("network_plugin"), show("network_plugin_mode")) {
-                (Some(plugin), Some(mode)) => Some(format!("{plugin} {mode}")),
-                (plugin, _) => plugin,
-            };
-            vec![show("kubernetes_version").map(|v| format!("Kubernetes {v}")), network, show("location")]
-                .into_iter()
-                .flatten()
-                .collect()
-        }
-        Kind::NodePool => {
-            let size = show("vm_size").unwrap_or_default();
-            let autoscale = get("autoscale") == Some(&Value::Bool(true));
-            let count = match (autoscale, show("min_count"), show("max_count"), show("count")) {
-                (true, Some(min), Some(max), _) => Some(format!("{min}..{max}")),
-                (_, _, _, count) => count,
-            };
-            vec![match count {
-                Some(count) => format!("{size} × {count}"),
-                None => size,
-            }]
-        }
-        Kind::Namespace => vec![],
-        Kind::Service => {
-            let ports = match get("ports") {
-                Some(Value::List(ports)) if ports.len() == 1 => Some("1 port".to_string()),
-                Some(Value::List(ports)) => Some(format!("{} ports", ports.len())),
-                _ => None,
-            };
-            vec![show("type"), ports].into_iter().flatten().collect()
-        }
-        Kind::Ingress => vec![show("class")].into_iter().flatten().collect(),
-        Kind::DnsZone => vec![],
-        Kind::DnsRecord => {
-            vec![show("type"), show("records").or_else(|| show("cname"))].into_iter().flatten().collect()
-        }
-    };
-    parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", ")
+    let parts = (action.address.kind.spec().brief)(&Brief(&action.desired));
+    parts.into_iter().flatten().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", ")
 }
 
 /// What is said beside a replaced resource: its parent, or the fields that force it.

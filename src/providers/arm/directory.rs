@@ -176,7 +176,7 @@ mod tests {
             attributes: pairs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect(),
             computed: &[],
             depends_on: Vec::new(),
-            span: Default::default(),
+            span: crate::diag::Span::new(crate::diag::FileId(0), 0, 0),
             allow_replace: false,
         }
     }

@@ -1,0 +1,48 @@
+//! Resource groups (Microsoft.Resources/resourceGroups).
+
+use super::AttributeType as T;
+use super::{ARM_NAME, Brief, Flatten, KindSpec, Labels, Provider, attribute, flat, labels_value};
+use crate::diag::Span;
+use crate::model::{Address, Kind, Resource, Value};
+
+#[derive(Debug, Clone)]
+pub struct ResourceGroup {
+    pub address: Address,
+    pub span: Span,
+    pub name: String,
+    pub location: String,
+    pub tags: Labels,
+}
+
+pub(super) const SPEC: KindSpec = KindSpec {
+    keyword: "resource_group",
+    noun: "resource group",
+    parent: None,
+    provider: Provider::Arm,
+    attributes: &[
+        attribute("name", T::Text).referable().forces(ARM_NAME),
+        attribute("location", T::Text).forces("a resource group's location cannot change"),
+        attribute("tags", T::TextMap),
+    ],
+    brief,
+};
+
+fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
+    vec![b.show("location")]
+}
+
+impl Flatten for ResourceGroup {
+    fn resource(&self) -> Resource {
+        flat(
+            Kind::ResourceGroup,
+            &self.address,
+            self.span,
+            vec![
+                ("name", Value::str(&self.name)),
+                ("location", Value::str(&self.location)),
+                ("tags", labels_value(&self.tags)),
+            ],
+            vec![],
+        )
+    }
+}

@@ -1,0 +1,51 @@
+//! Subnets of a virtual network (Microsoft.Network/virtualNetworks/subnets).
+
+use ipnet::Ipv4Net;
+
+use super::AttributeType as T;
+use super::{ARM_NAME, Brief, Flatten, KindSpec, Provider, Spanned, attribute, flat};
+use crate::diag::Span;
+use crate::model::{Address, Kind, Resource, Value};
+
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub address: Address,
+    pub span: Span,
+    pub vnet: Address,
+    pub name: String,
+    pub prefix: Spanned<Ipv4Net>,
+    pub service_endpoints: Vec<String>,
+}
+
+pub(super) const SPEC: KindSpec = KindSpec {
+    keyword: "subnet",
+    noun: "subnet",
+    parent: Some(Kind::Vnet),
+    provider: Provider::Arm,
+    attributes: &[
+        attribute("name", T::Text).referable().forces(ARM_NAME),
+        attribute("prefix", T::Cidr),
+        attribute("service_endpoints", T::TextList),
+    ],
+    brief,
+};
+
+fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
+    vec![b.show("prefix")]
+}
+
+impl Flatten for Subnet {
+    fn resource(&self) -> Resource {
+        flat(
+            Kind::Subnet,
+            &self.address,
+            self.span,
+            vec![
+                ("name", Value::str(&self.name)),
+                ("prefix", Value::str(self.prefix.value.to_string())),
+                ("service_endpoints", Value::list(self.service_endpoints.iter().cloned())),
+            ],
+            vec![self.vnet.clone()],
+        )
+    }
+}
