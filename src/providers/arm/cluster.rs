@@ -15,7 +15,7 @@ use super::shape::{
     CONTAINER_SERVICE_API, bool_at, named, opt_str, read_tags, resource_group_of, same_or_live, str_at, tags,
 };
 use crate::model::{Address, Value};
-use crate::providers::kube::attributes::{Fields, Reader};
+use crate::providers::attributes::{Fields, Reader};
 use crate::providers::{Attributes, ProviderError};
 
 /// `creating`: the first PUT, which must carry the node pools.

@@ -5,7 +5,7 @@ use serde_json::{Value as Json, json};
 
 use super::shape::{OWNER_TAG, int_at, named, opt_str, str_at};
 use crate::model::{Address, Value};
-use crate::providers::kube::attributes::Fields;
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
 pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {

@@ -36,7 +36,7 @@ pub use policies::user_agent;
 pub use shape::OWNER_TAG;
 
 use crate::model::{Address, Kind};
-use crate::providers::kube::attributes::Reader;
+use crate::providers::attributes::Reader;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
 use shape::{CONTAINER_SERVICE_API, DNS_API, NETWORK_API, RESOURCES_API};
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json, json};
 use super::directory::Directory;
 use super::shape::{OWNER_TAG, bool_at, int_at, named, same_or_live, str_at, string_list, string_map};
 use crate::model::{Address, Kind, Value};
-use crate::providers::kube::attributes::Fields;
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
 /// The pool's properties. `creating`: the count of an autoscaled pool is given only at

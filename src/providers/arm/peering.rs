@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 use super::directory::Directory;
 use super::shape::{bool_at, id_ref, named, str_at};
 use crate::model::{Address, Kind};
-use crate::providers::kube::attributes::Fields;
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
 pub fn body(fields: &Fields<'_>, address: &Address, directory: &Directory) -> Result<Json, ProviderError> {

@@ -5,7 +5,7 @@ use serde_json::{Value as Json, json};
 
 use super::shape::{named, str_at};
 use crate::model::Value;
-use crate::providers::kube::attributes::Fields;
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ProviderError};
 
 pub fn body(fields: &Fields<'_>, updating: bool) -> Result<Json, ProviderError> {

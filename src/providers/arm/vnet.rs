@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 
 use super::shape::{named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
 use crate::model::Address;
-use crate::providers::kube::attributes::Fields;
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ProviderError};
 
 pub fn body(fields: &Fields<'_>, address: &Address, updating: bool) -> Result<Json, ProviderError> {
