@@ -30,7 +30,7 @@ use std::sync::Arc;
 use azure_core::credentials::TokenCredential;
 use serde_json::Value as Json;
 
-pub use client::{ArmClient, Timing};
+pub use client::{ArmClient, SignInError, Timing};
 pub use directory::Directory;
 pub use error::{ArmError, ErrorDetail};
 pub use policies::user_agent;
@@ -65,7 +65,7 @@ impl ArmProvider {
     }
 
     /// Gets a token, or says why none can be had.
-    pub async fn sign_in(&self) -> Result<(), String> {
+    pub async fn sign_in(&self) -> Result<(), SignInError> {
         self.client.sign_in().await
     }
 

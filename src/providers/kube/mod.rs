@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use metadata::{ADDRESS_ANNOTATION, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL};
-pub use object_id::{ObjectId, ObjectKind};
+pub use object_id::{ObjectId, ObjectIdError, ObjectKind};
 
 use crate::model::{Address, WEB_APP_ROUTING_CLASS};
 use crate::providers::attributes::Reader;
