@@ -152,7 +152,18 @@ fn missing_groups_resources_and_parents_are_404s_with_arm_codes() {
     assert!(missing.body["error"]["message"].as_str().unwrap().contains("Microsoft.Network/virtualNetworks/v"));
     arm.put(&network("rg", "virtualNetworks/v/subnets/s"), json!({ "properties": { "addressPrefix": "10.0.0.0/24" } }))
         .expect_error(404, "ParentResourceNotFound");
-    arm.get(&network("rg", "routeTables/r")).expect_error(404, "InvalidResourceType");
+    // A type the emulator does not serve is answered as ARM answers a type its namespace lacks.
+    let unknown = arm.get(&network("rg", "routeTables/r")).expect_error(400, "InvalidResourceType");
+    let put = arm.put(&network("rg", "routeTables/r"), json!({ "location": "eastus" }));
+    let put = put.expect_error(400, "InvalidResourceType");
+    assert_eq!(
+        put.body,
+        json!({ "error": {
+            "code": "InvalidResourceType",
+            "message": "The resource type 'routeTables' could not be found in the namespace 'Microsoft.Network' for api version '2024-05-01'."
+        }})
+    );
+    assert_eq!(unknown.body, put.body);
     // Load balancers and security groups belong to the clusters' cloud provider: readable only.
     arm.put(&network("rg", "loadBalancers/kubernetes"), json!({ "location": "eastus" }))
         .expect_error(405, "MethodNotAllowed");

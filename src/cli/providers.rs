@@ -103,7 +103,8 @@ impl ProviderArgs {
         let env = |name: &str| std::env::var(name).ok();
         let cloud = match &self.arm_endpoint {
             Some(endpoint) => {
-                Cloud::custom(endpoint, self.arm_audience.as_deref(), env("AZURE_AUTHORITY_HOST").as_deref())?
+                Cloud::custom(endpoint, self.arm_audience.as_deref(), env("AZURE_AUTHORITY_HOST").as_deref())
+                    .map_err(|e| e.to_string())?
             }
             None => Cloud::named(self.cloud),
         };
@@ -154,7 +155,7 @@ impl Providers {
     /// Signs in to Azure once, before many reads would each find the credentials missing.
     pub async fn sign_in(&self) -> Result<(), String> {
         match &self.arm {
-            Ok(arm) => arm.sign_in().await,
+            Ok(arm) => arm.sign_in().await.map_err(|e| e.to_string()),
             Err(message) => Err(message.clone()),
         }
     }

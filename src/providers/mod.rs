@@ -2,6 +2,7 @@
 //! and four verbs (read, create-or-update, delete, list-what-I-own), never resource details.
 
 pub mod arm;
+pub(crate) mod attributes;
 pub mod kube;
 
 use std::collections::BTreeMap;

@@ -230,9 +230,16 @@ pub enum Target {
         namespace: String,
         id: String,
     },
+    /// A resource path whose type the emulator does not serve (`Microsoft.Network/routeTables`).
+    UnknownType {
+        namespace: String,
+        /// The type segments as given, e.g. `routeTables`.
+        type_name: String,
+    },
 }
 
-/// Parses a request path; `None` when no resource type the emulator serves lives there.
+/// Parses a request path; `None` when it is not the path of a resource, an action or an
+/// operation.
 pub fn parse_path(path: &str) -> Option<Target> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let lower: Vec<String> = segments.iter().map(|segment| segment.to_ascii_lowercase()).collect();
@@ -266,11 +273,13 @@ pub fn parse_path(path: &str) -> Option<Target> {
     if rest.len() < 6 || rest[2] != "providers" {
         return None;
     }
-    let namespace = canonical_namespace(&rest[3])?;
+    let namespace = canonical_namespace(&rest[3]);
     let type_and_names = &rest[4..];
     let originals = &rest_original[4..];
     // listClusterUserCredential / listClusterAdminCredential
-    if type_and_names.len() == 3 && namespace == "Microsoft.ContainerService" && type_and_names[0] == "managedclusters"
+    if type_and_names.len() == 3
+        && namespace == Some("Microsoft.ContainerService")
+        && type_and_names[0] == "managedclusters"
     {
         let admin = match type_and_names[2].as_str() {
             "listclusterusercredential" => false,
@@ -287,10 +296,17 @@ pub fn parse_path(path: &str) -> Option<Target> {
     let types: Vec<&str> = type_and_names.iter().step_by(2).map(String::as_str).collect();
     let names: Vec<&str> = originals.iter().skip(1).step_by(2).copied().collect();
     let kind = Kind::ALL.into_iter().find(|kind| {
-        kind.namespace() == namespace
+        Some(kind.namespace()) == namespace
             && kind.type_segments().len() == types.len()
             && kind.type_segments().iter().zip(&types).all(|(segment, given)| segment.eq_ignore_ascii_case(given))
-    })?;
+    });
+    let Some(kind) = kind else {
+        let type_name: Vec<&str> = originals.iter().step_by(2).copied().collect();
+        return Some(Target::UnknownType {
+            namespace: namespace.unwrap_or(rest_original[3]).to_string(),
+            type_name: type_name.join("/"),
+        });
+    };
     Some(Target::Resource(Address::new(kind, subscription, resource_group, &names)))
 }
 
@@ -306,6 +322,16 @@ pub fn no_such_type(path: &str) -> ArmError {
         StatusCode::NOT_FOUND,
         "InvalidResourceType",
         format!("The resource type could not be found for the path '{path}'."),
+    )
+}
+
+/// ARM's answer to a resource type its namespace does not have at the api-version asked for.
+pub fn unknown_type(namespace: &str, type_name: &str, api_version: &str) -> ArmError {
+    ArmError::bad_request(
+        "InvalidResourceType",
+        format!(
+            "The resource type '{type_name}' could not be found in the namespace '{namespace}' for api version '{api_version}'."
+        ),
     )
 }
 
@@ -338,6 +364,9 @@ mod tests {
         assert!(matches!(credential, Some(Target::ListCredential { admin: false, .. })));
         let operation = parse_path("/subscriptions/s/providers/Microsoft.Network/locations/eastus/operations/abc");
         assert_eq!(operation, Some(Target::AsyncOperation { namespace: "Microsoft.Network".into(), id: "abc".into() }));
-        assert_eq!(parse_path("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/r"), None);
+        assert_eq!(
+            parse_path("/subscriptions/s/resourceGroups/rg/providers/microsoft.network/routeTables/r"),
+            Some(Target::UnknownType { namespace: "Microsoft.Network".into(), type_name: "routeTables".into() })
+        );
     }
 }

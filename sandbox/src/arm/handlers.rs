@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::address::{
     Address, CONTAINER_SERVICE_API_VERSION, DNS_API_VERSION, Kind, NETWORK_API_VERSION, RESOURCES_API_VERSION, Target,
-    no_such_type, parse_path,
+    no_such_type, parse_path, unknown_type,
 };
 use super::errors::ArmError;
 use super::lro;
@@ -101,6 +101,8 @@ fn check_api_version(uri: &Uri, target: &Target) -> Result<(), ArmError> {
         Target::Resource(address) => vec![address.kind.api_version()],
         Target::ListCredential { .. } => vec![CONTAINER_SERVICE_API_VERSION],
         Target::AsyncOperation { .. } | Target::OperationResult { .. } => ALL_VERSIONS.to_vec(),
+        // No version serves a type the emulator does not have.
+        Target::UnknownType { namespace, type_name } => return Err(unknown_type(namespace, type_name, &given)),
     };
     if supported.contains(&given.as_str()) {
         return Ok(());

@@ -21,6 +21,14 @@ use super::lro::{self, Polling};
 use super::policies::{LoopbackBearer, RunHeaders};
 use crate::providers::error_chain;
 
+/// Why no token could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    /// The credential's own reason, which says what to set or sign in with.
+    #[error("{reason}")]
+    NoToken { reason: String },
+}
+
 /// How long to wait, between polls and in total.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
@@ -117,8 +125,12 @@ impl ArmClient {
 
     /// Gets a token (kept by the credential for the requests that follow), or says why none
     /// can be had.
-    pub async fn sign_in(&self) -> Result<(), String> {
-        self.credential.get_token(&[self.cloud.scope.as_str()], None).await.map(|_| ()).map_err(|e| innermost(&e))
+    pub async fn sign_in(&self) -> Result<(), SignInError> {
+        self.credential
+            .get_token(&[self.cloud.scope.as_str()], None)
+            .await
+            .map(|_| ())
+            .map_err(|e| SignInError::NoToken { reason: innermost(&e) })
     }
 
     pub fn correlation_id(&self) -> &str {
@@ -126,7 +138,7 @@ impl ArmClient {
     }
 
     pub(super) fn url(&self, path: &str, api_version: &str) -> Result<Url, ArmError> {
-        self.cloud.url(path, api_version).map_err(|m| self.local_error("InvalidPath", m, path))
+        self.cloud.url(path, api_version).map_err(|e| self.local_error("InvalidPath", e.to_string(), path))
     }
 
     pub(super) fn local_error(&self, code: &str, message: String, doing: &str) -> ArmError {

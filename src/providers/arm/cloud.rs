@@ -10,6 +10,28 @@ use azure_core::http::Url;
 /// The token scope of the public cloud's Resource Manager (also the default for a custom one).
 pub const PUBLIC_SCOPE: &str = "https://management.azure.com/.default";
 
+/// Why an endpoint, a path or a polling URL cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloudError {
+    #[error("--arm-endpoint `{endpoint}` is not a URL: {source}")]
+    NotAUrl { endpoint: String, source: url::ParseError },
+    #[error(
+        "--arm-endpoint `{endpoint}`: plain http is allowed only on the loopback interface \
+         (127.0.0.1, ::1 or localhost), so that tokens never cross a network in clear; use https"
+    )]
+    PlainHttpOffLoopback { endpoint: String },
+    #[error("--arm-endpoint `{endpoint}`: the scheme must be https, not {scheme}")]
+    Scheme { endpoint: String, scheme: String },
+    #[error("--arm-endpoint `{endpoint}` must not carry a query or fragment")]
+    QueryOrFragment { endpoint: String },
+    #[error("`{path}` is not a valid ARM path: {source}")]
+    InvalidPath { path: String, source: url::ParseError },
+    #[error(
+        "the server asked to poll {scheme}://{host}, which is not the Resource Manager endpoint {endpoint}; refusing to send the token there"
+    )]
+    OtherOrigin { scheme: String, host: String, endpoint: String },
+}
+
 /// `--cloud`: one of Azure's sovereign clouds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CloudName {
@@ -59,22 +81,19 @@ impl Cloud {
     /// A custom Resource Manager endpoint (`--arm-endpoint`), its token scope (the audience
     /// with `/.default`, or the public cloud's), and the sign-in authority (public cloud's
     /// unless `authority_host` is given).
-    pub fn custom(endpoint: &str, audience: Option<&str>, authority_host: Option<&str>) -> Result<Cloud, String> {
+    pub fn custom(endpoint: &str, audience: Option<&str>, authority_host: Option<&str>) -> Result<Cloud, CloudError> {
         let url = Url::parse(endpoint.trim_end_matches('/'))
-            .map_err(|e| format!("--arm-endpoint `{endpoint}` is not a URL: {e}"))?;
+            .map_err(|source| CloudError::NotAUrl { endpoint: endpoint.to_string(), source })?;
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(&url) => {}
             "http" => {
-                return Err(format!(
-                    "--arm-endpoint `{endpoint}`: plain http is allowed only on the loopback interface \
-                     (127.0.0.1, ::1 or localhost), so that tokens never cross a network in clear; use https"
-                ));
+                return Err(CloudError::PlainHttpOffLoopback { endpoint: endpoint.to_string() });
             }
-            other => return Err(format!("--arm-endpoint `{endpoint}`: the scheme must be https, not {other}")),
+            other => return Err(CloudError::Scheme { endpoint: endpoint.to_string(), scheme: other.to_string() }),
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!("--arm-endpoint `{endpoint}` must not carry a query or fragment"));
+            return Err(CloudError::QueryOrFragment { endpoint: endpoint.to_string() });
         }
         let scope = match audience {
             Some(a) if a.ends_with("/.default") => a.to_string(),
@@ -98,29 +117,28 @@ impl Cloud {
     }
 
     /// The URL of an ARM path (`/subscriptions/...`) with its api-version.
-    pub fn url(&self, path: &str, api_version: &str) -> Result<Url, String> {
+    pub fn url(&self, path: &str, api_version: &str) -> Result<Url, CloudError> {
         let base = self.endpoint.as_str().trim_end_matches('/');
-        let mut url =
-            Url::parse(&format!("{base}{path}")).map_err(|e| format!("`{path}` is not a valid ARM path: {e}"))?;
+        let mut url = Url::parse(&format!("{base}{path}"))
+            .map_err(|source| CloudError::InvalidPath { path: path.to_string(), source })?;
         url.query_pairs_mut().append_pair("api-version", api_version);
         Ok(url)
     }
 
     /// A URL the server handed back (a polling URL) may only point at the same scheme and host
     /// as the endpoint: the token goes with it.
-    pub fn check_same_origin(&self, url: &Url) -> Result<(), String> {
+    pub fn check_same_origin(&self, url: &Url) -> Result<(), CloudError> {
         let same = url.scheme() == self.endpoint.scheme()
             && url.host_str().map(str::to_ascii_lowercase) == self.endpoint.host_str().map(str::to_ascii_lowercase)
             && url.port_or_known_default() == self.endpoint.port_or_known_default();
         if same {
             Ok(())
         } else {
-            Err(format!(
-                "the server asked to poll {}://{}, which is not the Resource Manager endpoint {}; refusing to send the token there",
-                url.scheme(),
-                url.host_str().unwrap_or(""),
-                self.endpoint.as_str().trim_end_matches('/')
-            ))
+            Err(CloudError::OtherOrigin {
+                scheme: url.scheme().to_string(),
+                host: url.host_str().unwrap_or("").to_string(),
+                endpoint: self.endpoint.as_str().trim_end_matches('/').to_string(),
+            })
         }
     }
 }
@@ -158,7 +176,7 @@ mod tests {
         assert!(Cloud::custom("http://[::1]:8080/", None, None).is_ok());
         assert!(Cloud::custom("http://localhost:1234", None, None).is_ok());
         let refused = Cloud::custom("http://10.0.0.5:8080", None, None).unwrap_err();
-        assert!(refused.contains("loopback"), "{refused}");
+        assert!(refused.to_string().contains("loopback"), "{refused}");
         assert!(Cloud::custom("http://arm.example.com", None, None).is_err());
         assert!(Cloud::custom("ftp://127.0.0.1", None, None).is_err());
         assert!(Cloud::custom("https://arm.example.com", None, None).is_ok());

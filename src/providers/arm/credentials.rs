@@ -17,6 +17,14 @@ use tokio::sync::Mutex;
 
 use super::cloud::Cloud;
 
+/// Why the credentials asked for cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    /// The variables a way of signing in needs, and those of them not set.
+    #[error("--auth {method} needs {}; not set: {}", .needs.join(", "), .missing.join(", "))]
+    NotSet { method: String, needs: Vec<&'static str>, missing: Vec<&'static str> },
+}
+
 /// `--auth`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AuthMethod {
@@ -92,14 +100,14 @@ pub fn sources(
     method: AuthMethod,
     env: &dyn Fn(&str) -> Option<String>,
     managed_possible: bool,
-) -> Result<Vec<Source>, String> {
+) -> Result<Vec<Source>, CredentialsError> {
     let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let need = |what: &str, names: &[&str]| -> Result<Vec<String>, String> {
-        let missing: Vec<&str> = names.iter().copied().filter(|n| get(n).is_none()).collect();
+    let need = |what: &str, names: &[&'static str]| -> Result<Vec<String>, CredentialsError> {
+        let missing: Vec<&'static str> = names.iter().copied().filter(|n| get(n).is_none()).collect();
         if missing.is_empty() {
             Ok(names.iter().filter_map(|n| get(n)).collect())
         } else {
-            Err(format!("--auth {what} needs {}; not set: {}", names.join(", "), missing.join(", ")))
+            Err(CredentialsError::NotSet { method: what.to_string(), needs: names.to_vec(), missing })
         }
     };
     let client_secret = || {
@@ -236,7 +244,11 @@ const MANAGED_IDENTITY_PROBE: std::time::Duration = std::time::Duration::from_se
 const REFRESH_BEFORE: Duration = Duration::minutes(5);
 
 impl Chain {
-    pub fn new(method: AuthMethod, cloud: &Cloud, env: &dyn Fn(&str) -> Option<String>) -> Result<Chain, String> {
+    pub fn new(
+        method: AuthMethod,
+        cloud: &Cloud,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Chain, CredentialsError> {
         let credentials = sources(method, env, managed_identity_possible(env))?
             .iter()
             .map(|source| Candidate {
@@ -369,7 +381,7 @@ mod tests {
     #[test]
     fn auto_with_half_a_service_principal_says_what_is_missing() {
         let half = env(&[(CLIENT, "c"), (SECRET, "s")]);
-        let error = sources(AuthMethod::Auto, &half, true).unwrap_err();
+        let error = sources(AuthMethod::Auto, &half, true).unwrap_err().to_string();
         assert_eq!(
             error,
             "--auth client-secret needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET; not set: AZURE_TENANT_ID"
@@ -382,13 +394,17 @@ mod tests {
         assert!(
             sources(AuthMethod::ClientSecret, &nothing, true)
                 .unwrap_err()
+                .to_string()
                 .contains("not set: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET")
         );
         assert!(
-            sources(AuthMethod::WorkloadIdentity, &nothing, true).unwrap_err().contains("AZURE_FEDERATED_TOKEN_FILE")
+            sources(AuthMethod::WorkloadIdentity, &nothing, true)
+                .unwrap_err()
+                .to_string()
+                .contains("AZURE_FEDERATED_TOKEN_FILE")
         );
         assert_eq!(
-            sources(AuthMethod::AccessToken, &env(&[(ACCESS_TOKEN, " ")]), true).unwrap_err(),
+            sources(AuthMethod::AccessToken, &env(&[(ACCESS_TOKEN, " ")]), true).unwrap_err().to_string(),
             "--auth access-token needs AKSFORM_ACCESS_TOKEN; not set: AKSFORM_ACCESS_TOKEN"
         );
         assert_eq!(sources(AuthMethod::AzureCli, &nothing, true).unwrap(), vec![Source::AzureCli]);

@@ -9,6 +9,7 @@ use crate::model::{Address, Kind, Resource, Value};
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 use crate::state::State;
 
+use super::arm_type::{Place, arm_type};
 use super::shape::{provider_path, resource_group_path};
 
 #[derive(Debug, Default)]
@@ -84,30 +85,24 @@ impl Directory {
     }
 
     fn built_path(&self, address: &Address) -> Result<String, ProviderError> {
-        let top = |kind_path: &str| -> Result<String, ProviderError> {
-            let name = self.text(address, "name")?;
-            let group = self.text(address, "resource_group")?;
-            Ok(provider_path(self.subscription(address)?, group, &format!("{kind_path}/{name}")))
-        };
-        let parent = || address.parent_address().ok_or_else(|| rejected(format!("{address} has no parent")));
-        match address.kind {
-            Kind::ResourceGroup => Ok(resource_group_path(self.subscription(address)?, self.text(address, "name")?)),
-            Kind::Vnet => top("Microsoft.Network/virtualNetworks"),
-            Kind::PublicIp => top("Microsoft.Network/publicIPAddresses"),
-            Kind::Cluster => top("Microsoft.ContainerService/managedClusters"),
-            Kind::DnsZone => top("Microsoft.Network/dnsZones"),
-            Kind::Subnet => Ok(format!("{}/subnets/{}", self.path_of(&parent()?)?, self.text(address, "name")?)),
-            Kind::Peering => {
-                Ok(format!("{}/virtualNetworkPeerings/{}", self.path_of(&parent()?)?, self.text(address, "name")?))
+        let identity = arm_type(address.kind).ok_or_else(|| super::not_azure(address))?.identity();
+        let name = || self.text(address, "name");
+        match identity.place {
+            Place::Subscription => Ok(resource_group_path(self.subscription(address)?, name()?)),
+            Place::ResourceGroup => {
+                let name = name()?;
+                let group = self.text(address, "resource_group")?;
+                Ok(provider_path(self.subscription(address)?, group, &format!("{}/{name}", identity.type_name)))
             }
-            Kind::NodePool => Ok(format!("{}/agentPools/{}", self.path_of(&parent()?)?, self.text(address, "name")?)),
-            Kind::DnsRecord => {
+            Place::Parent => {
+                let parent = address.parent_address().ok_or_else(|| rejected(format!("{address} has no parent")))?;
+                let segment = identity.type_name.rsplit('/').next().unwrap_or(identity.type_name);
+                Ok(format!("{}/{segment}/{}", self.path_of(&parent)?, name()?))
+            }
+            Place::Zone => {
                 let zone = self.zone_named(self.text(address, "zone")?, address)?;
-                let kind = self.text(address, "type")?;
-                Ok(format!("{}/{kind}/{}", self.path_of(&zone)?, self.text(address, "name")?))
-            }
-            Kind::Namespace | Kind::Service | Kind::Ingress => {
-                Err(rejected(format!("{address} is a Kubernetes object, not an Azure resource")))
+                let record_type = self.text(address, "type")?;
+                Ok(format!("{}/{record_type}/{}", self.path_of(&zone)?, name()?))
             }
         }
     }

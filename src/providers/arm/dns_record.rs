@@ -3,62 +3,73 @@
 
 use serde_json::{Value as Json, json};
 
-use super::shape::{OWNER_TAG, int_at, named, opt_str, str_at};
-use crate::model::{Address, Value};
-use crate::providers::kube::attributes::Fields;
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::directory::Directory;
+use super::shape::{DNS_API, OWNER_TAG, int_at, named, opt_str, str_at};
+use crate::model::Value;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
-pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {
-    let mut properties = json!({
-        "TTL": fields.required_int32("ttl")?,
-        "metadata": { OWNER_TAG: address.to_string() },
-    });
-    match fields.required_str("type")? {
-        "A" => {
-            // A record taken from another resource's address that has none (an Ingress no
-            // controller has given an address) arrives empty.
-            if fields.list("records")?.contains(&Value::Null) {
-                return Err(ProviderError {
-                    kind: ErrorKind::Rejected,
-                    message: format!(
-                        "{address}: an address of the record is empty: the attribute it takes had no value when the \
-                         record was applied (an Ingress gets its address from an ingress controller in the cluster)"
-                    ),
-                });
-            }
-            let records = fields.string_list("records")?;
-            if records.is_empty() {
-                return Err(ProviderError {
-                    kind: ErrorKind::Rejected,
-                    message: format!("{address}: an A record needs at least one address"),
-                });
-            }
-            properties["ARecords"] = Json::Array(records.into_iter().map(|ip| json!({ "ipv4Address": ip })).collect());
-        }
-        "CNAME" => properties["CNAMERecord"] = json!({ "cname": fields.required_str("cname")? }),
-        other => {
-            return Err(ProviderError {
-                kind: ErrorKind::Rejected,
-                message: format!("{address}: record type {other} is not one aksform manages (A, CNAME)"),
-            });
-        }
-    }
-    Ok(json!({ "properties": properties }))
-}
+pub(crate) struct DnsRecord;
 
-pub fn observed(live: &Json, recorded: &Attributes) -> Attributes {
-    let mut out = named(live, recorded);
-    out.insert("zone".into(), recorded.get("zone").cloned().unwrap_or(Value::Null));
-    let kind = str_at(live, "/type").and_then(|t| t.rsplit('/').next()).map(str::to_ascii_uppercase);
-    out.insert("type".into(), Value::opt_str(kind.clone()));
-    out.insert("ttl".into(), int_at(live, "/properties/TTL"));
-    let records = match live.pointer("/properties/ARecords").and_then(Json::as_array) {
-        Some(items) if kind.as_deref() == Some("A") => Value::List(
-            items.iter().filter_map(|r| r.get("ipv4Address").and_then(Json::as_str)).map(Value::str).collect(),
-        ),
-        _ => Value::Null,
-    };
-    out.insert("records".into(), records);
-    out.insert("cname".into(), opt_str(live, "/properties/CNAMERecord/cname"));
-    out
+impl ArmType for DnsRecord {
+    fn identity(&self) -> &'static Identity {
+        &Identity { type_name: "Microsoft.Network/dnsZones/recordsets", api_version: DNS_API, place: Place::Zone }
+    }
+
+    fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
+        let BodyRequest { fields, address, .. } = *request;
+        let mut properties = json!({
+            "TTL": fields.required_int32("ttl")?,
+            "metadata": { OWNER_TAG: address.to_string() },
+        });
+        match fields.required_str("type")? {
+            "A" => {
+                // A record taken from another resource's address that has none (an Ingress no
+                // controller has given an address) arrives empty.
+                if fields.list("records")?.contains(&Value::Null) {
+                    return Err(ProviderError {
+                        kind: ErrorKind::Rejected,
+                        message: format!(
+                            "{address}: an address of the record is empty: the attribute it takes had no value when the \
+                         record was applied (an Ingress gets its address from an ingress controller in the cluster)"
+                        ),
+                    });
+                }
+                let records = fields.string_list("records")?;
+                if records.is_empty() {
+                    return Err(ProviderError {
+                        kind: ErrorKind::Rejected,
+                        message: format!("{address}: an A record needs at least one address"),
+                    });
+                }
+                properties["ARecords"] =
+                    Json::Array(records.into_iter().map(|ip| json!({ "ipv4Address": ip })).collect());
+            }
+            "CNAME" => properties["CNAMERecord"] = json!({ "cname": fields.required_str("cname")? }),
+            other => {
+                return Err(ProviderError {
+                    kind: ErrorKind::Rejected,
+                    message: format!("{address}: record type {other} is not one aksform manages (A, CNAME)"),
+                });
+            }
+        }
+        Ok(json!({ "properties": properties }))
+    }
+
+    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+        let mut out = named(live, recorded);
+        out.insert("zone".into(), recorded.get("zone").cloned().unwrap_or(Value::Null));
+        let kind = str_at(live, "/type").and_then(|t| t.rsplit('/').next()).map(str::to_ascii_uppercase);
+        out.insert("type".into(), Value::opt_str(kind.clone()));
+        out.insert("ttl".into(), int_at(live, "/properties/TTL"));
+        let records = match live.pointer("/properties/ARecords").and_then(Json::as_array) {
+            Some(items) if kind.as_deref() == Some("A") => Value::List(
+                items.iter().filter_map(|r| r.get("ipv4Address").and_then(Json::as_str)).map(Value::str).collect(),
+            ),
+            _ => Value::Null,
+        };
+        out.insert("records".into(), records);
+        out.insert("cname".into(), opt_str(live, "/properties/CNAMERecord/cname"));
+        out
+    }
 }

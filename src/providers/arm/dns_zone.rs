@@ -3,24 +3,33 @@
 
 use serde_json::{Value as Json, json};
 
-use super::shape::{named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
-use crate::model::Address;
-use crate::providers::kube::attributes::Fields;
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::directory::Directory;
+use super::shape::{DNS_API, named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
 use crate::providers::{Attributes, ProviderError};
 
-pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {
-    Ok(json!({ "location": "global", "tags": tags(fields, address)? }))
-}
+pub(crate) struct DnsZone;
 
-pub fn observed(live: &Json, recorded: &Attributes) -> Attributes {
-    let mut out = named(live, recorded);
-    let id = str_at(live, "/id").unwrap_or_default();
-    out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));
-    out.insert("tags".into(), read_tags(live));
-    out.extend(computed(live));
-    out
-}
+impl ArmType for DnsZone {
+    fn identity(&self) -> &'static Identity {
+        &Identity { type_name: "Microsoft.Network/dnsZones", api_version: DNS_API, place: Place::ResourceGroup }
+    }
 
-pub fn computed(live: &Json) -> Attributes {
-    [("name_servers".to_string(), string_list(live.pointer("/properties/nameServers")))].into()
+    fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
+        let BodyRequest { fields, address, .. } = *request;
+        Ok(json!({ "location": "global", "tags": tags(fields, address)? }))
+    }
+
+    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+        let mut out = named(live, recorded);
+        let id = str_at(live, "/id").unwrap_or_default();
+        out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));
+        out.insert("tags".into(), read_tags(live));
+        out.extend(self.computed(live));
+        out
+    }
+
+    fn computed(&self, live: &Json) -> Attributes {
+        [("name_servers".to_string(), string_list(live.pointer("/properties/nameServers")))].into()
+    }
 }

@@ -197,7 +197,9 @@ impl ArmClient {
     }
 
     async fn poll(&self, url: &Url, doing: &str) -> Result<Answer, ArmError> {
-        self.cloud().check_same_origin(url).map_err(|m| self.local_error("UntrustedPollingUrl", m, doing))?;
+        self.cloud()
+            .check_same_origin(url)
+            .map_err(|e| self.local_error("UntrustedPollingUrl", e.to_string(), doing))?;
         self.send(Method::Get, url.clone(), None).await
     }
 }

@@ -6,6 +6,7 @@
 //! Every resource that has tags (record sets: metadata) carries `aksform-address: <address>`,
 //! which is how `list_owned` finds them; it is not an attribute, so it never shows as drift.
 
+mod arm_type;
 mod client;
 pub mod cloud;
 mod cluster;
@@ -29,16 +30,17 @@ use std::sync::Arc;
 use azure_core::credentials::TokenCredential;
 use serde_json::Value as Json;
 
-pub use client::{ArmClient, Timing};
+pub use client::{ArmClient, SignInError, Timing};
 pub use directory::Directory;
 pub use error::{ArmError, ErrorDetail};
 pub use policies::user_agent;
 pub use shape::OWNER_TAG;
 
 use crate::model::{Address, Kind};
-use crate::providers::kube::attributes::Reader;
+use crate::providers::attributes::Reader;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
-use shape::{CONTAINER_SERVICE_API, DNS_API, NETWORK_API, RESOURCES_API};
+use arm_type::{ArmType, BodyRequest, arm_type};
+use shape::RESOURCES_API;
 
 /// The provider for one run: a client and what the run knows of the stack and the state.
 #[derive(Debug)]
@@ -47,14 +49,9 @@ pub struct ArmProvider {
     directory: Directory,
 }
 
-/// The api-version of each kind (one per resource provider).
-fn api_version(kind: Kind) -> &'static str {
-    match kind {
-        Kind::ResourceGroup => RESOURCES_API,
-        Kind::Cluster | Kind::NodePool => CONTAINER_SERVICE_API,
-        Kind::DnsZone | Kind::DnsRecord => DNS_API,
-        _ => NETWORK_API,
-    }
+/// The ARM type of an address, or the refusal of a Kubernetes object.
+fn arm_type_of(address: &Address) -> Result<&'static dyn ArmType, ProviderError> {
+    arm_type(address.kind).ok_or_else(|| not_azure(address))
 }
 
 impl ArmProvider {
@@ -68,7 +65,7 @@ impl ArmProvider {
     }
 
     /// Gets a token, or says why none can be had.
-    pub async fn sign_in(&self) -> Result<(), String> {
+    pub async fn sign_in(&self) -> Result<(), SignInError> {
         self.client.sign_in().await
     }
 
@@ -92,19 +89,8 @@ impl ArmProvider {
     fn body(&self, request: &ApplyRequest<'_>, creating: bool) -> Result<Json, ProviderError> {
         let address = request.address;
         let fields = Reader::new(address).top(request.attributes);
-        let directory = &self.directory;
-        match address.kind {
-            Kind::ResourceGroup => resource_group::body(&fields, address),
-            Kind::Vnet => vnet::body(&fields, address, !creating),
-            Kind::Subnet => subnet::body(&fields, !creating),
-            Kind::Peering => peering::body(&fields, address, directory),
-            Kind::PublicIp => public_ip::body(&fields, address),
-            Kind::Cluster => cluster::body(&fields, address, directory, creating),
-            Kind::NodePool => node_pool::body(&fields, address, directory, creating),
-            Kind::DnsZone => dns_zone::body(&fields, address),
-            Kind::DnsRecord => dns_record::body(&fields, address),
-            Kind::Namespace | Kind::Service | Kind::Ingress => Err(not_azure(address)),
-        }
+        let request = BodyRequest { fields: &fields, address, directory: &self.directory, creating };
+        arm_type_of(address)?.body(&request)
     }
 
     /// A node pool that is its cluster's last System pool cannot be deleted alone (AKS keeps
@@ -117,7 +103,7 @@ impl ArmProvider {
         }
         let live = self
             .client
-            .get(cluster_path, CONTAINER_SERVICE_API)
+            .get(cluster_path, cluster::Cluster.api_version())
             .await
             .map_err(|e| e.into_provider_error(existing.address))?;
         let Some(live) = live else { return Ok(true) };
@@ -184,29 +170,23 @@ fn not_azure(address: &Address) -> ProviderError {
 impl Provider for ArmProvider {
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
         let address = request.address;
+        let arm_type = arm_type_of(address)?;
         let path = self.directory.path_of(address)?;
-        let kind = address.kind;
         // A cluster's first PUT carries its pools; an existing one is updated without them,
         // each pool being a resource of its own.
         let creating = request.provider_id.is_none();
         let body = self.body(&request, creating)?;
         let live =
-            self.client.put(&path, api_version(kind), &body).await.map_err(|e| e.into_provider_error(address))?;
-        let computed = match kind {
-            Kind::PublicIp => public_ip::computed(&live),
-            Kind::Cluster => cluster::computed(&live),
-            Kind::DnsZone => dns_zone::computed(&live),
-            _ => Attributes::new(),
-        };
-        Ok(Applied { provider_id: path, computed })
+            self.client.put(&path, arm_type.api_version(), &body).await.map_err(|e| e.into_provider_error(address))?;
+        Ok(Applied { provider_id: path, computed: arm_type.computed(&live) })
     }
 
     async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
         let address = existing.address;
-        let kind = address.kind;
+        let arm_type = arm_type_of(address)?;
         let live = self
             .client
-            .get(existing.provider_id, api_version(kind))
+            .get(existing.provider_id, arm_type.api_version())
             .await
             .map_err(|e| e.into_provider_error(address))?;
         let Some(live) = live else { return Ok(None) };
@@ -214,32 +194,17 @@ impl Provider for ArmProvider {
         if lro::provisioning_state(&live).is_some_and(|s| s.eq_ignore_ascii_case("Deleting")) {
             return Ok(None);
         }
-        let recorded = existing.attributes;
-        let directory = &self.directory;
-        Ok(Some(match kind {
-            Kind::ResourceGroup => resource_group::observed(&live, recorded),
-            Kind::Vnet => vnet::observed(&live, recorded),
-            Kind::Subnet => subnet::observed(&live, recorded),
-            Kind::Peering => peering::observed(&live, recorded, directory),
-            Kind::PublicIp => public_ip::observed(&live, recorded),
-            Kind::Cluster => cluster::observed(&live, recorded),
-            Kind::NodePool => node_pool::observed(&live, recorded, directory),
-            Kind::DnsZone => dns_zone::observed(&live, recorded),
-            Kind::DnsRecord => dns_record::observed(&live, recorded),
-            Kind::Namespace | Kind::Service | Kind::Ingress => return Err(not_azure(address)),
-        }))
+        Ok(Some(arm_type.observed(&live, existing.attributes, &self.directory)))
     }
 
     async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
         let address = existing.address;
-        if address.kind.is_kubernetes() {
-            return Err(not_azure(address));
-        }
+        let arm_type = arm_type_of(address)?;
         if address.kind == Kind::NodePool && self.goes_with_its_cluster(&existing).await? {
             return Ok(());
         }
         self.client
-            .delete(existing.provider_id, api_version(address.kind))
+            .delete(existing.provider_id, arm_type.api_version())
             .await
             .map_err(|e| e.into_provider_error(address))
     }

@@ -4,10 +4,13 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::directory::Directory;
-use super::shape::{OWNER_TAG, bool_at, int_at, named, same_or_live, str_at, string_list, string_map};
+use super::shape::{
+    CONTAINER_SERVICE_API, OWNER_TAG, bool_at, int_at, named, same_or_live, str_at, string_list, string_map,
+};
 use crate::model::{Address, Kind, Value};
-use crate::providers::kube::attributes::Fields;
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
 /// The pool's properties. `creating`: the count of an autoscaled pool is given only at
@@ -67,13 +70,57 @@ pub fn properties(
     Ok(p)
 }
 
-pub fn body(
-    fields: &Fields<'_>,
-    address: &Address,
-    directory: &Directory,
-    creating: bool,
-) -> Result<Json, ProviderError> {
-    Ok(json!({ "properties": properties(fields, address, directory, creating)? }))
+pub(crate) struct NodePool;
+
+impl ArmType for NodePool {
+    fn identity(&self) -> &'static Identity {
+        &Identity {
+            type_name: "Microsoft.ContainerService/managedClusters/agentPools",
+            api_version: CONTAINER_SERVICE_API,
+            place: Place::Parent,
+        }
+    }
+
+    fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
+        let BodyRequest { fields, address, directory, creating } = *request;
+        Ok(json!({ "properties": properties(fields, address, directory, creating)? }))
+    }
+
+    fn observed(&self, live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes {
+        let mut out = named(live, recorded);
+        let p = |name: &str| format!("/properties/{name}");
+        let autoscale = bool_at(live, &p("enableAutoScaling"));
+        out.insert("autoscale".into(), autoscale.into());
+        if autoscale {
+            out.insert("count".into(), Value::Null);
+            out.insert("min_count".into(), int_at(live, &p("minCount")));
+            out.insert("max_count".into(), int_at(live, &p("maxCount")));
+        } else {
+            out.insert("count".into(), int_at(live, &p("count")));
+            out.insert("min_count".into(), Value::Null);
+            out.insert("max_count".into(), Value::Null);
+        }
+        out.insert("vm_size".into(), same_or_live(str_at(live, &p("vmSize")), recorded.get("vm_size")));
+        out.insert("max_pods".into(), int_at(live, &p("maxPods")));
+        out.insert("mode".into(), same_or_live(str_at(live, &p("mode")), recorded.get("mode")));
+        out.insert("os_type".into(), same_or_live(str_at(live, &p("osType")), recorded.get("os_type")));
+        out.insert(
+            "subnet".into(),
+            directory.reference(Kind::Subnet, str_at(live, &p("vnetSubnetID")), recorded.get("subnet")),
+        );
+        out.insert(
+            "pod_subnet".into(),
+            directory.reference(Kind::Subnet, str_at(live, &p("podSubnetID")), recorded.get("pod_subnet")),
+        );
+        out.insert("zones".into(), string_list(live.pointer(&p("availabilityZones"))));
+        out.insert(
+            "max_surge".into(),
+            same_or_live(str_at(live, &p("upgradeSettings/maxSurge")), recorded.get("max_surge")),
+        );
+        out.insert("labels".into(), string_map(live.pointer(&p("nodeLabels")), &[]));
+        out.insert("taints".into(), string_list(live.pointer(&p("nodeTaints"))));
+        out
+    }
 }
 
 /// One entry of a cluster's `agentPoolProfiles`.
@@ -82,40 +129,4 @@ pub fn profile(fields: &Fields<'_>, address: &Address, directory: &Directory) ->
     profile.insert("name".into(), json!(fields.required_str("name")?));
     profile.extend(properties(fields, address, directory, true)?);
     Ok(Json::Object(profile))
-}
-
-pub fn observed(live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes {
-    let mut out = named(live, recorded);
-    let p = |name: &str| format!("/properties/{name}");
-    let autoscale = bool_at(live, &p("enableAutoScaling"));
-    out.insert("autoscale".into(), autoscale.into());
-    if autoscale {
-        out.insert("count".into(), Value::Null);
-        out.insert("min_count".into(), int_at(live, &p("minCount")));
-        out.insert("max_count".into(), int_at(live, &p("maxCount")));
-    } else {
-        out.insert("count".into(), int_at(live, &p("count")));
-        out.insert("min_count".into(), Value::Null);
-        out.insert("max_count".into(), Value::Null);
-    }
-    out.insert("vm_size".into(), same_or_live(str_at(live, &p("vmSize")), recorded.get("vm_size")));
-    out.insert("max_pods".into(), int_at(live, &p("maxPods")));
-    out.insert("mode".into(), same_or_live(str_at(live, &p("mode")), recorded.get("mode")));
-    out.insert("os_type".into(), same_or_live(str_at(live, &p("osType")), recorded.get("os_type")));
-    out.insert(
-        "subnet".into(),
-        directory.reference(Kind::Subnet, str_at(live, &p("vnetSubnetID")), recorded.get("subnet")),
-    );
-    out.insert(
-        "pod_subnet".into(),
-        directory.reference(Kind::Subnet, str_at(live, &p("podSubnetID")), recorded.get("pod_subnet")),
-    );
-    out.insert("zones".into(), string_list(live.pointer(&p("availabilityZones"))));
-    out.insert(
-        "max_surge".into(),
-        same_or_live(str_at(live, &p("upgradeSettings/maxSurge")), recorded.get("max_surge")),
-    );
-    out.insert("labels".into(), string_map(live.pointer(&p("nodeLabels")), &[]));
-    out.insert("taints".into(), string_list(live.pointer(&p("nodeTaints"))));
-    out
 }

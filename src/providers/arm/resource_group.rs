@@ -2,18 +2,31 @@
 
 use serde_json::{Value as Json, json};
 
-use super::shape::{named, read_tags, same_or_live, str_at, tags};
-use crate::model::Address;
-use crate::providers::kube::attributes::Fields;
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::directory::Directory;
+use super::shape::{RESOURCES_API, named, read_tags, same_or_live, str_at, tags};
 use crate::providers::{Attributes, ProviderError};
 
-pub fn body(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {
-    Ok(json!({ "location": fields.required_str("location")?, "tags": tags(fields, address)? }))
-}
+pub(crate) struct ResourceGroup;
 
-pub fn observed(live: &Json, recorded: &Attributes) -> Attributes {
-    let mut out = named(live, recorded);
-    out.insert("location".into(), same_or_live(str_at(live, "/location"), recorded.get("location")));
-    out.insert("tags".into(), read_tags(live));
-    out
+impl ArmType for ResourceGroup {
+    fn identity(&self) -> &'static Identity {
+        &Identity {
+            type_name: "Microsoft.Resources/resourceGroups",
+            api_version: RESOURCES_API,
+            place: Place::Subscription,
+        }
+    }
+
+    fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
+        let BodyRequest { fields, address, .. } = *request;
+        Ok(json!({ "location": fields.required_str("location")?, "tags": tags(fields, address)? }))
+    }
+
+    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+        let mut out = named(live, recorded);
+        out.insert("location".into(), same_or_live(str_at(live, "/location"), recorded.get("location")));
+        out.insert("tags".into(), read_tags(live));
+        out
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::model::{Address, Value};
 use crate::providers::Attributes;
 use crate::providers::ProviderError;
-use crate::providers::kube::attributes::Fields;
+use crate::providers::attributes::Fields;
 
 pub const RESOURCES_API: &str = "2024-03-01";
 pub const NETWORK_API: &str = "2024-05-01";

@@ -265,18 +265,7 @@ fn what_is_applied_reads_back_without_changes() {
             let (path, body) = &bodies[&r.address.to_string()];
             let live = as_returned(path, body, r.address.kind);
             let recorded = &r.attributes;
-            let observed = match r.address.kind {
-                Kind::ResourceGroup => resource_group::observed(&live, recorded),
-                Kind::Vnet => vnet::observed(&live, recorded),
-                Kind::Subnet => subnet::observed(&live, recorded),
-                Kind::Peering => peering::observed(&live, recorded, &directory),
-                Kind::PublicIp => public_ip::observed(&live, recorded),
-                Kind::Cluster => cluster::observed(&live, recorded),
-                Kind::NodePool => node_pool::observed(&live, recorded, &directory),
-                Kind::DnsZone => dns_zone::observed(&live, recorded),
-                Kind::DnsRecord => dns_record::observed(&live, recorded),
-                _ => unreachable!(),
-            };
+            let observed = arm_type(r.address.kind).unwrap().observed(&live, recorded, &directory);
             let changes = diff::compare(r.address.kind, recorded, &observed, r.computed);
             assert!(changes.is_empty(), "{name}: {} reads back changed: {changes:?}", r.address);
             for field in r.computed {
@@ -292,7 +281,11 @@ fn published_get_responses_read_into_attributes() {
         let text = std::fs::read_to_string(Path::new("/work/shared/reference/arm-examples").join(file)).unwrap();
         serde_json::from_str::<Json>(&text).unwrap()["responses"]["200"]["body"].clone()
     };
-    let cluster = cluster::observed(&read("containerservice/2024-09-01/ManagedClustersGet.json"), &Attributes::new());
+    let cluster = cluster::Cluster.observed(
+        &read("containerservice/2024-09-01/ManagedClustersGet.json"),
+        &Attributes::new(),
+        &Directory::default(),
+    );
     assert_eq!(cluster["network_plugin"], Value::str("kubenet"));
     assert_eq!(cluster["service_cidr"], Value::str("10.0.0.0/16"));
     assert_eq!(cluster["dns_service_ip"], Value::str("10.0.0.10"));
@@ -303,21 +296,30 @@ fn published_get_responses_read_into_attributes() {
     assert_eq!(cluster["kubernetes_version"], Value::Null, "a version the stack leaves to AKS");
     assert_eq!(cluster["web_app_routing"], Value::Bool(false), "no ingressProfile: no add-on");
 
-    let ip = public_ip::observed(&read("network/2024-05-01/PublicIpAddressGet.json"), &Attributes::new());
+    let ip = public_ip::PublicIp.observed(
+        &read("network/2024-05-01/PublicIpAddressGet.json"),
+        &Attributes::new(),
+        &Directory::default(),
+    );
     assert_eq!(ip["allocation"], Value::str("Dynamic"));
     assert_eq!(ip["idle_timeout_minutes"], Value::Int(4));
     assert_eq!(ip["resource_group"], Value::str("rg1"));
 
-    let record = dns_record::observed(&read("dns/2018-05-01/GetARecordset.json"), &Attributes::new());
+    let record = dns_record::DnsRecord.observed(
+        &read("dns/2018-05-01/GetARecordset.json"),
+        &Attributes::new(),
+        &Directory::default(),
+    );
     assert_eq!(record["type"], Value::str("A"));
     assert_eq!(record["ttl"], Value::Int(3600));
     assert_eq!(record["records"], Value::list(["127.0.0.1"]));
     assert_eq!(record["cname"], Value::Null);
 
-    let subnet = subnet::observed(&read("network/2024-05-01/SubnetGet.json"), &Attributes::new());
+    let subnet =
+        subnet::Subnet.observed(&read("network/2024-05-01/SubnetGet.json"), &Attributes::new(), &Directory::default());
     assert!(matches!(&subnet["prefix"], Value::Str(p) if p.contains('/')), "{subnet:?}");
 
-    let pool = node_pool::observed(
+    let pool = node_pool::NodePool.observed(
         &read("containerservice/2024-09-01/AgentPoolsGet.json"),
         &Attributes::new(),
         &Directory::default(),
@@ -331,16 +333,22 @@ fn a_cluster_update_carries_no_pools_and_a_pool_update_no_autoscaled_count() {
     let directory = Directory::new(Some(SUBSCRIPTION.into()), &resources, None);
     let find = |a: &str| resources.iter().find(|r| r.address.to_string() == a).unwrap();
     let cluster = find("cluster.shop");
-    let body =
-        cluster::body(&Reader::new(&cluster.address).top(&cluster.attributes), &cluster.address, &directory, false)
-            .unwrap();
+    let body = cluster::Cluster
+        .body(&BodyRequest {
+            fields: &Reader::new(&cluster.address).top(&cluster.attributes),
+            address: &cluster.address,
+            directory: &directory,
+            creating: false,
+        })
+        .unwrap();
     assert!(body["properties"].get("agentPoolProfiles").is_none());
     // The add-on is part of every cluster body, so that an update turns it on or off.
     assert_eq!(body["properties"]["ingressProfile"], json!({ "webAppRouting": { "enabled": true } }));
     let apps = find("cluster.shop.node_pool.apps");
     let fields = Reader::new(&apps.address).top(&apps.attributes);
-    let create = node_pool::body(&fields, &apps.address, &directory, true).unwrap();
-    let update = node_pool::body(&fields, &apps.address, &directory, false).unwrap();
+    let request = BodyRequest { fields: &fields, address: &apps.address, directory: &directory, creating: true };
+    let create = node_pool::NodePool.body(&request).unwrap();
+    let update = node_pool::NodePool.body(&BodyRequest { creating: false, ..request }).unwrap();
     assert_eq!(create["properties"]["count"], json!(3));
     assert!(update["properties"].get("count").is_none());
     assert_eq!(update["properties"]["nodeLabels"], json!({}));

@@ -4,30 +4,44 @@
 
 use serde_json::{Value as Json, json};
 
-use super::shape::{named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
-use crate::model::Address;
-use crate::providers::kube::attributes::Fields;
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::directory::Directory;
+use super::shape::{NETWORK_API, named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
 use crate::providers::{Attributes, ProviderError};
 
-pub fn body(fields: &Fields<'_>, address: &Address, updating: bool) -> Result<Json, ProviderError> {
-    let mut properties = json!({ "addressSpace": { "addressPrefixes": fields.string_list("address_space")? } });
-    let dns_servers = fields.string_list("dns_servers")?;
-    // Sent when set, and on an update so that removing the last one clears them.
-    if !dns_servers.is_empty() || updating {
-        properties["dhcpOptions"] = json!({ "dnsServers": dns_servers });
-    }
-    Ok(
-        json!({ "location": fields.required_str("location")?, "tags": tags(fields, address)?, "properties": properties }),
-    )
-}
+pub(crate) struct Vnet;
 
-pub fn observed(live: &Json, recorded: &Attributes) -> Attributes {
-    let mut out = named(live, recorded);
-    let id = str_at(live, "/id").unwrap_or_default();
-    out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));
-    out.insert("location".into(), same_or_live(str_at(live, "/location"), recorded.get("location")));
-    out.insert("address_space".into(), string_list(live.pointer("/properties/addressSpace/addressPrefixes")));
-    out.insert("dns_servers".into(), string_list(live.pointer("/properties/dhcpOptions/dnsServers")));
-    out.insert("tags".into(), read_tags(live));
-    out
+impl ArmType for Vnet {
+    fn identity(&self) -> &'static Identity {
+        &Identity {
+            type_name: "Microsoft.Network/virtualNetworks",
+            api_version: NETWORK_API,
+            place: Place::ResourceGroup,
+        }
+    }
+
+    fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
+        let BodyRequest { fields, address, creating, .. } = *request;
+        let updating = !creating;
+        let mut properties = json!({ "addressSpace": { "addressPrefixes": fields.string_list("address_space")? } });
+        let dns_servers = fields.string_list("dns_servers")?;
+        // Sent when set, and on an update so that removing the last one clears them.
+        if !dns_servers.is_empty() || updating {
+            properties["dhcpOptions"] = json!({ "dnsServers": dns_servers });
+        }
+        Ok(
+            json!({ "location": fields.required_str("location")?, "tags": tags(fields, address)?, "properties": properties }),
+        )
+    }
+
+    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+        let mut out = named(live, recorded);
+        let id = str_at(live, "/id").unwrap_or_default();
+        out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));
+        out.insert("location".into(), same_or_live(str_at(live, "/location"), recorded.get("location")));
+        out.insert("address_space".into(), string_list(live.pointer("/properties/addressSpace/addressPrefixes")));
+        out.insert("dns_servers".into(), string_list(live.pointer("/properties/dhcpOptions/dnsServers")));
+        out.insert("tags".into(), read_tags(live));
+        out
+    }
 }

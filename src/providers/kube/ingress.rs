@@ -8,9 +8,9 @@ use k8s_openapi::api::networking::v1::{
     IngressTLS, ServiceBackendPort,
 };
 
-use super::attributes::{Fields, Reader};
 use super::metadata;
 use crate::model::{Address, Value};
+use crate::providers::attributes::{Fields, Reader};
 use crate::providers::{Attributes, ProviderError};
 
 const SETTINGS: &[&str] =

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::attributes::{Fields, managed_entries};
 use crate::model::{Address, Value};
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ProviderError};
 
 /// The field manager of every apply: the fields aksform sends are owned under this name.
@@ -60,4 +60,36 @@ pub(super) fn marked_address(meta: &ObjectMeta) -> Option<Address> {
         return None;
     }
     meta.annotations.as_ref()?.get(ADDRESS_ANNOTATION)?.parse().ok()
+}
+
+/// Labels or annotations as read back: the keys aksform set (those recorded), with their live
+/// values. Keys other tools add are not aksform's and are left out; a recorded key that is gone
+/// is left out too, so its removal shows as a change.
+pub(crate) fn managed_entries(live: Option<&BTreeMap<String, String>>, recorded: Option<&Value>) -> Value {
+    let Some(Value::Map(recorded)) = recorded else { return Value::Map(BTreeMap::new()) };
+    Value::Map(
+        recorded
+            .keys()
+            .filter_map(|key| live.and_then(|l| l.get(key)).map(|v| (key.clone(), Value::str(v.clone()))))
+            .collect(),
+    )
+}
+
+/// A map of strings as a value.
+pub(crate) fn string_map_value(map: &BTreeMap<String, String>) -> Value {
+    Value::map(map.iter().map(|(k, v)| (k.clone(), Value::str(v.clone()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_recorded_keys_are_read_back() {
+        let live: BTreeMap<String, String> =
+            [("app", "web"), ("team", "edited"), ("added-by-someone", "x")].map(|(k, v)| (k.into(), v.into())).into();
+        let recorded = Value::map([("app", "web"), ("team", "shop"), ("removed", "y")]);
+        assert_eq!(managed_entries(Some(&live), Some(&recorded)), Value::map([("app", "web"), ("team", "edited")]));
+        assert_eq!(managed_entries(None, Some(&recorded)), Value::Map(BTreeMap::new()));
+    }
 }

@@ -5,7 +5,6 @@
 //! `aksform.io/address: <address>`, which is how `list_owned` finds them. Neither is an
 //! attribute, so neither shows as drift.
 
-pub(crate) mod attributes;
 mod errors;
 mod ingress;
 mod metadata;
@@ -26,10 +25,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use metadata::{ADDRESS_ANNOTATION, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL};
-pub use object_id::{ObjectId, ObjectKind};
+pub use object_id::{ObjectId, ObjectIdError, ObjectKind};
 
-use self::attributes::Reader;
 use crate::model::{Address, WEB_APP_ROUTING_CLASS};
+use crate::providers::attributes::Reader;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
 
 /// How long `delete` waits for an object to be gone by default. A namespace goes only once

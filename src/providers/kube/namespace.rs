@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use super::attributes::Fields;
 use super::metadata;
 use crate::model::Address;
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ProviderError};
 
 const SETTINGS: &[&str] = &["name", "cluster", "labels", "annotations"];

@@ -4,6 +4,15 @@ use std::fmt;
 
 use crate::model::{Address, Kind};
 
+/// Why a provider id names no object of the cluster this provider manages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectIdError {
+    #[error("`{id}` is not the id of a Kubernetes object of {cluster}")]
+    NotOurs { id: String, cluster: Address },
+    #[error("`{id}`: aksform does not manage {api_version} {kind} objects")]
+    Unmanaged { id: String, api_version: String, kind: String },
+}
+
 /// The kinds of object the provider manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ObjectKind {
@@ -78,8 +87,8 @@ impl ObjectId {
     }
 
     /// Parses an id made by [`provider_id`](Self::provider_id) for `cluster`; says why not otherwise.
-    pub fn parse(id: &str, cluster: &Address) -> Result<ObjectId, String> {
-        let not_ours = || format!("`{id}` is not the id of a Kubernetes object of {cluster}");
+    pub fn parse(id: &str, cluster: &Address) -> Result<ObjectId, ObjectIdError> {
+        let not_ours = || ObjectIdError::NotOurs { id: id.to_string(), cluster: cluster.clone() };
         let rest = id.strip_prefix("k8s://").ok_or_else(not_ours)?;
         let rest =
             rest.strip_prefix(cluster.to_string().as_str()).and_then(|r| r.strip_prefix('/')).ok_or_else(not_ours)?;
@@ -93,7 +102,11 @@ impl ObjectId {
         let kind = ObjectKind::ALL
             .into_iter()
             .find(|k| k.name() == kind && k.api_version() == api_version)
-            .ok_or_else(|| format!("`{id}`: aksform does not manage {api_version} {kind} objects"))?;
+            .ok_or_else(|| ObjectIdError::Unmanaged {
+                id: id.to_string(),
+                api_version: api_version.to_string(),
+                kind: kind.to_string(),
+            })?;
         let namespace = match (kind.is_namespaced(), namespace) {
             (false, CLUSTER_SCOPE) => None,
             (true, ns) if ns != CLUSTER_SCOPE && !ns.is_empty() => Some(ns.to_string()),
@@ -139,9 +152,12 @@ mod tests {
         let cluster = Address::new(Kind::Cluster, "shop");
         let other = Address::new(Kind::Cluster, "shop2");
         let id = ObjectId { kind: ObjectKind::Service, namespace: Some("a".into()), name: "b".into() };
-        assert!(ObjectId::parse(&id.provider_id(&other), &cluster).unwrap_err().contains("cluster.shop"));
+        assert!(ObjectId::parse(&id.provider_id(&other), &cluster).unwrap_err().to_string().contains("cluster.shop"));
         assert!(
-            ObjectId::parse("k8s://cluster.shop/apps/v1/Deployment/a/b", &cluster).unwrap_err().contains("Deployment")
+            ObjectId::parse("k8s://cluster.shop/apps/v1/Deployment/a/b", &cluster)
+                .unwrap_err()
+                .to_string()
+                .contains("Deployment")
         );
         assert!(ObjectId::parse("k8s://cluster.shop/v1/Service/_/b", &cluster).is_err());
         assert!(ObjectId::parse("k8s://cluster.shop/v1/Namespace/x/b", &cluster).is_err());

@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::attributes::{Fields, string_map_value};
 use super::metadata;
+use super::metadata::string_map_value;
 use crate::model::{Address, Value};
+use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ProviderError};
 
 const SETTINGS: &[&str] = &[
@@ -325,7 +326,7 @@ mod tests {
                 ("ip", Value::str("10.1.16.10")),
             ]),
         )]);
-        let fields = super::super::attributes::Reader::new(&address).top(&attributes);
+        let fields = crate::providers::attributes::Reader::new(&address).top(&attributes);
         let service = desired(&fields, &address).unwrap();
         let annotations = service.metadata.annotations.clone().unwrap();
         assert_eq!(annotations["service.beta.kubernetes.io/azure-load-balancer-internal"], "true");
@@ -392,7 +393,7 @@ mod tests {
     fn settings_the_provider_does_not_know_are_refused() {
         let address = Address::new(Kind::Service, "web");
         let attributes = service_attributes(&[("load_balancer", Value::map([("sku", "Standard")]))]);
-        let fields = super::super::attributes::Reader::new(&address).top(&attributes);
+        let fields = crate::providers::attributes::Reader::new(&address).top(&attributes);
         let error = desired(&fields, &address).unwrap_err();
         assert!(error.message.contains("`load_balancer.sku`"), "{}", error.message);
     }

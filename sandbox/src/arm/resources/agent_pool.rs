@@ -4,11 +4,40 @@
 
 use serde_json::{Map, Value, json};
 
+use super::{Prepared, ResourceType};
 use super::{PutContext, same_value};
 use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
+
+/// Agent pools of a managed cluster.
+pub struct AgentPool;
+
+impl ResourceType for AgentPool {
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare(context, body).map(Prepared::alone)
+    }
+
+    fn check_delete(&self, store: &Store, pool: &Resource) -> Result<(), ArmError> {
+        let is_system = pool.str_property("/properties/mode").is_some_and(|m| m.eq_ignore_ascii_case("System"));
+        let Some(cluster) = pool.address.parent() else { return Ok(()) };
+        if is_system && !other_system_pool(store, &cluster, &pool.address) {
+            return Err(ArmError::bad_request(
+                "MustDefineAtLeastOneSystemPool",
+                format!(
+                    "Agent pool '{}' is the last System pool of its cluster and cannot be deleted.",
+                    pool.address.name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// The Kubernetes version the control planes run; AKS reports the full patch version.
 pub const KUBERNETES_VERSION: &str = "1.34.4";
@@ -338,19 +367,4 @@ fn other_system_pool(store: &Store, cluster: &Address, except: &Address) -> bool
         pool.address != *except
             && pool.str_property("/properties/mode").is_some_and(|m| m.eq_ignore_ascii_case("System"))
     })
-}
-
-pub fn check_delete(store: &Store, pool: &Resource) -> Result<(), ArmError> {
-    let is_system = pool.str_property("/properties/mode").is_some_and(|m| m.eq_ignore_ascii_case("System"));
-    let Some(cluster) = pool.address.parent() else { return Ok(()) };
-    if is_system && !other_system_pool(store, &cluster, &pool.address) {
-        return Err(ArmError::bad_request(
-            "MustDefineAtLeastOneSystemPool",
-            format!(
-                "Agent pool '{}' is the last System pool of its cluster and cannot be deleted.",
-                pool.address.name()
-            ),
-        ));
-    }
-    Ok(())
 }

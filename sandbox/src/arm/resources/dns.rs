@@ -5,11 +5,47 @@ use std::net::Ipv4Addr;
 
 use serde_json::{Value, json};
 
+use super::{Prepared, ResourceType};
 use super::{PutContext, base, properties_mut};
 use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
+
+/// DNS zones.
+pub struct DnsZone;
+
+impl ResourceType for DnsZone {
+    fn schema(&self) -> Schema {
+        zone_schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare_zone(context, body).map(Prepared::alone)
+    }
+
+    fn render(&self, store: &Store, resource: &Resource, body: &mut Value) {
+        render_zone(store, resource, body);
+    }
+}
+
+/// Record sets of one record type (A, CNAME) in a zone.
+pub struct RecordSet {
+    schema: fn() -> Schema,
+}
+
+pub static A_RECORD_SET: RecordSet = RecordSet { schema: a_record_schema };
+pub static CNAME_RECORD_SET: RecordSet = RecordSet { schema: cname_record_schema };
+
+impl ResourceType for RecordSet {
+    fn schema(&self) -> Schema {
+        (self.schema)()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare_record(context, body).map(Prepared::alone)
+    }
+}
 
 const NAME_SERVERS: [&str; 4] =
     ["ns1-01.azure-dns.com.", "ns2-01.azure-dns.net.", "ns3-01.azure-dns.org.", "ns4-01.azure-dns.info."];

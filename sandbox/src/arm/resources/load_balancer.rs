@@ -4,7 +4,33 @@
 
 use serde_json::{Value, json};
 
+use super::{Prepared, PutContext, ResourceType, read_only_type};
 use crate::arm::address::{Address, Kind};
+use crate::arm::errors::ArmError;
+use crate::arm::schema::Schema;
+use crate::arm::store::{Resource, Store};
+
+/// Load balancers and network security groups: the clusters' cloud provider writes them,
+/// clients only read them.
+pub struct CloudProviderOwned;
+
+impl ResourceType for CloudProviderOwned {
+    fn schema(&self) -> Schema {
+        Schema::new("ReadOnlyResource", &[])
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, _body: Value) -> Result<Prepared, ArmError> {
+        Err(read_only_type(context.address))
+    }
+
+    fn writable(&self) -> bool {
+        false
+    }
+
+    fn check_delete(&self, _store: &Store, resource: &Resource) -> Result<(), ArmError> {
+        Err(read_only_type(&resource.address))
+    }
+}
 
 /// One frontend IP configuration of a load balancer.
 #[derive(Debug, Clone, PartialEq, Eq)]

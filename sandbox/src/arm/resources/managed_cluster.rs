@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::ResourceType;
 use super::agent_pool::{ClusterNetwork, KUBERNETES_VERSION, build_pool, pool_resource};
 use super::load_balancer::{build_security_group, in_node_group, security_group_name};
 use super::{Prepared, PutContext, base, immutable, keep_location, properties_mut, require_location};
@@ -11,6 +12,27 @@ use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
+
+/// Managed clusters.
+pub struct ManagedCluster;
+
+impl ResourceType for ManagedCluster {
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare(context, body)
+    }
+
+    fn render(&self, store: &Store, resource: &Resource, body: &mut Value) {
+        render(store, resource, body);
+    }
+
+    fn on_succeeded(&self, store: &mut Store, address: &Address, state: &str) {
+        set_pools_state(store, address, state);
+    }
+}
 
 /// The minor versions AKS offers next to the control planes' own.
 const SUPPORTED_MINORS: std::ops::RangeInclusive<u32> = 31..=34;

@@ -49,114 +49,107 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    fn alone(body: Value) -> Prepared {
+    pub(crate) fn alone(body: Value) -> Prepared {
         Prepared { body, also: Vec::new(), remove: Vec::new() }
     }
 }
 
-/// The request-body schema of a type.
+/// One resource type the emulator serves: what a PUT may carry, the checks its resource
+/// provider makes, and what a GET, a delete and a finished operation add or change.
+pub trait ResourceType: Sync {
+    /// The request-body schema (built once, see [`schema`]).
+    fn schema(&self) -> Schema;
+
+    /// Checks a PUT body (already schema-checked) against the provider's rules and builds the
+    /// resource to store. The caller sets `provisioningState`.
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError>;
+
+    /// Whether clients may write it (load balancers and security groups are the clusters'
+    /// cloud provider's).
+    fn writable(&self) -> bool {
+        true
+    }
+
+    /// Why the resource may not be deleted now, if it may not.
+    fn check_delete(&self, _store: &Store, _resource: &Resource) -> Result<(), ArmError> {
+        Ok(())
+    }
+
+    /// Fills in what a GET shows beyond the stored body (children, back-references).
+    fn render(&self, _store: &Store, _resource: &Resource, _body: &mut Value) {}
+
+    /// What its long-running operation does when it succeeds, beyond `provisioningState`.
+    fn on_succeeded(&self, _store: &mut Store, _address: &Address, _state: &str) {}
+
+    /// What a write changes beyond the resource itself.
+    fn after_put(&self, _store: &mut Store, _address: &Address) {}
+
+    /// What removing the resource changes in the ones left.
+    fn after_remove(&self, _store: &mut Store, _removed: &Resource) {}
+}
+
+/// The one registry: the implementation of each type.
+pub fn resource_type(kind: Kind) -> &'static dyn ResourceType {
+    match kind {
+        Kind::ResourceGroup => &resource_group::ResourceGroup,
+        Kind::VirtualNetwork => &virtual_network::VirtualNetwork,
+        Kind::Subnet => &subnet::Subnet,
+        Kind::VirtualNetworkPeering => &peering::VirtualNetworkPeering,
+        Kind::PublicIpAddress => &public_ip::PublicIpAddress,
+        Kind::LoadBalancer | Kind::NetworkSecurityGroup => &load_balancer::CloudProviderOwned,
+        Kind::DnsZone => &dns::DnsZone,
+        Kind::DnsARecord => &dns::A_RECORD_SET,
+        Kind::DnsCnameRecord => &dns::CNAME_RECORD_SET,
+        Kind::ManagedCluster => &managed_cluster::ManagedCluster,
+        Kind::AgentPool => &agent_pool::AgentPool,
+    }
+}
+
+/// The request-body schema of a type, built on first use.
 pub fn schema(kind: Kind) -> &'static Schema {
-    static SCHEMAS: OnceLock<Vec<Schema>> = OnceLock::new();
-    let schemas = SCHEMAS.get_or_init(|| {
-        Kind::ALL
-            .into_iter()
-            .map(|kind| match kind {
-                Kind::ResourceGroup => resource_group::schema(),
-                Kind::VirtualNetwork => virtual_network::schema(),
-                Kind::Subnet => subnet::schema(),
-                Kind::VirtualNetworkPeering => peering::schema(),
-                Kind::PublicIpAddress => public_ip::schema(),
-                Kind::LoadBalancer | Kind::NetworkSecurityGroup => Schema::new("ReadOnlyResource", &[]),
-                Kind::DnsZone => dns::zone_schema(),
-                Kind::DnsARecord => dns::a_record_schema(),
-                Kind::DnsCnameRecord => dns::cname_record_schema(),
-                Kind::ManagedCluster => managed_cluster::schema(),
-                Kind::AgentPool => agent_pool::schema(),
-            })
-            .collect()
-    });
-    let index = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-    &schemas[index]
+    // One cell per kind, in declaration order (`kind as usize`).
+    static SCHEMAS: [OnceLock<Schema>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
+    SCHEMAS[kind as usize].get_or_init(|| resource_type(kind).schema())
 }
 
-/// Checks a PUT body (already schema-checked) against the provider's rules and builds the
-/// resource to store. The caller sets `provisioningState`.
+/// See [`ResourceType::prepare`].
 pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
-    match context.address.kind {
-        Kind::ResourceGroup => resource_group::prepare(context, body).map(Prepared::alone),
-        Kind::VirtualNetwork => virtual_network::prepare(context, body),
-        Kind::Subnet => subnet::prepare(context, body).map(Prepared::alone),
-        Kind::VirtualNetworkPeering => peering::prepare(context, body).map(Prepared::alone),
-        Kind::PublicIpAddress => public_ip::prepare(context, body).map(Prepared::alone),
-        Kind::DnsZone => dns::prepare_zone(context, body).map(Prepared::alone),
-        Kind::DnsARecord | Kind::DnsCnameRecord => dns::prepare_record(context, body).map(Prepared::alone),
-        Kind::ManagedCluster => managed_cluster::prepare(context, body),
-        Kind::AgentPool => agent_pool::prepare(context, body).map(Prepared::alone),
-        Kind::LoadBalancer | Kind::NetworkSecurityGroup => Err(read_only_type(context.address)),
-    }
+    resource_type(context.address.kind).prepare(context, body)
 }
 
-/// Why a resource may not be deleted now, if it may not.
+/// See [`ResourceType::check_delete`].
 pub fn check_delete(store: &Store, resource: &Resource) -> Result<(), ArmError> {
-    match resource.address.kind {
-        Kind::Subnet => subnet::check_delete(store, resource),
-        Kind::VirtualNetwork => virtual_network::check_delete(store, resource),
-        Kind::PublicIpAddress => public_ip::check_delete(store, resource),
-        Kind::DnsZone | Kind::ResourceGroup | Kind::ManagedCluster => Ok(()),
-        Kind::AgentPool => agent_pool::check_delete(store, resource),
-        Kind::LoadBalancer | Kind::NetworkSecurityGroup => Err(read_only_type(&resource.address)),
-        _ => Ok(()),
-    }
+    resource_type(resource.address.kind).check_delete(store, resource)
 }
 
 /// The resource as a GET shows it, with its children and back-references filled in.
 pub fn render(store: &Store, resource: &Resource) -> Value {
     let mut body = resource.body.clone();
-    match resource.address.kind {
-        Kind::VirtualNetwork => virtual_network::render(store, resource, &mut body),
-        Kind::Subnet => subnet::render(store, resource, &mut body),
-        Kind::ManagedCluster => managed_cluster::render(store, resource, &mut body),
-        Kind::DnsZone => dns::render_zone(store, resource, &mut body),
-        Kind::PublicIpAddress => public_ip::render(store, resource, &mut body),
-        _ => {}
-    }
+    resource_type(resource.address.kind).render(store, resource, &mut body);
     body
 }
 
-/// What a resource's long-running operation does when it succeeds, beyond setting
-/// `provisioningState` (the managed cluster's pools follow their cluster).
+/// See [`ResourceType::on_succeeded`] (the managed cluster's pools follow their cluster).
 pub fn on_succeeded(store: &mut Store, address: &Address, state: &str) {
-    if address.kind == Kind::ManagedCluster {
-        managed_cluster::set_pools_state(store, address, state);
-    }
+    resource_type(address.kind).on_succeeded(store, address, state);
 }
 
-/// What a write changes beyond the resource itself: a peering that finds its way back
-/// connects both sides.
+/// See [`ResourceType::after_put`] (a peering that finds its way back connects both sides).
 pub fn after_put(store: &mut Store, address: &Address) {
-    if address.kind == Kind::VirtualNetworkPeering {
-        peering::connect_back(store, address);
-    }
+    resource_type(address.kind).after_put(store, address);
 }
 
 /// What removing resources changes in the ones left: peerings to a removed VNet, or whose
 /// remote side was removed, are `Disconnected`.
 pub fn after_remove(store: &mut Store, removed: &[Resource]) {
     for resource in removed {
-        match resource.address.kind {
-            Kind::VirtualNetworkPeering => peering::disconnect_back(store, resource),
-            Kind::VirtualNetwork => peering::disconnect_all_to(store, &resource.address),
-            _ => {}
-        }
+        resource_type(resource.address.kind).after_remove(store, resource);
     }
 }
 
 /// Refuses writes to the types only the cloud-controller loop writes.
 pub fn check_writable(address: &Address) -> Result<(), ArmError> {
-    match address.kind {
-        Kind::LoadBalancer | Kind::NetworkSecurityGroup => Err(read_only_type(address)),
-        _ => Ok(()),
-    }
+    if resource_type(address.kind).writable() { Ok(()) } else { Err(read_only_type(address)) }
 }
 
 fn read_only_type(address: &Address) -> ArmError {
@@ -263,5 +256,26 @@ fn properties_mut(body: &mut Map<String, Value>) -> &mut Map<String, Value> {
     match body.get_mut("properties") {
         Some(Value::Object(properties)) => properties,
         _ => unreachable!("properties was just made an object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_schema_cell() {
+        for (index, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, index, "{kind:?}: Kind::ALL is in declaration order");
+            assert!(std::ptr::eq(schema(kind), schema(kind)), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_cloud_providers_types_are_read_only() {
+        for kind in Kind::ALL {
+            let read_only = matches!(kind, Kind::LoadBalancer | Kind::NetworkSecurityGroup);
+            assert_eq!(resource_type(kind).writable(), !read_only, "{kind:?}");
+        }
     }
 }

@@ -4,12 +4,34 @@
 
 use serde_json::{Value, json};
 
+use super::{Prepared, ResourceType};
 use super::{PutContext, base, immutable, new_guid, properties_mut, weak_etag};
 use crate::arm::address::{Address, Kind};
 use crate::arm::cidr::overlaps;
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
+
+/// Peerings of a virtual network.
+pub struct VirtualNetworkPeering;
+
+impl ResourceType for VirtualNetworkPeering {
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare(context, body).map(Prepared::alone)
+    }
+
+    fn after_put(&self, store: &mut Store, address: &Address) {
+        connect_back(store, address);
+    }
+
+    fn after_remove(&self, store: &mut Store, removed: &Resource) {
+        disconnect_back(store, removed);
+    }
+}
 
 pub fn schema() -> Schema {
     Schema::new(

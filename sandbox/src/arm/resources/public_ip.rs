@@ -7,11 +7,46 @@ use std::net::Ipv4Addr;
 
 use serde_json::{Value, json};
 
+use super::{Prepared, ResourceType};
 use super::{PutContext, base, immutable, keep_location, new_guid, properties_mut, require_location, weak_etag};
 use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
+
+/// Public IP addresses.
+pub struct PublicIpAddress;
+
+impl ResourceType for PublicIpAddress {
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare(context, body).map(Prepared::alone)
+    }
+
+    fn check_delete(&self, store: &Store, pip: &Resource) -> Result<(), ArmError> {
+        match user(store, pip) {
+            Some(by) => Err(ArmError::bad_request(
+                "PublicIPAddressCannotBeDeleted",
+                format!(
+                    "Public IP address {} can not be deleted since it is still allocated to resource {by}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.",
+                    pip.address.id()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn render(&self, store: &Store, pip: &Resource, body: &mut Value) {
+        if let Some(by) = user(store, pip).filter(|by| by.to_ascii_lowercase().contains("/frontendipconfigurations/"))
+            && let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            properties.insert("ipConfiguration".into(), json!({ "id": by }));
+        }
+    }
+}
 
 pub fn schema() -> Schema {
     Schema::new(
@@ -172,25 +207,4 @@ pub fn user(store: &Store, pip: &Resource) -> Option<String> {
         }
     }
     None
-}
-
-pub fn check_delete(store: &Store, pip: &Resource) -> Result<(), ArmError> {
-    match user(store, pip) {
-        Some(by) => Err(ArmError::bad_request(
-            "PublicIPAddressCannotBeDeleted",
-            format!(
-                "Public IP address {} can not be deleted since it is still allocated to resource {by}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.",
-                pip.address.id()
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
-pub fn render(store: &Store, pip: &Resource, body: &mut Value) {
-    if let Some(by) = user(store, pip).filter(|by| by.to_ascii_lowercase().contains("/frontendipconfigurations/"))
-        && let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut)
-    {
-        properties.insert("ipConfiguration".into(), json!({ "id": by }));
-    }
 }

@@ -2,9 +2,23 @@
 
 use serde_json::Value;
 
+use super::{Prepared, ResourceType};
 use super::{PutContext, base, keep_location, require_location};
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
+
+/// Resource groups.
+pub struct ResourceGroup;
+
+impl ResourceType for ResourceGroup {
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare(context, body).map(Prepared::alone)
+    }
+}
 
 pub fn schema() -> Schema {
     Schema::new(

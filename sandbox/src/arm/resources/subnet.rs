@@ -5,12 +5,46 @@
 use ipnet::IpNet;
 use serde_json::{Value, json};
 
+use super::{Prepared, ResourceType};
 use super::{PutContext, base, properties_mut, weak_etag};
 use crate::arm::address::{Address, Kind};
 use crate::arm::cidr::{self, as_v4, overlaps, parse_prefix, usable_addresses, within};
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
+
+/// Subnets of a virtual network.
+pub struct Subnet;
+
+impl ResourceType for Subnet {
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare(context, body).map(Prepared::alone)
+    }
+
+    fn check_delete(&self, store: &Store, subnet: &Resource) -> Result<(), ArmError> {
+        match users(store, &subnet.address).first() {
+            Some(user) => Err(in_use(&subnet.address, &user.by)),
+            None => Ok(()),
+        }
+    }
+
+    fn render(&self, store: &Store, subnet: &Resource, body: &mut Value) {
+        let configurations: Vec<Value> = users(store, &subnet.address)
+            .into_iter()
+            .filter_map(|user| user.ip_configuration)
+            .map(|id| json!({ "id": id }))
+            .collect();
+        if !configurations.is_empty()
+            && let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            properties.insert("ipConfigurations".into(), Value::Array(configurations));
+        }
+    }
+}
 
 /// The members of a subnet, under `properties.` (shared with the VNet's inline `subnets`).
 pub const PROPERTY_PATHS: &[&str] = &[
@@ -150,13 +184,6 @@ pub fn check(
     Ok(())
 }
 
-pub fn check_delete(store: &Store, subnet: &Resource) -> Result<(), ArmError> {
-    match users(store, &subnet.address).first() {
-        Some(user) => Err(in_use(&subnet.address, &user.by)),
-        None => Ok(()),
-    }
-}
-
 pub fn in_use(subnet: &Address, by: &str) -> ArmError {
     ArmError::bad_request(
         "InUseSubnetCannotBeDeleted",
@@ -165,19 +192,6 @@ pub fn in_use(subnet: &Address, by: &str) -> ArmError {
             subnet.name()
         ),
     )
-}
-
-pub fn render(store: &Store, subnet: &Resource, body: &mut Value) {
-    let configurations: Vec<Value> = users(store, &subnet.address)
-        .into_iter()
-        .filter_map(|user| user.ip_configuration)
-        .map(|id| json!({ "id": id }))
-        .collect();
-    if !configurations.is_empty()
-        && let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut)
-    {
-        properties.insert("ipConfigurations".into(), Value::Array(configurations));
-    }
 }
 
 /// One user of a subnet and how many of its addresses it takes.

@@ -4,12 +4,38 @@
 use ipnet::IpNet;
 use serde_json::{Value, json};
 
+use super::ResourceType;
 use super::{Prepared, PutContext, base, keep_location, new_guid, properties_mut, require_location, weak_etag};
 use crate::arm::address::Kind;
 use crate::arm::cidr::{overlaps, parse_prefix, within};
 use crate::arm::errors::ArmError;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
+
+/// Virtual networks.
+pub struct VirtualNetwork;
+
+impl ResourceType for VirtualNetwork {
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
+        prepare(context, body)
+    }
+
+    fn check_delete(&self, store: &Store, resource: &Resource) -> Result<(), ArmError> {
+        check_delete(store, resource)
+    }
+
+    fn render(&self, store: &Store, resource: &Resource, body: &mut Value) {
+        render(store, resource, body);
+    }
+
+    fn after_remove(&self, store: &mut Store, removed: &Resource) {
+        super::peering::disconnect_all_to(store, &removed.address);
+    }
+}
 
 pub fn schema() -> Schema {
     let mut paths = vec![
@@ -120,7 +146,7 @@ pub fn prepare(context: &PutContext<'_>, mut body: Value) -> Result<Prepared, Ar
             }
             for subnet in &existing_subnets {
                 if !kept_names.contains(&subnet.address.key()) {
-                    super::subnet::check_delete(context.store, subnet)?;
+                    super::subnet::Subnet.check_delete(context.store, subnet)?;
                     remove.push(subnet.address.clone());
                 }
             }
@@ -179,7 +205,7 @@ fn check_peered_overlap(context: &PutContext<'_>, space: &[IpNet]) -> Result<(),
 
 pub fn check_delete(store: &Store, vnet: &Resource) -> Result<(), ArmError> {
     for subnet in store.children(&vnet.address, Kind::Subnet) {
-        super::subnet::check_delete(store, subnet)?;
+        super::subnet::Subnet.check_delete(store, subnet)?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! Reading aksform's generic attributes into Kubernetes fields (with messages that name the
-//! resource and the field when a value has the wrong shape), and the maps of labels and
-//! annotations in both directions.
+//! Reading aksform's generic attributes into the fields a provider sends (ARM bodies,
+//! Kubernetes objects), with messages that name the resource and the field when a value has
+//! the wrong shape.
 
 use std::collections::BTreeMap;
 
@@ -89,7 +89,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A number that fits Kubernetes' 32-bit fields.
+    /// A number that fits a 32-bit field (Kubernetes' and ARM's).
     pub(crate) fn int32(&self, key: &str) -> Result<Option<i32>, ProviderError> {
         match self.value(key)? {
             None => Ok(None),
@@ -163,24 +163,6 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Labels or annotations as read back: the keys aksform set (those recorded), with their live
-/// values. Keys other tools add are not aksform's and are left out; a recorded key that is gone
-/// is left out too, so its removal shows as a change.
-pub(crate) fn managed_entries(live: Option<&BTreeMap<String, String>>, recorded: Option<&Value>) -> Value {
-    let Some(Value::Map(recorded)) = recorded else { return Value::Map(BTreeMap::new()) };
-    Value::Map(
-        recorded
-            .keys()
-            .filter_map(|key| live.and_then(|l| l.get(key)).map(|v| (key.clone(), Value::str(v.clone()))))
-            .collect(),
-    )
-}
-
-/// A map of strings as a value.
-pub(crate) fn string_map_value(map: &BTreeMap<String, String>) -> Value {
-    Value::map(map.iter().map(|(k, v)| (k.clone(), Value::str(v.clone()))))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,14 +188,5 @@ mod tests {
         let attributes: Attributes = [("external_name".to_string(), Value::Ref(Box::new(reference)))].into();
         let error = Reader::new(&address).top(&attributes).str("external_name").unwrap_err();
         assert!(error.message.contains("not known yet"), "{}", error.message);
-    }
-
-    #[test]
-    fn only_recorded_keys_are_read_back() {
-        let live: BTreeMap<String, String> =
-            [("app", "web"), ("team", "edited"), ("added-by-someone", "x")].map(|(k, v)| (k.into(), v.into())).into();
-        let recorded = Value::map([("app", "web"), ("team", "shop"), ("removed", "y")]);
-        assert_eq!(managed_entries(Some(&live), Some(&recorded)), Value::map([("app", "web"), ("team", "edited")]));
-        assert_eq!(managed_entries(None, Some(&recorded)), Value::Map(BTreeMap::new()));
     }
 }

@@ -1,0 +1,106 @@
+//! What each ARM resource type owns (its type name, api-version, path, request body, the
+//! attributes read back and those the cloud fills in), and the one registry from the model's
+//! kinds to their ARM types.
+
+use serde_json::Value as Json;
+
+use super::directory::Directory;
+use super::{cluster, dns_record, dns_zone, node_pool, peering, public_ip, resource_group, subnet, vnet};
+use crate::model::{Address, Kind};
+use crate::providers::attributes::Fields;
+use crate::providers::{Attributes, ProviderError};
+
+/// Where a type's resources sit, which says how their paths are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// In the subscription, by name: `/subscriptions/{s}/resourceGroups/{name}`.
+    Subscription,
+    /// In the resource group named by its `resource_group`: `.../providers/{type}/{name}`.
+    ResourceGroup,
+    /// Under its parent's path (a subnet in its virtual network): `{parent}/{last segment}/{name}`.
+    Parent,
+    /// In the DNS zone named by its `zone`, under its record type: `{zone}/{type}/{name}`.
+    Zone,
+}
+
+/// The name, api-version and place of a type.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity {
+    /// The ARM type, e.g. `Microsoft.Network/virtualNetworks`.
+    pub type_name: &'static str,
+    /// The api-version of every request on it.
+    pub api_version: &'static str,
+    pub place: Place,
+}
+
+/// What a PUT body is made from.
+#[derive(Clone, Copy)]
+pub(crate) struct BodyRequest<'a> {
+    pub fields: &'a Fields<'a>,
+    pub address: &'a Address,
+    pub directory: &'a Directory,
+    /// The first PUT (no provider id recorded yet).
+    pub creating: bool,
+}
+
+/// One ARM resource type, as aksform manages it.
+pub(crate) trait ArmType: Sync {
+    fn identity(&self) -> &'static Identity;
+
+    /// The body of its PUT.
+    fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError>;
+
+    /// The attributes it manages, read back from the live resource (computed ones included).
+    fn observed(&self, live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes;
+
+    /// The attributes the cloud fills in, from the resource as a PUT leaves it.
+    fn computed(&self, _live: &Json) -> Attributes {
+        Attributes::new()
+    }
+
+    fn api_version(&self) -> &'static str {
+        self.identity().api_version
+    }
+}
+
+/// The ARM type of `kind`; `None` for the Kubernetes kinds.
+pub(crate) fn arm_type(kind: Kind) -> Option<&'static dyn ArmType> {
+    match kind {
+        Kind::ResourceGroup => Some(&resource_group::ResourceGroup),
+        Kind::Vnet => Some(&vnet::Vnet),
+        Kind::Subnet => Some(&subnet::Subnet),
+        Kind::Peering => Some(&peering::Peering),
+        Kind::PublicIp => Some(&public_ip::PublicIp),
+        Kind::Cluster => Some(&cluster::Cluster),
+        Kind::NodePool => Some(&node_pool::NodePool),
+        Kind::DnsZone => Some(&dns_zone::DnsZone),
+        Kind::DnsRecord => Some(&dns_record::DnsRecord),
+        Kind::Namespace | Kind::Service | Kind::Ingress => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_azure_kind_has_an_arm_type_and_no_kubernetes_kind_has_one() {
+        for kind in Kind::ALL {
+            assert_eq!(arm_type(kind).is_some(), !kind.is_kubernetes(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn each_type_names_its_provider_and_its_version() {
+        let types: Vec<&dyn ArmType> = Kind::ALL.into_iter().filter_map(arm_type).collect();
+        for t in &types {
+            let identity = t.identity();
+            assert!(identity.type_name.starts_with("Microsoft."), "{}", identity.type_name);
+            assert!(identity.api_version.len() == "2024-05-01".len(), "{}", identity.api_version);
+        }
+        let mut names: Vec<&str> = types.iter().map(|t| t.identity().type_name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), types.len(), "two kinds share an ARM type: {names:?}");
+    }
+}
