@@ -1,8 +1,10 @@
 //! aksform: declarative provisioning of Azure Kubernetes Service networking.
 //!
-//! The pipeline runs one way: [`syntax`] → [`model`] → [`check`] → [`plan`], with [`state`]
-//! feeding the plan. [`diag`] is the one diagnostic type every stage returns; [`stack`]
-//! loads a stack folder through the first three stages.
+//! The pipeline runs one way: [`syntax`] → [`model`] → [`check`] → [`state`] → [`refresh`] →
+//! [`plan`] → [`apply`] → [`providers`]: the recorded state, refreshed with what is live, feeds
+//! the plan, which the executor carries out through the providers. [`diag`] is the one
+//! diagnostic type every stage returns; [`stack`] loads a stack folder through the first three
+//! stages.
 
 // The code pest_derive generates without its `std` feature names `::alloc` (see Cargo.toml).
 extern crate alloc;
@@ -15,6 +17,7 @@ pub mod model;
 pub mod parallel;
 pub mod plan;
 pub mod providers;
+pub mod refresh;
 pub mod stack;
 pub mod state;
 pub mod syntax;

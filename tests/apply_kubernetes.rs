@@ -189,6 +189,18 @@ fn a_change_made_with_kubectl_shows_as_drift_and_apply_puts_it_back() {
     assert!(stdout.contains("~ ports[0].port: 6379 → 6380"), "{stdout}");
     assert!(stdout.contains("~ ports[0].port: 6380 → 6379"), "the plan puts it back: {stdout}");
     assert!(!stdout.contains("service.grafana"), "a label aksform does not manage is not drift: {stdout}");
+    let json = run("plan", &["--json"]);
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        document["drift"],
+        serde_json::json!([{
+            "address": "service.redis",
+            "kind": "service",
+            "status": "changed",
+            "changes": [{ "path": ["ports", 0, "port"], "recorded": 6379, "live": 6380 }]
+        }]),
+        "{document}"
+    );
 
     assert!(run("apply", &["--auto-approve"]).status.success());
     let (_, port) =

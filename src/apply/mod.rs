@@ -27,6 +27,12 @@ pub trait Router: Send + Sync {
     fn applied(&self, _address: &Address, _applied: &Applied) {}
 }
 
+/// The cluster a Kubernetes object belongs to, from its `cluster` attribute: the one a router
+/// sends it to.
+pub fn cluster_of(attributes: &Attributes) -> Option<Address> {
+    attributes.get("cluster").and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
+}
+
 /// Hears about each step, for progress display.
 pub trait Observer: Send + Sync {
     fn started(&self, address: &Address, operation: Operation);

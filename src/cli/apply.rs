@@ -10,14 +10,32 @@ use clap::Args;
 
 use super::StackArgs;
 use super::output::{Output, stdout};
-use super::providers::{ProviderArgs, Providers, cluster_of};
-use crate::apply::{self, Observer, Options, Report, Run};
+use super::providers::{ProviderArgs, Providers};
+use crate::apply::{self, Observer, Options, Report, Run, cluster_of};
 use crate::model::{Address, Kind, Resource, Value};
 use crate::plan::render::text;
-use crate::plan::{self, ActionKind, Operation, Plan, SavedPlan};
+use crate::plan::{self, ActionKind, Operation, Plan, PlanFileError, SavedPlan, StalePlan};
 use crate::providers::{Attributes, ProviderError};
+use crate::refresh;
 use crate::stack;
 use crate::state::State;
+
+/// Why an apply does not start.
+#[derive(Debug, thiserror::Error)]
+enum ApplyError {
+    #[error("cannot read {}: {source}", path.display())]
+    ReadPlan { path: PathBuf, source: std::io::Error },
+    /// The plan file is damaged or of another format version.
+    #[error("{}: {source}", path.display())]
+    LoadPlan { path: PathBuf, source: PlanFileError },
+    /// The plan was made for another stack, state or configuration.
+    #[error("{}: {source}", path.display())]
+    StalePlan { path: PathBuf, source: StalePlan },
+    #[error("there is no terminal to confirm on: pass --auto-approve to apply without asking")]
+    NoTerminal,
+    #[error("cannot read the answer: {0}")]
+    Answer(#[source] std::io::Error),
+}
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -80,7 +98,8 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     // plan was refreshed when it was made and is carried out as it is.
     if args.plan.is_none() && recorded.is_some() {
         let desired = if destroy { Vec::new() } else { loaded.stack.resources() };
-        match super::refresh::refresh(&state, &args.providers, loaded.stack.subscription.clone(), &desired) {
+        let connect = || Providers::new(&args.providers, loaded.stack.subscription.clone(), &desired, Some(&state));
+        match refresh::refresh(&state, connect) {
             Ok(refreshed) if refreshed.errors.is_empty() => state = refreshed.state,
             Ok(refreshed) => {
                 for error in &refreshed.errors {
@@ -88,8 +107,8 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
                 }
                 return 1;
             }
-            Err(message) => {
-                out.error(&message);
+            Err(e) => {
+                out.error(&e.to_string());
                 return 1;
             }
         }
@@ -98,8 +117,8 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     let plan = match &args.plan {
         Some(path) => match saved_plan(path, &loaded, recorded.as_ref()) {
             Ok(plan) => plan,
-            Err(message) => {
-                out.error(&message);
+            Err(e) => {
+                out.error(&e.to_string());
                 return 1;
             }
         },
@@ -128,8 +147,8 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
                 stdout("Nothing was changed.\n");
                 return 1;
             }
-            Err(message) => {
-                out.error(&message);
+            Err(e) => {
+                out.error(&e.to_string());
                 return 1;
             }
         }
@@ -141,8 +160,8 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             return 1;
         }
     };
-    if let Err(message) = args.providers.check_clusters(&clusters_touched(&plan, &state)) {
-        out.error(&message);
+    if let Err(e) = args.providers.check_clusters(&clusters_touched(&plan, &state)) {
+        out.error(&e.to_string());
         return 1;
     }
     // Made inside the runtime: the HTTP clients' connections live on it.
@@ -170,24 +189,25 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     summarize(&plan, &report, &final_state, destroy)
 }
 
-fn saved_plan(path: &Path, loaded: &stack::Loaded, recorded: Option<&State>) -> Result<Plan, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let saved = SavedPlan::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+fn saved_plan(path: &Path, loaded: &stack::Loaded, recorded: Option<&State>) -> Result<Plan, ApplyError> {
+    let path_buf = || path.to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| ApplyError::ReadPlan { path: path_buf(), source })?;
+    let saved = SavedPlan::from_json(&text).map_err(|source| ApplyError::LoadPlan { path: path_buf(), source })?;
     saved
         .check_current(&loaded.stack.name, recorded, &loaded.config_hash)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|source| ApplyError::StalePlan { path: path_buf(), source })?;
     Ok(saved.plan)
 }
 
-fn confirm(destroy: bool) -> Result<bool, String> {
+fn confirm(destroy: bool) -> Result<bool, ApplyError> {
     if !std::io::stdin().is_terminal() {
-        return Err("there is no terminal to confirm on: pass --auto-approve to apply without asking".into());
+        return Err(ApplyError::NoTerminal);
     }
     let what = if destroy { "destroy these resources" } else { "perform these actions" };
     eprint!("\nDo you want to {what}? Only 'yes' is accepted: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(|e| format!("cannot read the answer: {e}"))?;
+    std::io::stdin().lock().read_line(&mut answer).map_err(ApplyError::Answer)?;
     Ok(answer.trim() == "yes")
 }
 

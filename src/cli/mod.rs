@@ -7,7 +7,6 @@ mod fmt;
 mod output;
 mod plan;
 mod providers;
-mod refresh;
 mod state;
 mod validate;
 

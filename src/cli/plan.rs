@@ -2,16 +2,29 @@
 //! the ordered changes as text, JSON or Markdown; optionally save the plan for `apply`.
 
 use std::mem::ManuallyDrop;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::output::Output;
+use super::providers::{ProviderArgs, Providers};
 use super::{Format, StackArgs};
 use crate::model::Address;
 use crate::plan::render::{json, markdown, text};
 use crate::plan::{self, SavedPlan};
+use crate::refresh;
 use crate::state::{Backend, State};
+
+/// A plan that was made but could not be shown or saved.
+#[derive(Debug, thiserror::Error)]
+enum PlanCommandError {
+    #[error("cannot render the plan: {0}")]
+    Render(#[source] serde_json::Error),
+    #[error("cannot save the plan to {}: {source}", path.display())]
+    Encode { path: PathBuf, source: serde_json::Error },
+    #[error("cannot save the plan to {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -42,7 +55,7 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     refresh: bool,
     #[command(flatten)]
-    providers: super::providers::ProviderArgs,
+    providers: ProviderArgs,
 }
 
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
@@ -72,9 +85,11 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     }
     let empty = State::new(&loaded.stack.name);
     let mut live = None;
+    let mut drift = Vec::new();
     if let (true, Some(state)) = (args.refresh, &*recorded) {
         let desired = loaded.stack.resources();
-        match super::refresh::refresh(state, &args.providers, loaded.stack.subscription.clone(), &desired) {
+        let connect = || Providers::new(&args.providers, loaded.stack.subscription.clone(), &desired, Some(state));
+        match refresh::refresh(state, connect) {
             Ok(refreshed) => {
                 for error in &refreshed.errors {
                     out.error(&format!("cannot read {error}"));
@@ -93,16 +108,11 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
                         eprintln!("note: {note}");
                     }
                 }
-                if !refreshed.drift.is_empty() && !args.json {
-                    super::output::stdout(&format!(
-                        "Changed outside aksform since the last apply:\n{}\n\n",
-                        refreshed.drift.join("\n")
-                    ));
-                }
+                drift = refreshed.drift;
                 live = Some(refreshed.state);
             }
-            Err(message) => {
-                out.error(&message);
+            Err(e) => {
+                out.error(&e.to_string());
                 return 1;
             }
         }
@@ -132,32 +142,27 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         &*targeted
     };
     let rendered = if args.json {
-        json::render(plan).map_err(|e| e.to_string())
+        match json::render_with_drift(plan, &drift) {
+            Ok(rendered) => rendered,
+            Err(e) => {
+                out.error(&PlanCommandError::Render(e).to_string());
+                return 1;
+            }
+        }
     } else if args.markdown {
         let title = format!("aksform plan for `{}`", loaded.stack.name);
-        Ok(markdown::render(plan, &markdown::MarkdownOptions { title, ..Default::default() }))
+        markdown::render_drift(&drift)
+            + &markdown::render(plan, &markdown::MarkdownOptions { title, ..Default::default() })
     } else {
-        Ok(text::render(plan, &text::TextOptions { color: out.color_stdout }))
+        text::render_drift(&drift) + &text::render(plan, &text::TextOptions { color: out.color_stdout })
     };
-    match rendered {
-        Ok(rendered) => {
-            super::output::stdout(&format!("{rendered}{}", if rendered.ends_with('\n') { "" } else { "\n" }))
-        }
-        Err(e) => {
-            out.error(&format!("cannot render the plan: {e}"));
-            return 1;
-        }
-    }
+    super::output::stdout(&format!("{rendered}{}", if rendered.ends_with('\n') { "" } else { "\n" }));
     if let Some(path) = &args.out {
         let has_changes = plan.has_changes();
         let saved =
             SavedPlan::new(plan.clone(), loaded.stack.name.clone(), recorded.as_ref(), loaded.config_hash.clone());
-        let written = saved
-            .to_json()
-            .map_err(|e| e.to_string())
-            .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            out.error(&format!("cannot save the plan to {}: {e}", path.display()));
+        if let Err(e) = save(&saved, path) {
+            out.error(&e.to_string());
             return 1;
         }
         if !args.json {
@@ -170,4 +175,10 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         return if args.detailed_exitcode && has_changes { 2 } else { 0 };
     }
     if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 }
+}
+
+/// Writes the plan file for `aksform apply FILE`.
+fn save(saved: &SavedPlan, path: &Path) -> Result<(), PlanCommandError> {
+    let json = saved.to_json().map_err(|source| PlanCommandError::Encode { path: path.to_path_buf(), source })?;
+    std::fs::write(path, json).map_err(|source| PlanCommandError::Write { path: path.to_path_buf(), source })
 }

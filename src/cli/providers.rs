@@ -2,7 +2,8 @@
 //! (`--cloud`, `--arm-endpoint`, `--auth`), and for the Kubernetes objects of each cluster a
 //! provider that connects on first use: with `--kubeconfig [CLUSTER=]PATH[#CONTEXT]` when one
 //! is given for the cluster, else with the cluster's credentials fetched through ARM. So one
-//! apply creates a cluster and then the objects inside it.
+//! apply creates a cluster and then the objects inside it. They are what a refresh reads
+//! through ([`Reach`]) and what the executor routes each resource to ([`Router`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,14 +11,43 @@ use std::sync::{Arc, Mutex};
 
 use clap::Args;
 
-use crate::apply::Router;
+use crate::apply::{Router, cluster_of};
+use crate::model::address::AddressParseError;
 use crate::model::{Address, Kind, Resource};
 use crate::providers::arm::cloud::{Cloud, CloudName};
 use crate::providers::arm::credentials::{AuthMethod, Chain};
 use crate::providers::arm::{ArmProvider, Directory};
 use crate::providers::kube::KubeProvider;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
+use crate::refresh::{Reach, SignInError};
 use crate::state::State;
+
+/// A `--kubeconfig` value that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum KubeconfigArgError {
+    #[error("{0}")]
+    Address(#[from] AddressParseError),
+    #[error("`{0}` is not a cluster; write cluster.NAME=PATH")]
+    NotACluster(Address),
+    #[error("the kubeconfig path is empty")]
+    EmptyPath,
+}
+
+/// Why the providers cannot be used as the flags ask.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProvidersError {
+    #[error("--kubeconfig names {0}, which this run does not touch")]
+    UnusedKubeconfig(Address),
+    /// `--arm-endpoint` or `--arm-audience` cannot be used, as Resource Manager's provider says.
+    #[error("{0}")]
+    Endpoint(String),
+    /// No Azure credentials as `--auth` asks, as the credential chain says.
+    #[error("Azure credentials: {0}")]
+    Credentials(String),
+    /// Resource Manager refused to sign in, in its own words.
+    #[error("{0}")]
+    SignIn(String),
+}
 
 /// `--kubeconfig cluster.shop=~/.kube/shop#shop-admin`, or `--kubeconfig PATH` for every cluster.
 #[derive(Debug, Clone)]
@@ -28,15 +58,14 @@ pub struct KubeconfigArg {
 }
 
 impl std::str::FromStr for KubeconfigArg {
-    type Err = String;
+    type Err = KubeconfigArgError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let (cluster, rest) = match text.split_once('=') {
             Some((address, rest)) => {
-                let address: Address =
-                    address.parse().map_err(|e: crate::model::address::AddressParseError| e.to_string())?;
+                let address: Address = address.parse()?;
                 if address.kind != Kind::Cluster {
-                    return Err(format!("`{address}` is not a cluster; write cluster.NAME=PATH"));
+                    return Err(KubeconfigArgError::NotACluster(address));
                 }
                 (Some(address), rest)
             }
@@ -47,7 +76,7 @@ impl std::str::FromStr for KubeconfigArg {
             None => (rest, None),
         };
         if path.is_empty() {
-            return Err("the kubeconfig path is empty".into());
+            return Err(KubeconfigArgError::EmptyPath);
         }
         Ok(KubeconfigArg { cluster, path: PathBuf::from(path), context })
     }
@@ -88,27 +117,27 @@ impl ProviderArgs {
     }
 
     /// Every `--kubeconfig cluster.X=...` names a cluster of the run.
-    pub fn check_clusters(&self, clusters: &[Address]) -> Result<(), String> {
+    pub fn check_clusters(&self, clusters: &[Address]) -> Result<(), ProvidersError> {
         for arg in &self.kubeconfig {
             if let Some(cluster) = &arg.cluster
                 && !clusters.contains(cluster)
             {
-                return Err(format!("--kubeconfig names {cluster}, which this run does not touch"));
+                return Err(ProvidersError::UnusedKubeconfig(cluster.clone()));
             }
         }
         Ok(())
     }
 
-    fn arm(&self, directory: Directory) -> Result<ArmProvider, String> {
+    fn arm(&self, directory: Directory) -> Result<ArmProvider, ProvidersError> {
         let env = |name: &str| std::env::var(name).ok();
         let cloud = match &self.arm_endpoint {
             Some(endpoint) => {
                 Cloud::custom(endpoint, self.arm_audience.as_deref(), env("AZURE_AUTHORITY_HOST").as_deref())
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| ProvidersError::Endpoint(e.to_string()))?
             }
             None => Cloud::named(self.cloud),
         };
-        let chain = Chain::new(self.auth, &cloud, &env).map_err(|e| format!("Azure credentials: {e}"))?;
+        let chain = Chain::new(self.auth, &cloud, &env).map_err(|e| ProvidersError::Credentials(e.to_string()))?;
         Ok(ArmProvider::connect(cloud, Arc::new(chain), directory))
     }
 }
@@ -119,7 +148,7 @@ const LOAD_BALANCER_WAIT: std::time::Duration = std::time::Duration::from_secs(3
 
 /// The providers of one run. Nothing connects until a resource needs it.
 pub struct Providers {
-    arm: Result<Arc<ArmProvider>, String>,
+    arm: Result<Arc<ArmProvider>, ProvidersError>,
     args: ProviderArgs,
     kube: Mutex<HashMap<Address, Arc<LazyKube>>>,
 }
@@ -151,29 +180,22 @@ impl Providers {
             })
             .clone()
     }
+}
 
-    /// Signs in to Azure once, before many reads would each find the credentials missing.
-    pub async fn sign_in(&self) -> Result<(), String> {
-        match &self.arm {
-            Ok(arm) => arm.sign_in().await.map_err(|e| e.to_string()),
-            Err(message) => Err(message.clone()),
-        }
+#[async_trait::async_trait]
+impl Reach for Providers {
+    async fn sign_in(&self) -> Result<(), SignInError> {
+        let arm = self.arm.as_ref().map_err(Clone::clone)?;
+        Ok(arm.sign_in().await.map_err(|e| ProvidersError::SignIn(e.to_string()))?)
     }
 
-    /// True when Azure credentials were left for aksform to find (`--auth auto`).
-    pub fn automatic_credentials(&self) -> bool {
+    fn automatic_credentials(&self) -> bool {
         self.args.auth == AuthMethod::Auto
     }
 
-    /// True when a kubeconfig is given for `cluster`.
-    pub fn has_kubeconfig(&self, cluster: &Address) -> bool {
+    fn has_kubeconfig(&self, cluster: &Address) -> bool {
         self.args.kubeconfig_for(cluster).is_some()
     }
-}
-
-/// The cluster a Kubernetes object belongs to, from its `cluster` attribute.
-pub fn cluster_of(attributes: &Attributes) -> Option<Address> {
-    attributes.get("cluster").and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
 }
 
 impl Router for Providers {
@@ -181,7 +203,7 @@ impl Router for Providers {
         if !address.kind.is_kubernetes() {
             return match &self.arm {
                 Ok(arm) => Ok(arm.clone()),
-                Err(message) => Err(ProviderError { kind: ErrorKind::Unauthorized, message: message.clone() }),
+                Err(e) => Err(ProviderError { kind: ErrorKind::Unauthorized, message: e.to_string() }),
             };
         }
         let cluster = cluster_of(attributes).ok_or_else(|| ProviderError {
@@ -203,7 +225,7 @@ impl Router for Providers {
 struct LazyKube {
     cluster: Address,
     kubeconfig: Option<KubeconfigArg>,
-    arm: Result<Arc<ArmProvider>, String>,
+    arm: Result<Arc<ArmProvider>, ProvidersError>,
     admin: bool,
     connected: Mutex<Option<Arc<KubeProvider>>>,
     /// One connection attempt at a time.

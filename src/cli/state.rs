@@ -7,7 +7,17 @@ use clap::{Args, Subcommand};
 use super::output::Output;
 use crate::model::Address;
 use crate::stack;
-use crate::state::{Backend, LocalBackend, LockInfo, State, ops};
+use crate::state::{Backend, LocalBackend, LockInfo, State, StateError, ops};
+
+/// Why a state command did nothing.
+#[derive(Debug, thiserror::Error)]
+enum StateCommandError {
+    #[error("{0}")]
+    State(#[from] StateError),
+    /// Nothing to list, show or edit: the stack was never applied with this state.
+    #[error("{0} does not exist: nothing is recorded yet")]
+    Missing(String),
+}
 
 #[derive(Debug, Args)]
 pub struct StateArgs {
@@ -65,19 +75,16 @@ pub fn run(args: &StateArgs, out: &Output) -> u8 {
             super::output::stdout(&text);
             0
         }
-        Err(message) => {
-            out.error(&message);
+        Err(e) => {
+            out.error(&e.to_string());
             1
         }
     }
 }
 
-fn execute(command: &StateCommand, backend: &LocalBackend) -> Result<String, String> {
-    let read = |backend: &LocalBackend| -> Result<State, String> {
-        backend
-            .read()
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{} does not exist: nothing is recorded yet", backend.describe()))
+fn execute(command: &StateCommand, backend: &LocalBackend) -> Result<String, StateCommandError> {
+    let read = |backend: &LocalBackend| -> Result<State, StateCommandError> {
+        backend.read()?.ok_or_else(|| StateCommandError::Missing(backend.describe()))
     };
     match command {
         StateCommand::List => {
@@ -86,19 +93,19 @@ fn execute(command: &StateCommand, backend: &LocalBackend) -> Result<String, Str
         }
         StateCommand::Show { address } => {
             let state = read(backend)?;
-            ops::show(&state, address).map_err(|e| e.to_string())
+            Ok(ops::show(&state, address)?)
         }
         StateCommand::Rm { address } | StateCommand::Mv { from: address, .. } => {
             let verb = if matches!(command, StateCommand::Rm { .. }) { "state rm" } else { "state mv" };
-            let guard = backend.lock(LockInfo::new(format!("aksform {verb}"))).map_err(|e| e.to_string())?;
+            let guard = backend.lock(LockInfo::new(format!("aksform {verb}")))?;
             let mut state = read(backend)?;
             let message = match command {
                 StateCommand::Mv { to, .. } => {
-                    let moved = ops::move_resource(&mut state, address, to).map_err(|e| e.to_string())?;
+                    let moved = ops::move_resource(&mut state, address, to)?;
                     moved.iter().map(|(from, to)| format!("Moved {from} to {to}\n")).collect::<String>()
                 }
                 _ => {
-                    let removed = ops::remove(&mut state, address).map_err(|e| e.to_string())?;
+                    let removed = ops::remove(&mut state, address)?;
                     removed
                         .iter()
                         .map(|r| format!("Removed {} from the state (the resource itself is untouched)\n", r.address))
@@ -106,8 +113,8 @@ fn execute(command: &StateCommand, backend: &LocalBackend) -> Result<String, Str
                 }
             };
             state.commit();
-            backend.write(&state).map_err(|e| e.to_string())?;
-            guard.release().map_err(|e| e.to_string())?;
+            backend.write(&state)?;
+            guard.release()?;
             Ok(message)
         }
     }

@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Shape, brief, replace_note, shape, unified_diff};
+use super::{Shape, brief, drift_lines, replace_note, shape, unified_diff};
 use crate::plan::{ActionKind, FieldChange, Plan, ResourceAction};
+use crate::refresh::Drift;
 
 /// GitHub refuses comments longer than this many characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_535;
@@ -153,6 +154,12 @@ fn left_out_note(count: usize) -> String {
         "> **Note**: {} left out to keep this comment within GitHub's size limit. Run `aksform plan` locally for the full plan.\n",
         plural(count, "action was", "actions were")
     )
+}
+
+/// What a refresh found changed outside aksform, shown before the comment as the terminal
+/// shows it; empty when nothing was.
+pub fn render_drift(drift: &[Drift]) -> String {
+    drift_lines(drift)
 }
 
 /// The plan as Markdown, at most `options.limit` bytes long: when the details do not all fit,

@@ -1,6 +1,6 @@
 //! Renderers of a plan: [`text`] for terminals, [`json`] for machines (the plan file format),
-//! [`markdown`] for pull-request comments. Shared here: how a change and a resource are
-//! summed up.
+//! [`markdown`] for pull-request comments; each also shows the [`Drift`] a refresh found.
+//! Shared here: how a change, a resource and drift are summed up.
 
 pub mod json;
 pub mod markdown;
@@ -10,6 +10,7 @@ use similar::TextDiff;
 
 use super::{ActionKind, FieldChange, ResourceAction, Summary};
 use crate::model::{Brief, Value};
+use crate::refresh::{Drift, DriftKind};
 
 /// How a field change reads.
 pub(crate) enum Shape<'a> {
@@ -71,6 +72,26 @@ pub(crate) fn replace_note(action: &ResourceAction) -> Option<String> {
         [field] => Some(format!("{field} cannot change in place")),
         fields => Some(format!("{} cannot change in place", fields.join(", "))),
     }
+}
+
+/// What changed outside aksform, one line per resource and per field, then a blank line;
+/// nothing when nothing did.
+pub(crate) fn drift_lines(drift: &[Drift]) -> String {
+    if drift.is_empty() {
+        return String::new();
+    }
+    let mut lines = vec!["Changed outside aksform since the last apply:".to_string()];
+    for resource in drift {
+        let address = &resource.address;
+        match &resource.kind {
+            DriftKind::Deleted => lines.push(format!("  - {address} was deleted outside aksform")),
+            DriftKind::Changed(fields) => {
+                lines.push(format!("  ~ {address} was changed outside aksform"));
+                lines.extend(fields.iter().map(|f| format!("      ~ {}: {} → {}", f.path, f.recorded, f.live)));
+            }
+        }
+    }
+    lines.join("\n") + "\n\n"
 }
 
 /// "3 to create, 1 to update, 1 to replace, 0 to destroy"

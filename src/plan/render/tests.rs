@@ -1,10 +1,12 @@
-//! Snapshot tests of what users see, and the Markdown size limit.
+//! Snapshot tests of what users see, drift as each renderer shows it, and the Markdown size
+//! limit.
 
 use super::markdown::{self, GITHUB_COMMENT_LIMIT, MarkdownOptions};
 use super::{json, text};
 use crate::model::Value;
 use crate::plan::fixtures::*;
-use crate::plan::{Plan, SavedPlan, plan};
+use crate::plan::{FieldPath, Plan, SavedPlan, plan};
+use crate::refresh::{Drift, DriftKind, FieldDrift};
 use crate::state::State;
 
 fn realistic_plan() -> Plan {
@@ -134,4 +136,67 @@ fn multi_line_values_show_as_a_diff_of_lines() {
         comment.contains("~ annotations.notes:\n  @@ -1,3 +1,3 @@\n      one\n-     two\n+     2\n      three\n"),
         "{comment}"
     );
+}
+
+/// A Service whose port was changed outside aksform, and a public IP deleted outside it.
+fn drift() -> Vec<Drift> {
+    vec![
+        Drift { address: "public_ip.web".parse().unwrap(), kind: DriftKind::Deleted },
+        Drift {
+            address: "service.redis".parse().unwrap(),
+            kind: DriftKind::Changed(vec![
+                FieldDrift {
+                    path: FieldPath::attribute("labels").key("team"),
+                    recorded: Value::str("data"),
+                    live: Value::Null,
+                },
+                FieldDrift {
+                    path: FieldPath::attribute("ports").index(0).key("port"),
+                    recorded: Value::Int(6379),
+                    live: Value::Int(6380),
+                },
+            ]),
+        },
+    ]
+}
+
+const DRIFT_TEXT: &str = "Changed outside aksform since the last apply:
+  - public_ip.web was deleted outside aksform
+  ~ service.redis was changed outside aksform
+      ~ labels.team: \"data\" → null
+      ~ ports[0].port: 6379 → 6380
+
+";
+
+#[test]
+fn text_and_markdown_show_drift_before_the_plan_alike() {
+    assert_eq!(text::render_drift(&drift()), DRIFT_TEXT);
+    assert_eq!(markdown::render_drift(&drift()), DRIFT_TEXT);
+    assert_eq!(text::render_drift(&[]), "");
+    assert_eq!(markdown::render_drift(&[]), "");
+}
+
+#[test]
+fn json_lists_drift_only_when_there_is_some() {
+    let plan = realistic_plan();
+    let document: serde_json::Value = serde_json::from_str(&json::render_with_drift(&plan, &drift()).unwrap()).unwrap();
+    assert_eq!(
+        document["drift"],
+        serde_json::json!([
+            { "address": "public_ip.web", "kind": "public_ip", "status": "deleted", "changes": [] },
+            {
+                "address": "service.redis",
+                "kind": "service",
+                "status": "changed",
+                "changes": [
+                    { "path": ["labels", "team"], "recorded": "data", "live": null },
+                    { "path": ["ports", 0, "port"], "recorded": 6379, "live": 6380 }
+                ]
+            }
+        ])
+    );
+    assert_eq!(document["summary"]["create"], 4, "the plan is there as without drift");
+    let without: serde_json::Value = serde_json::from_str(&json::render(&plan).unwrap()).unwrap();
+    assert!(without.get("drift").is_none());
+    assert_eq!(json::render_with_drift(&plan, &[]).unwrap(), json::render(&plan).unwrap());
 }

@@ -5,8 +5,9 @@ use std::io;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{Shape, brief, counts, replace_note, shape, unified_diff};
+use super::{Shape, brief, counts, drift_lines, replace_note, shape, unified_diff};
 use crate::plan::{ActionKind, FieldChange, Plan, ResourceAction};
+use crate::refresh::Drift;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -65,6 +66,11 @@ pub fn render(plan: &Plan, options: &TextOptions) -> String {
     }
     let _ = writeln!(out, "\n{}", painter.paint(BOLD, &format!("Plan: {}.", counts(&summary, "update"))));
     out
+}
+
+/// What a refresh found changed outside aksform, shown before the plan; empty when nothing was.
+pub fn render_drift(drift: &[Drift]) -> String {
+    drift_lines(drift)
 }
 
 /// Writes the plan to a terminal or file through `anstream`, which also translates colours
