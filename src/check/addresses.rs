@@ -1,9 +1,10 @@
 //! Address rules (AKS1xx): virtual networks, subnets and peerings against each other
 //! ([`networks`]), and each cluster's service and pod ranges against its networks and the
-//! ranges AKS reserves ([`cluster_ranges`]).
+//! ranges AKS reserves ([`cluster_ranges`]), and the routes user-defined routing needs ([`routes`]).
 
 mod cluster_ranges;
 mod networks;
+mod routes;
 
 use ipnet::Ipv4Net;
 
@@ -13,6 +14,7 @@ use crate::diag::{Diagnostic, Span};
 use crate::model::Cluster;
 use cluster_ranges::*;
 use networks::*;
+use routes::*;
 
 pub(in crate::check) use cluster_ranges::pod_cidr_proposal;
 
@@ -31,6 +33,7 @@ pub(super) const RULES: &[RuleInfo] = &[
     SERVICE_CIDR_TOO_LARGE,
     DNS_SERVICE_IP_OUTSIDE_SERVICE_CIDR,
     DNS_SERVICE_IP_RESERVED,
+    UDR_WITHOUT_DEFAULT_ROUTE,
 ];
 
 pub(super) fn check(index: &Index, out: &mut Vec<Diagnostic>) {
@@ -42,6 +45,7 @@ pub(super) fn check(index: &Index, out: &mut Vec<Diagnostic>) {
         service_range(index, cluster, out);
         pod_range(index, cluster, out);
         dns_service_ip(cluster, out);
+        user_defined_routing(index, cluster, out);
     }
 }
 

@@ -12,6 +12,7 @@ pub enum Kind {
     Subnet,
     VirtualNetworkPeering,
     PublicIpAddress,
+    RouteTable,
     LoadBalancer,
     NetworkSecurityGroup,
     DnsZone,
@@ -28,12 +29,13 @@ pub const DNS_API_VERSION: &str = "2018-05-01";
 pub const CONTAINER_SERVICE_API_VERSION: &str = "2024-09-01";
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::ResourceGroup,
         Kind::VirtualNetwork,
         Kind::Subnet,
         Kind::VirtualNetworkPeering,
         Kind::PublicIpAddress,
+        Kind::RouteTable,
         Kind::LoadBalancer,
         Kind::NetworkSecurityGroup,
         Kind::DnsZone,
@@ -60,6 +62,7 @@ impl Kind {
             Kind::Subnet => &["virtualNetworks", "subnets"],
             Kind::VirtualNetworkPeering => &["virtualNetworks", "virtualNetworkPeerings"],
             Kind::PublicIpAddress => &["publicIPAddresses"],
+            Kind::RouteTable => &["routeTables"],
             Kind::LoadBalancer => &["loadBalancers"],
             Kind::NetworkSecurityGroup => &["networkSecurityGroups"],
             Kind::DnsZone => &["dnsZones"],
@@ -230,10 +233,10 @@ pub enum Target {
         namespace: String,
         id: String,
     },
-    /// A resource path whose type the emulator does not serve (`Microsoft.Network/routeTables`).
+    /// A resource path whose type the emulator does not serve (`Microsoft.Network/natGateways`).
     UnknownType {
         namespace: String,
-        /// The type segments as given, e.g. `routeTables`.
+        /// The type segments as given, e.g. `natGateways`.
         type_name: String,
     },
 }
@@ -365,8 +368,8 @@ mod tests {
         let operation = parse_path("/subscriptions/s/providers/Microsoft.Network/locations/eastus/operations/abc");
         assert_eq!(operation, Some(Target::AsyncOperation { namespace: "Microsoft.Network".into(), id: "abc".into() }));
         assert_eq!(
-            parse_path("/subscriptions/s/resourceGroups/rg/providers/microsoft.network/routeTables/r"),
-            Some(Target::UnknownType { namespace: "Microsoft.Network".into(), type_name: "routeTables".into() })
+            parse_path("/subscriptions/s/resourceGroups/rg/providers/microsoft.network/natGateways/r"),
+            Some(Target::UnknownType { namespace: "Microsoft.Network".into(), type_name: "natGateways".into() })
         );
     }
 }

@@ -13,6 +13,7 @@ mod node_pool;
 mod peering;
 mod public_ip;
 mod resource_group;
+mod route_table;
 mod service;
 mod subnet;
 mod vnet;
@@ -30,6 +31,8 @@ pub use node_pool::{NodeCount, NodePool};
 pub use peering::Peering;
 pub use public_ip::{Allocation, PublicIp, PublicIpSku};
 pub use resource_group::ResourceGroup;
+pub(crate) use route_table::lower as lower_route_table;
+pub use route_table::{NextHop, Route, RouteTable};
 pub use service::{LoadBalancer, Protocol, Service, ServicePort, ServiceType, TargetPort};
 pub use subnet::Subnet;
 pub use vnet::Vnet;
@@ -67,6 +70,7 @@ kinds! {
     Vnet => vnet,
     Subnet => subnet,
     Peering => peering,
+    RouteTable => route_table,
     PublicIp => public_ip,
     Cluster => cluster,
     NodePool => node_pool,

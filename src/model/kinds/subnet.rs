@@ -15,6 +15,8 @@ pub struct Subnet {
     pub name: String,
     pub prefix: Spanned<Ipv4Net>,
     pub service_endpoints: Vec<String>,
+    /// The route table associated with the subnet, when the stack associates one.
+    pub route_table: Option<Spanned<Address>>,
 }
 
 pub(super) const SPEC: KindSpec = KindSpec {
@@ -26,6 +28,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("name", T::Text).referable().forces(ARM_NAME),
         attribute("prefix", T::Cidr),
         attribute("service_endpoints", T::TextList),
+        attribute("route_table", T::Address),
     ],
     brief,
 };
@@ -36,16 +39,16 @@ fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
 
 impl Flatten for Subnet {
     fn resource(&self) -> Resource {
-        flat(
-            Kind::Subnet,
-            &self.address,
-            self.span,
-            vec![
-                ("name", Value::str(&self.name)),
-                ("prefix", Value::str(self.prefix.value.to_string())),
-                ("service_endpoints", Value::list(self.service_endpoints.iter().cloned())),
-            ],
-            vec![self.vnet.clone()],
-        )
+        let mut attributes = vec![
+            ("name", Value::str(&self.name)),
+            ("prefix", Value::str(self.prefix.value.to_string())),
+            ("service_endpoints", Value::list(self.service_endpoints.iter().cloned())),
+        ];
+        let mut depends_on = vec![self.vnet.clone()];
+        if let Some(table) = &self.route_table {
+            attributes.push(("route_table", Value::str(table.value.to_string())));
+            depends_on.push(table.value.clone());
+        }
+        flat(Kind::Subnet, &self.address, self.span, attributes, depends_on)
     }
 }

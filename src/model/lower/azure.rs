@@ -12,7 +12,7 @@ use crate::model::stack::Stack;
 use crate::model::value::AttributeRef;
 use crate::syntax::ast::{Block, ExprKind};
 
-const AZURE_NAME: &str = "AKS016";
+pub(crate) const AZURE_NAME: &str = "AKS016";
 
 pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
     let Some(name) = cx.block_name(block) else { return };
@@ -58,7 +58,13 @@ pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
 }
 
 /// `name = "..."` when set, else the block's label; checked against the Azure rule.
-fn azure_name(cx: &mut Cx, f: &Fields, label: &str, what: &str, rule: fn(&str) -> names::NameCheck) -> String {
+pub(crate) fn azure_name(
+    cx: &mut Cx,
+    f: &Fields,
+    label: &str,
+    what: &str,
+    rule: fn(&str) -> names::NameCheck,
+) -> String {
     let (name, span) = match cx.string(f, "name", false) {
         Some(n) => (n.value, n.span),
         None => (label.to_string(), f.span),
@@ -67,18 +73,18 @@ fn azure_name(cx: &mut Cx, f: &Fields, label: &str, what: &str, rule: fn(&str) -
     name
 }
 
-fn tags(cx: &mut Cx, f: &Fields) -> Labels {
+pub(crate) fn tags(cx: &mut Cx, f: &Fields) -> Labels {
     cx.labels(f, "tags", false, false).map(|t| t.value).unwrap_or_default()
 }
 
 /// The resource group a resource lives in: its Azure name, address and location.
-fn resource_group_of(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(String, Address, String)> {
+pub(crate) fn resource_group_of(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(String, Address, String)> {
     let target = cx.reference(f, "resource_group", &[Kind::ResourceGroup], true)?;
     let rg = stack.resource_groups.iter().find(|rg| rg.address == target.address)?;
     Some((rg.name.clone(), rg.address.clone(), rg.location.clone()))
 }
 
-fn location(cx: &mut Cx, f: &Fields, default: &str) -> String {
+pub(crate) fn location(cx: &mut Cx, f: &Fields, default: &str) -> String {
     cx.word(f, "location", &[], false).map_or_else(|| default.to_string(), |l| l.value.to_lowercase())
 }
 
@@ -126,12 +132,14 @@ pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack)
             sb.body.as_ref(),
             format!("subnet \"{sub_label}\""),
             sb.header_span(),
-            &["name", "prefix", "service_endpoints"],
+            &["name", "prefix", "service_endpoints", "route_table"],
             &[],
         );
         let sub_name = azure_name(cx, &sf, &sub_label, "subnet name", |n| names::azure_network_name(n, 1, 80));
         let Some(prefix) = cx.cidr(&sf, "prefix", true) else { continue };
         let service_endpoints = cx.string_list(&sf, "service_endpoints").into_iter().map(|s| s.value).collect();
+        let route_table =
+            cx.reference(&sf, "route_table", &[Kind::RouteTable], false).map(|t| Spanned::new(t.address, t.span));
         stack.subnets.push(Subnet {
             address: address.child(Kind::Subnet, sub_label),
             span: sb.header_span(),
@@ -139,6 +147,7 @@ pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack)
             name: sub_name,
             prefix,
             service_endpoints,
+            route_table,
         });
     }
     for pb in f.blocks("peering") {

@@ -2,7 +2,7 @@
 //! and references, checks attribute names and types, fills in defaults, and reports every
 //! problem it finds as a diagnostic.
 
-mod azure;
+pub(super) mod azure;
 mod kube;
 mod reader;
 
@@ -45,6 +45,7 @@ fn top_level() -> impl Iterator<Item = &'static str> {
 /// Services). Children come with their parents.
 const LOWERING_ORDER: [Kind; Kind::COUNT] = [
     Kind::ResourceGroup,
+    Kind::RouteTable,
     Kind::Vnet,
     Kind::Subnet,
     Kind::Peering,
@@ -152,6 +153,7 @@ impl<'a> Cx<'a> {
             Kind::Vnet => lower_each(self, stack, azure::vnet),
             Kind::Cluster => lower_each(self, stack, azure::cluster),
             Kind::PublicIp => lower_each(self, stack, azure::public_ip),
+            Kind::RouteTable => lower_each(self, stack, crate::model::kinds::lower_route_table),
             Kind::DnsZone => lower_each(self, stack, azure::dns_zone),
             Kind::DnsRecord => lower_each(self, stack, azure::dns_record),
             // Lowered inside their parents' blocks.

@@ -5,7 +5,7 @@
 use serde_json::Value as Json;
 
 use super::directory::Directory;
-use super::{cluster, dns_record, dns_zone, node_pool, peering, public_ip, resource_group, subnet, vnet};
+use super::{cluster, dns_record, dns_zone, node_pool, peering, public_ip, resource_group, route_table, subnet, vnet};
 use crate::model::{Address, Kind};
 use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ProviderError};
@@ -58,6 +58,17 @@ pub(crate) trait ArmType: Sync {
         Attributes::new()
     }
 
+    /// Whether others write into its resources what aksform does not manage (a kubenet
+    /// cluster's routes in a route table, the associations of a subnet): an update then reads
+    /// the live resource first and [`ArmType::keep_foreign`] carries that part over.
+    fn keeps_foreign(&self) -> bool {
+        false
+    }
+
+    /// Puts into `body` (an update's) what `live` holds that is neither declared nor recorded
+    /// as aksform's, so that the PUT, which replaces the resource, does not remove it.
+    fn keep_foreign(&self, _live: &Json, _recorded: Option<&Attributes>, _body: &mut Json) {}
+
     fn api_version(&self) -> &'static str {
         self.identity().api_version
     }
@@ -70,6 +81,7 @@ pub(crate) fn arm_type(kind: Kind) -> Option<&'static dyn ArmType> {
         Kind::Vnet => Some(&vnet::Vnet),
         Kind::Subnet => Some(&subnet::Subnet),
         Kind::Peering => Some(&peering::Peering),
+        Kind::RouteTable => Some(&route_table::RouteTable),
         Kind::PublicIp => Some(&public_ip::PublicIp),
         Kind::Cluster => Some(&cluster::Cluster),
         Kind::NodePool => Some(&node_pool::NodePool),

@@ -20,6 +20,9 @@ pub struct Directory {
     attributes: HashMap<Address, Attributes>,
     /// Recorded provider ids.
     recorded_ids: HashMap<Address, String>,
+    /// Recorded attributes of the resources whose updates keep what others wrote into them
+    /// ([`super::arm_type::ArmType::keeps_foreign`]).
+    recorded: HashMap<Address, Attributes>,
     /// Node pools of each cluster in the stack, in address order.
     pools: HashMap<Address, Vec<Address>>,
 }
@@ -36,6 +39,9 @@ impl Directory {
                 directory.attributes.insert(r.address.clone(), r.attributes.clone());
                 if let Some(id) = &r.provider_id {
                     directory.recorded_ids.insert(r.address.clone(), id.clone());
+                }
+                if arm_type(r.address.kind).is_some_and(|t| t.keeps_foreign()) {
+                    directory.recorded.insert(r.address.clone(), r.attributes.clone());
                 }
             }
         }
@@ -153,6 +159,11 @@ impl Directory {
             return Value::str(recorded);
         }
         Value::str(self.address_of(kind, id).unwrap_or_else(|| id.to_string()))
+    }
+
+    /// The attributes recorded for `address`, if its type keeps what others wrote.
+    pub fn recorded(&self, address: &Address) -> Option<&Attributes> {
+        self.recorded.get(address)
     }
 
     /// The node pools the stack declares for `cluster`.

@@ -21,6 +21,7 @@ mod peering;
 mod policies;
 mod public_ip;
 mod resource_group;
+mod route_table;
 mod shape;
 mod subnet;
 mod vnet;
@@ -175,7 +176,14 @@ impl Provider for ArmProvider {
         // A cluster's first PUT carries its pools; an existing one is updated without them,
         // each pool being a resource of its own.
         let creating = request.provider_id.is_none();
-        let body = self.body(&request, creating)?;
+        let mut body = self.body(&request, creating)?;
+        if !creating && arm_type.keeps_foreign() {
+            let live =
+                self.client.get(&path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(address))?;
+            if let Some(live) = live {
+                arm_type.keep_foreign(&live, self.directory.recorded(address), &mut body);
+            }
+        }
         let live =
             self.client.put(&path, arm_type.api_version(), &body).await.map_err(|e| e.into_provider_error(address))?;
         Ok(Applied { provider_id: path, computed: arm_type.computed(&live) })

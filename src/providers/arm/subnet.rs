@@ -1,12 +1,15 @@
 //! Subnets (Microsoft.Network/virtualNetworks/subnets), a child resource of their virtual
-//! network: the address prefix and service endpoints.
+//! network: the address prefix, service endpoints and the route table the stack associates.
+//!
+//! What others associate with a subnet (the network team's security group or NAT gateway, the
+//! route table AKS makes for a kubenet cluster, delegations) stays: an update carries it over.
 
 use serde_json::{Value as Json, json};
 
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::directory::Directory;
-use super::shape::{NETWORK_API, named, str_at};
-use crate::model::Value;
+use super::shape::{NETWORK_API, id_ref, named, str_at};
+use crate::model::{Address, Kind, Value};
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct Subnet;
@@ -21,7 +24,7 @@ impl ArmType for Subnet {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, creating, .. } = *request;
+        let BodyRequest { fields, creating, directory, .. } = *request;
         let updating = !creating;
         let mut properties = json!({ "addressPrefix": fields.required_str("prefix")? });
         let endpoints = fields.string_list("service_endpoints")?;
@@ -29,10 +32,35 @@ impl ArmType for Subnet {
             properties["serviceEndpoints"] =
                 Json::Array(endpoints.into_iter().map(|s| json!({ "service": s })).collect());
         }
+        if let Some(table) = fields.str("route_table")? {
+            let table: Address = table.parse().map_err(|e| {
+                fields.reader().invalid("route_table", "an address", &Value::str(format!("{table} ({e})")))
+            })?;
+            properties["routeTable"] = id_ref(&directory.path_of(&table)?);
+        }
         Ok(json!({ "properties": properties }))
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn keeps_foreign(&self) -> bool {
+        true
+    }
+
+    fn keep_foreign(&self, live: &Json, recorded: Option<&Attributes>, body: &mut Json) {
+        let manages_route_table = recorded.and_then(|r| r.get("route_table")).is_some_and(|t| *t != Value::Null);
+        let Some(properties) = body.get_mut("properties").and_then(Json::as_object_mut) else { return };
+        for key in ["networkSecurityGroup", "natGateway", "delegations", "routeTable"] {
+            if key == "routeTable" && manages_route_table {
+                continue;
+            }
+            if let Some(value) = live.pointer(&format!("/properties/{key}"))
+                && !properties.contains_key(key)
+            {
+                properties.insert(key.into(), value.clone());
+            }
+        }
+    }
+
+    fn observed(&self, live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes {
         let mut out = named(live, recorded);
         // A subnet has `addressPrefix`, or `addressPrefixes` when it has several.
         let prefix =
@@ -44,6 +72,12 @@ impl ArmType for Subnet {
             .map(|items| items.iter().filter_map(|e| e.get("service").and_then(Json::as_str)).map(Value::str).collect())
             .unwrap_or_default();
         out.insert("service_endpoints".into(), Value::List(endpoints));
+        // The association is read back only where aksform made it: a route table AKS or the
+        // network team associated is theirs.
+        if recorded.get("route_table").is_some_and(|t| *t != Value::Null) {
+            let table = str_at(live, "/properties/routeTable/id");
+            out.insert("route_table".into(), directory.reference(Kind::RouteTable, table, recorded.get("route_table")));
+        }
         out
     }
 }

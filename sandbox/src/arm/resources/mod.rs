@@ -10,6 +10,7 @@ mod managed_cluster;
 mod peering;
 mod public_ip;
 mod resource_group;
+mod route_table;
 mod subnet;
 mod virtual_network;
 
@@ -96,6 +97,7 @@ pub fn resource_type(kind: Kind) -> &'static dyn ResourceType {
         Kind::Subnet => &subnet::Subnet,
         Kind::VirtualNetworkPeering => &peering::VirtualNetworkPeering,
         Kind::PublicIpAddress => &public_ip::PublicIpAddress,
+        Kind::RouteTable => &route_table::RouteTable,
         Kind::LoadBalancer | Kind::NetworkSecurityGroup => &load_balancer::CloudProviderOwned,
         Kind::DnsZone => &dns::DnsZone,
         Kind::DnsARecord => &dns::A_RECORD_SET,

@@ -168,6 +168,9 @@ pub fn check(
             .with_target("properties.addressPrefix"));
         }
     }
+    if let Some(table) = body.pointer("/properties/routeTable/id").and_then(Value::as_str) {
+        check_reference(store, &id, table, Kind::RouteTable)?;
+    }
     if let Some(existing) = existing {
         let old = stored_prefixes(existing);
         let users = users(store, address);
@@ -182,6 +185,20 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+/// A subnet's association must name an existing resource of its type.
+fn check_reference(store: &Store, subnet_id: &str, id: &str, kind: Kind) -> Result<(), ArmError> {
+    let found = Address::parse_id(id).filter(|a| a.kind == kind).and_then(|a| store.get(&a)).is_some();
+    if found {
+        return Ok(());
+    }
+    Err(ArmError::bad_request(
+        "InvalidResourceReference",
+        format!(
+            "Resource {id} referenced by resource {subnet_id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+        ),
+    ))
 }
 
 pub fn in_use(subnet: &Address, by: &str) -> ArmError {
