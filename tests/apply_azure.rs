@@ -262,3 +262,121 @@ fn a_failed_operation_is_reported_with_arms_error_and_the_next_apply_converges()
     let plan = run(&emulator, &["plan", "--detailed-exitcode"], &example, &state);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
+
+#[test]
+fn egress_firewall_applies_with_user_defined_routing_plans_clean_and_destroys() {
+    apply_check_plan_destroy("egress-firewall", |emulator, state, _| {
+        let subnet = recorded(state, "vnet.spoke.subnet.nodes");
+        assert_eq!(subnet["route_table"], "route_table.egress");
+        let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/spoke/providers/Microsoft.Network");
+        let live = emulator.resource(&format!("{group}/virtualNetworks/spoke/subnets/nodes")).expect("the subnet");
+        assert_eq!(live["properties"]["routeTable"]["id"], format!("{group}/routeTables/egress"));
+        let cluster = emulator
+            .resource(&format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/spoke/providers/Microsoft.ContainerService/managedClusters/egress"))
+            .expect("the cluster");
+        assert_eq!(cluster["properties"]["networkProfile"]["outboundType"], "userDefinedRouting");
+    });
+}
+
+/// A stack with a route table on a subnet, in `dir`, with `tags` on the table.
+fn routed_stack(dir: &Path, tags: &str) -> std::path::PathBuf {
+    let stack = dir.join("routed");
+    std::fs::create_dir_all(&stack).unwrap();
+    let text = r#"stack "routed" {
+  subscription = env("AZURE_SUBSCRIPTION_ID")
+  location     = westeurope
+}
+
+resource_group "net" {}
+
+route_table "egress" {
+  resource_group = resource_group.net
+  tags           = TAGS
+
+  route "default" {
+    prefix      = 0.0.0.0/0
+    next_hop    = virtual_appliance
+    next_hop_ip = 10.0.1.4
+  }
+}
+
+vnet "net" {
+  resource_group = resource_group.net
+  address_space  = [10.40.0.0/16]
+
+  subnet "nodes" {
+    prefix = 10.40.0.0/22
+  }
+}
+"#;
+    std::fs::write(stack.join("main.aks"), text.replace("TAGS", tags)).unwrap();
+    stack
+}
+
+#[test]
+fn routes_and_associations_others_add_are_kept_by_updates_and_never_show_as_changes() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let stack = routed_stack(dir.path(), r#"{ team = "platform" }"#);
+    let apply = run(&emulator, &["apply", "--auto-approve"], &stack, &state);
+    assert!(apply.status.success(), "apply failed:\n{}", text(&apply));
+
+    // The network team adds a route to the table and associates the table with the subnet,
+    // as a kubenet cluster's cloud provider and the portal do.
+    let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/net/providers/Microsoft.Network");
+    let table_id = format!("{group}/routeTables/egress");
+    let subnet_id = format!("{group}/virtualNetworks/net/subnets/nodes");
+    let http = reqwest::blocking::Client::new();
+    let put = |id: &str, body: serde_json::Value| {
+        let url = format!("{}{id}?api-version=2024-05-01", emulator.url());
+        let reply = http.put(url).bearer_auth(emulator.token()).json(&body).send().unwrap();
+        assert!(reply.status().is_success(), "{}", reply.text().unwrap_or_default());
+    };
+    put(
+        &table_id,
+        serde_json::json!({ "location": "westeurope", "tags": { "team": "platform", "aksform-address": "route_table.egress" }, "properties": { "routes": [
+            { "name": "default", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.1.4" } },
+            { "name": "onprem", "properties": { "addressPrefix": "192.168.0.0/16", "nextHopType": "VirtualNetworkGateway" } },
+        ] } }),
+    );
+    put(
+        &subnet_id,
+        serde_json::json!({ "properties": { "addressPrefix": "10.40.0.0/22", "routeTable": { "id": table_id } } }),
+    );
+    // Wait for the writes to finish, as a plan would not see a half-written table.
+    for _ in 0..200 {
+        let states: Vec<String> = [&table_id, &subnet_id]
+            .iter()
+            .filter_map(|id| emulator.resource(id))
+            .map(|r| r["properties"]["provisioningState"].as_str().unwrap_or_default().to_string())
+            .collect();
+        if states.iter().all(|s| s == "Succeeded") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], &stack, &state);
+    assert_eq!(plan.status.code(), Some(0), "what others added shows as a change:\n{}", text(&plan));
+
+    // An update of the table and a change of the subnet keep both.
+    let stack = routed_stack(dir.path(), r#"{ team = "network" }"#);
+    std::fs::write(
+        stack.join("main.aks"),
+        std::fs::read_to_string(stack.join("main.aks")).unwrap().replace("10.40.0.0/22", "10.40.0.0/21"),
+    )
+    .unwrap();
+    let apply = run(&emulator, &["apply", "--auto-approve"], &stack, &state);
+    assert!(apply.status.success(), "apply failed:\n{}", text(&apply));
+    let table = emulator.resource(&table_id).unwrap();
+    assert_eq!(table["tags"]["team"], "network");
+    let names: Vec<&str> =
+        table["properties"]["routes"].as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names, ["default", "onprem"]);
+    let subnet = emulator.resource(&subnet_id).unwrap();
+    assert_eq!(subnet["properties"]["addressPrefix"], "10.40.0.0/21");
+    assert_eq!(subnet["properties"]["routeTable"]["id"], table_id.as_str());
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], &stack, &state);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}

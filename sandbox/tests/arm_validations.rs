@@ -210,3 +210,58 @@ fn a_cluster_keeps_what_cannot_change_and_its_subnet_fills_up() {
     arm.delete(&subnet_path).expect_error(400, "InUseSubnetCannotBeDeleted");
     arm.delete(&network("rg", "virtualNetworks/vnet")).expect_error(400, "InUseSubnetCannotBeDeleted");
 }
+
+fn route(name: &str, prefix: &str, hop: &str, ip: Option<&str>) -> Value {
+    let mut route = json!({ "name": name, "properties": { "addressPrefix": prefix, "nextHopType": hop } });
+    if let Some(ip) = ip {
+        route["properties"]["nextHopIpAddress"] = json!(ip);
+    }
+    route
+}
+
+fn route_table(routes: &[Value]) -> Value {
+    json!({ "location": "eastus", "properties": { "routes": routes } })
+}
+
+#[test]
+fn route_tables_check_their_routes_and_stay_while_a_subnet_uses_them() {
+    let arm = Arm::start();
+    let subnet_path = arm.network("rg");
+    let table_path = network("rg", "routeTables/egress");
+    let missing = arm
+        .put(&table_path, route_table(&[route("default", "0.0.0.0/0", "VirtualAppliance", None)]))
+        .expect_error(400, "MissingNextHopIpAddress");
+    assert!(missing.body["error"]["message"].as_str().unwrap().contains("in route default"), "{}", missing.body);
+    arm.put(&table_path, route_table(&[route("r", "10.0.0.1/16", "None", None)]))
+        .expect_error(400, "InvalidCIDRNotation");
+    let created =
+        arm.create(&table_path, route_table(&[route("default", "0.0.0.0/0", "VirtualAppliance", Some("10.0.1.4"))]));
+    let table_id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["type"], "Microsoft.Network/routeTables");
+    assert_eq!(created["properties"]["routes"][0]["id"], format!("{table_id}/routes/default"));
+    assert_eq!(created["properties"]["routes"][0]["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(created["properties"]["disableBgpRoutePropagation"], false);
+
+    // A subnet's route table must exist; an associated table lists the subnet and stays.
+    let absent = format!("{table_id}x");
+    arm.put(&subnet_path, json!({ "properties": { "addressPrefix": "10.1.0.0/22", "routeTable": { "id": absent } } }))
+        .expect_error(400, "InvalidResourceReference");
+    arm.create(
+        &subnet_path,
+        json!({ "properties": { "addressPrefix": "10.1.0.0/22", "routeTable": { "id": table_id } } }),
+    );
+    let subnet_id = id(&arm, &subnet_path);
+    assert_eq!(arm.get(&table_path).body["properties"]["subnets"], json!([{ "id": subnet_id }]));
+    arm.delete(&table_path).expect_error(400, "InUseRouteTableCannotBeDeleted");
+
+    // User-defined routing needs the default route on the node subnet.
+    let udr = json!({ "networkPlugin": "azure", "networkPluginMode": "overlay", "outboundType": "userDefinedRouting" });
+    let cluster_path = aks("rg", "managedClusters/c");
+    arm.create(&table_path, route_table(&[route("onprem", "192.168.0.0/16", "VirtualNetworkGateway", None)]));
+    arm.put(&cluster_path, cluster(&subnet_id, udr.clone(), json!({})))
+        .expect_error(400, "RouteTableMissingDefaultRouteError");
+
+    arm.create(&subnet_path, subnet("10.1.0.0/22"));
+    assert_eq!(arm.get(&table_path).body["properties"].get("subnets"), None);
+    arm.remove(&table_path);
+}

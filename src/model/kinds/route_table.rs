@@ -103,12 +103,15 @@ fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
 }
 
 fn route_value(route: &Route) -> Value {
-    Value::map([
+    let mut fields = vec![
         ("name", Value::str(&route.name)),
         ("prefix", Value::str(route.prefix.value.to_string())),
         ("next_hop", Value::str(route.next_hop.value.arm_name())),
-        ("next_hop_ip", Value::opt_str(route.next_hop_ip.as_ref().map(|ip| ip.value.to_string()))),
-    ])
+    ];
+    if let Some(ip) = &route.next_hop_ip {
+        fields.push(("next_hop_ip", Value::str(ip.value.to_string())));
+    }
+    Value::map(fields)
 }
 
 impl Flatten for RouteTable {

@@ -305,3 +305,58 @@ fn every_kind_is_lowered_once_and_children_with_their_parents() {
         }
     }
 }
+
+#[test]
+fn route_tables_lower_with_their_routes_and_subnets_refer_to_them() {
+    let stack = ok(r#"
+route_table "egress" {
+  resource_group = resource_group.rg
+  route "default" { prefix = 0.0.0.0/0  next_hop = virtual_appliance  next_hop_ip = 10.1.0.4 }
+  route "onprem" { prefix = 192.168.0.0/16  next_hop = virtual_network_gateway }
+}
+vnet "spoke" {
+  resource_group = resource_group.rg
+  address_space  = [10.2.0.0/16]
+  subnet "nodes" {
+    prefix      = 10.2.0.0/22
+    route_table = route_table.egress
+  }
+}
+"#);
+    let table = &stack.route_tables[0];
+    assert_eq!((table.name.as_str(), table.location.as_str()), ("egress", "westeurope"));
+    assert_eq!(table.routes.len(), 2);
+    assert_eq!(table.default_route().map(|r| r.name.as_str()), Some("default"));
+    assert_eq!(table.routes[1].next_hop.value, NextHop::VirtualNetworkGateway);
+    let subnet = stack.subnets.iter().find(|s| s.name == "nodes" && s.vnet.to_string() == "vnet.spoke").unwrap();
+    assert_eq!(subnet.route_table.as_ref().map(|t| t.value.to_string()), Some("route_table.egress".into()));
+    let resource = stack.resources().into_iter().find(|r| r.address == subnet.address).unwrap();
+    assert!(resource.depends_on.contains(&table.address), "{:?}", resource.depends_on);
+}
+
+#[test]
+fn routes_are_checked_as_azure_checks_them() {
+    let table = |routes: &str| format!("route_table \"t\" {{\n  resource_group = resource_group.rg\n{routes}\n}}\n");
+    let cases = [
+        (r#"route "a" { prefix = 0.0.0.0/0  next_hop = virtual_appliance }"#, "without its address"),
+        (
+            r#"route "a" { prefix = 0.0.0.0/0  next_hop = internet  next_hop_ip = 10.1.0.4 }"#,
+            "does not go to an appliance",
+        ),
+        (
+            "route \"a\" { prefix = 10.9.0.0/16  next_hop = none }\nroute \"A\" { prefix = 10.8.0.0/16  next_hop = none }",
+            "two routes named",
+        ),
+        (
+            "route \"a\" { prefix = 10.9.0.0/16  next_hop = none }\nroute \"b\" { prefix = 10.9.0.0/16  next_hop = internet }",
+            "two routes for 10.9.0.0/16",
+        ),
+        (r#"route "a" { prefix = 10.9.0.0/16  next_hop = firewall }"#, "firewall"),
+    ];
+    for (routes, expected) in cases {
+        let loaded = load(&table(routes));
+        let text = rendered(&loaded);
+        assert!(codes(&loaded).contains(&"AKS012"), "{routes}: {text}");
+        assert!(text.contains(expected), "{routes}: expected {expected:?} in\n{text}");
+    }
+}

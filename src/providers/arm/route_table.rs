@@ -93,13 +93,16 @@ impl ArmType for RouteTable {
             .iter()
             .filter(|r| ours.contains(&route_name(r)))
             .map(|r| {
-                let properties = |key: &str| Value::opt_str(str_at(r, &format!("/properties/{key}")));
-                Value::map([
+                let property = |key: &str| str_at(r, &format!("/properties/{key}"));
+                let mut fields = vec![
                     ("name", Value::opt_str(str_at(r, "/name"))),
-                    ("prefix", properties("addressPrefix")),
-                    ("next_hop", properties("nextHopType")),
-                    ("next_hop_ip", properties("nextHopIpAddress")),
-                ])
+                    ("prefix", Value::opt_str(property("addressPrefix"))),
+                    ("next_hop", Value::opt_str(property("nextHopType"))),
+                ];
+                if let Some(ip) = property("nextHopIpAddress") {
+                    fields.push(("next_hop_ip", Value::str(ip)));
+                }
+                Value::map(fields)
             })
             .collect();
         out.insert("routes".into(), Value::List(routes));

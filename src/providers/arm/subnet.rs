@@ -55,7 +55,7 @@ impl ArmType for Subnet {
             if let Some(value) = live.pointer(&format!("/properties/{key}"))
                 && !properties.contains_key(key)
             {
-                properties.insert(key.into(), value.clone());
+                properties.insert(key.into(), writable(key, value));
             }
         }
     }
@@ -79,5 +79,57 @@ impl ArmType for Subnet {
             out.insert("route_table".into(), directory.reference(Kind::RouteTable, table, recorded.get("route_table")));
         }
         out
+    }
+}
+
+/// The writable part of an association read back: a reference's id, a delegation's name and
+/// service (the rest is the Network RP's and may not be sent).
+fn writable(key: &str, live: &Json) -> Json {
+    match (key, live) {
+        ("delegations", Json::Array(items)) => Json::Array(
+            items
+                .iter()
+                .map(|d| json!({ "name": d.get("name"), "properties": { "serviceName": d.pointer("/properties/serviceName") } }))
+                .collect(),
+        ),
+        (_, reference) => match reference.get("id") {
+            Some(id) => json!({ "id": id }),
+            None => reference.clone(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_keeps_the_associations_others_made_without_their_read_only_parts() {
+        let live = json!({ "properties": {
+            "addressPrefix": "10.1.0.0/24",
+            "networkSecurityGroup": { "id": "/nsg", "resourceGuid": "x" },
+            "routeTable": { "id": "/aks-route-table" },
+            "delegations": [{ "name": "d", "id": "/d", "etag": "e", "properties": { "serviceName": "Microsoft.Web/serverFarms", "actions": [], "provisioningState": "Succeeded" } }],
+        } });
+        let mut body = json!({ "properties": { "addressPrefix": "10.1.0.0/23" } });
+        Subnet.keep_foreign(&live, Some(&Attributes::new()), &mut body);
+        assert_eq!(
+            body,
+            json!({ "properties": {
+                "addressPrefix": "10.1.0.0/23",
+                "networkSecurityGroup": { "id": "/nsg" },
+                "routeTable": { "id": "/aks-route-table" },
+                "delegations": [{ "name": "d", "properties": { "serviceName": "Microsoft.Web/serverFarms" } }],
+            } })
+        );
+    }
+
+    #[test]
+    fn a_route_table_the_stack_associated_and_now_leaves_out_is_removed() {
+        let live = json!({ "properties": { "routeTable": { "id": "/ours" } } });
+        let recorded: Attributes = [("route_table".to_string(), Value::str("route_table.egress"))].into();
+        let mut body = json!({ "properties": { "addressPrefix": "10.1.0.0/24" } });
+        Subnet.keep_foreign(&live, Some(&recorded), &mut body);
+        assert_eq!(body["properties"].get("routeTable"), None);
     }
 }

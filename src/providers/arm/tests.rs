@@ -165,6 +165,23 @@ fn documented(kind: Kind) -> &'static [&'static str] {
             "properties.allowGatewayTransit",
             "properties.useRemoteGateways",
         ],
+        // routeTable.json 2024-05-01: RouteTable (location, tags, RouteTablePropertiesFormat) and
+        // Route (name, RoutePropertiesFormat); no example of it is at hand.
+        Kind::RouteTable => &[
+            "location",
+            "tags",
+            "tags.*",
+            "properties",
+            "properties.disableBgpRoutePropagation",
+            "properties.routes",
+            "properties.routes[].name",
+            "properties.routes[].properties",
+            "properties.routes[].properties.addressPrefix",
+            "properties.routes[].properties.nextHopType",
+            "properties.routes[].properties.nextHopIpAddress",
+        ],
+        // arm-aks-facts.md §3.1: a subnet's `routeTable {id}`.
+        Kind::Subnet => &["properties.routeTable", "properties.routeTable.id"],
         Kind::ResourceGroup | Kind::Vnet | Kind::PublicIp | Kind::DnsZone | Kind::DnsRecord => &["tags", "tags.*"],
         _ => &[],
     }

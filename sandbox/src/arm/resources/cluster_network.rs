@@ -215,6 +215,42 @@ pub fn check_service_cidr_against_subnets(
     Ok(())
 }
 
+/// RouteTableMissingDefaultRouteError: with `outboundType: userDefinedRouting`, every node
+/// subnet's route table must have a route for 0.0.0.0/0, which is where egress goes.
+pub fn check_user_defined_routing(
+    store: &Store,
+    profile: &Value,
+    pools: &[(Address, Map<String, Value>, bool)],
+) -> Result<(), ArmError> {
+    let outbound = profile.get("outboundType").and_then(Value::as_str).unwrap_or_default();
+    if !outbound.eq_ignore_ascii_case("userDefinedRouting") {
+        return Ok(());
+    }
+    for (_, pool, _) in pools {
+        let Some(subnet_id) = pool.get("vnetSubnetID").and_then(Value::as_str) else { continue };
+        let Some(subnet) = Address::parse_id(subnet_id).and_then(|a| store.get(&a)) else { continue };
+        let table = subnet.str_property("/properties/routeTable/id");
+        let routes = table.and_then(|id| store.get_by_id(id)).and_then(|t| t.property("/properties/routes"));
+        let has_default = routes.and_then(Value::as_array).is_some_and(|routes| {
+            routes.iter().any(|r| r.pointer("/properties/addressPrefix").and_then(Value::as_str) == Some("0.0.0.0/0"))
+        });
+        if !has_default {
+            let found = match table {
+                Some(id) => format!("route table {id} has no route for 0.0.0.0/0"),
+                None => "no route table is associated with it".to_string(),
+            };
+            return Err(ArmError::bad_request(
+                "RouteTableMissingDefaultRouteError",
+                format!(
+                    "OutboundType userDefinedRouting requires a default route 0.0.0.0/0 in the route table of subnet {subnet_id}, but {found}."
+                ),
+            )
+            .with_target("properties.networkProfile.outboundType"));
+        }
+    }
+    Ok(())
+}
+
 /// InsufficientSubnetSize (new pools) and SubnetIsFull (grown pools): what the given pools will
 /// take from each subnet, plus what everything else there takes, against its usable addresses.
 /// `plans` are (pool key, pool properties, pool exists already).
