@@ -1,35 +1,41 @@
 //! The whole stack, resolved: its settings and its resources of every kind, typed, and their
 //! generic form for the planner and the state.
 
+use super::kinds::for_each_kind;
 use super::kinds::*;
 use super::resource::Resource;
 use crate::diag::Span;
 
-/// The whole stack, resolved.
-#[derive(Debug, Clone, Default)]
-pub struct Stack {
-    pub name: String,
-    /// The `stack` block, when there is one.
-    pub span: Option<Span>,
-    /// `None` when it comes from an environment variable that is not set (apply needs it).
-    pub subscription: Option<String>,
-    pub location: String,
-    /// Local state path given in the stack (`state = local { path = "..." }`), relative to the stack folder.
-    pub state_path: Option<String>,
-    pub resource_groups: Vec<ResourceGroup>,
-    pub vnets: Vec<Vnet>,
-    pub subnets: Vec<Subnet>,
-    pub peerings: Vec<Peering>,
-    pub route_tables: Vec<RouteTable>,
-    pub public_ips: Vec<PublicIp>,
-    pub clusters: Vec<Cluster>,
-    pub node_pools: Vec<NodePool>,
-    pub namespaces: Vec<Namespace>,
-    pub services: Vec<Service>,
-    pub ingresses: Vec<Ingress>,
-    pub dns_zones: Vec<DnsZone>,
-    pub dns_records: Vec<DnsRecord>,
+/// Declares [`Stack`], with one vector for each kind, and [`Stack::with_kind`].
+macro_rules! declare_stack {
+    ($($variant:ident => $module:ident: $type:ident, $field:ident;)*) => {
+        /// The whole stack, resolved.
+        #[derive(Debug, Clone, Default)]
+        pub struct Stack {
+            pub name: String,
+            /// The `stack` block, when there is one.
+            pub span: Option<Span>,
+            /// `None` when it comes from an environment variable that is not set (apply needs it).
+            pub subscription: Option<String>,
+            pub location: String,
+            /// Local state path given in the stack (`state = local { path = "..." }`), relative to the stack folder.
+            pub state_path: Option<String>,
+            $(pub $field: Vec<$type>,)*
+        }
+
+        impl Stack {
+            /// Applies `visit` to the resources of `kind`: the one place that maps a kind to
+            /// its vector.
+            fn with_kind<R>(&self, kind: Kind, visit: &mut dyn FnMut(&dyn KindVector) -> R) -> R {
+                match kind {
+                    $(Kind::$variant => visit(&self.$field)),*
+                }
+            }
+        }
+    };
 }
+
+for_each_kind!(declare_stack);
 
 /// Flattens one kind's resources into `out`; a large kind (Services and Ingresses are nearly
 /// all of a large stack) on every core.
@@ -45,26 +51,6 @@ fn flatten<T: Flatten + Sync>(resources: &[T], out: &mut Vec<Resource>) {
 }
 
 impl Stack {
-    /// Applies `visit` to the resources of `kind`: the one place that maps a kind to its
-    /// vector, so that a kind left out is a compile error.
-    fn with_kind<R>(&self, kind: Kind, visit: &mut dyn FnMut(&dyn KindVector) -> R) -> R {
-        match kind {
-            Kind::ResourceGroup => visit(&self.resource_groups),
-            Kind::Vnet => visit(&self.vnets),
-            Kind::Subnet => visit(&self.subnets),
-            Kind::Peering => visit(&self.peerings),
-            Kind::RouteTable => visit(&self.route_tables),
-            Kind::PublicIp => visit(&self.public_ips),
-            Kind::Cluster => visit(&self.clusters),
-            Kind::NodePool => visit(&self.node_pools),
-            Kind::Namespace => visit(&self.namespaces),
-            Kind::Service => visit(&self.services),
-            Kind::Ingress => visit(&self.ingresses),
-            Kind::DnsZone => visit(&self.dns_zones),
-            Kind::DnsRecord => visit(&self.dns_records),
-        }
-    }
-
     /// How many resources of `kind` the stack declares.
     pub fn count(&self, kind: Kind) -> usize {
         self.with_kind(kind, &mut |v| v.len())

@@ -42,10 +42,34 @@ use super::resource::Resource;
 use super::value::Value;
 use crate::diag::Span;
 
-/// Declares the kinds: the [`Kind`] enum, [`Kind::ALL`] and the description of each. The
-/// order is the order of addresses (and so of plans and states): new kinds go where they sort.
-macro_rules! kinds {
-    ($($variant:ident => $module:ident),* $(,)?) => {
+/// The one list of kinds, handed to `$callback`: each kind's variant, the module that
+/// describes it (struct, flattening, [`KindSpec`]), its typed struct and the field of
+/// [`crate::model::Stack`] that holds its resources. The order is the order of addresses (and
+/// so of plans and states): a new kind goes where it sorts.
+macro_rules! for_each_kind {
+    ($callback:ident) => {
+        $callback! {
+            ResourceGroup => resource_group: ResourceGroup, resource_groups;
+            Vnet => vnet: Vnet, vnets;
+            Subnet => subnet: Subnet, subnets;
+            Peering => peering: Peering, peerings;
+            RouteTable => route_table: RouteTable, route_tables;
+            PublicIp => public_ip: PublicIp, public_ips;
+            Cluster => cluster: Cluster, clusters;
+            NodePool => node_pool: NodePool, node_pools;
+            Namespace => namespace: Namespace, namespaces;
+            Service => service: Service, services;
+            Ingress => ingress: Ingress, ingresses;
+            DnsZone => dns_zone: DnsZone, dns_zones;
+            DnsRecord => dns_record: DnsRecord, dns_records;
+        }
+    };
+}
+pub(crate) use for_each_kind;
+
+/// Declares the [`Kind`] enum, [`Kind::ALL`] and the description of each kind.
+macro_rules! declare_kinds {
+    ($($variant:ident => $module:ident: $type:ident, $field:ident;)*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Kind {
             $($variant),*
@@ -65,21 +89,7 @@ macro_rules! kinds {
     };
 }
 
-kinds! {
-    ResourceGroup => resource_group,
-    Vnet => vnet,
-    Subnet => subnet,
-    Peering => peering,
-    RouteTable => route_table,
-    PublicIp => public_ip,
-    Cluster => cluster,
-    NodePool => node_pool,
-    Namespace => namespace,
-    Service => service,
-    Ingress => ingress,
-    DnsZone => dns_zone,
-    DnsRecord => dns_record,
-}
+for_each_kind!(declare_kinds);
 
 /// Which API a kind's resources are written through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

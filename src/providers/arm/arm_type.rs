@@ -1,12 +1,11 @@
-//! What each ARM resource type owns (its type name, api-version, path, request body, the
-//! attributes read back and those the cloud fills in), and the one registry from the model's
-//! kinds to their ARM types.
+//! What each ARM resource type owns: its type name, api-version, path, request body, the
+//! attributes read back and those the cloud fills in. The registry from the model's kinds to
+//! their types is [`super::arm_type`].
 
 use serde_json::Value as Json;
 
 use super::directory::Directory;
-use super::{cluster, dns_record, dns_zone, node_pool, peering, public_ip, resource_group, route_table, subnet, vnet};
-use crate::model::{Address, Kind};
+use crate::model::Address;
 use crate::providers::attributes::Fields;
 use crate::providers::{Attributes, ProviderError};
 
@@ -74,37 +73,22 @@ pub(crate) trait ArmType: Sync {
     }
 }
 
-/// The ARM type of `kind`; `None` for the Kubernetes kinds.
-pub(crate) fn arm_type(kind: Kind) -> Option<&'static dyn ArmType> {
-    match kind {
-        Kind::ResourceGroup => Some(&resource_group::ResourceGroup),
-        Kind::Vnet => Some(&vnet::Vnet),
-        Kind::Subnet => Some(&subnet::Subnet),
-        Kind::Peering => Some(&peering::Peering),
-        Kind::RouteTable => Some(&route_table::RouteTable),
-        Kind::PublicIp => Some(&public_ip::PublicIp),
-        Kind::Cluster => Some(&cluster::Cluster),
-        Kind::NodePool => Some(&node_pool::NodePool),
-        Kind::DnsZone => Some(&dns_zone::DnsZone),
-        Kind::DnsRecord => Some(&dns_record::DnsRecord),
-        Kind::Namespace | Kind::Service | Kind::Ingress => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Kind;
+    use crate::providers::arm::type_of;
 
     #[test]
     fn every_azure_kind_has_an_arm_type_and_no_kubernetes_kind_has_one() {
         for kind in Kind::ALL {
-            assert_eq!(arm_type(kind).is_some(), !kind.is_kubernetes(), "{kind:?}");
+            assert_eq!(type_of(kind).is_some(), !kind.is_kubernetes(), "{kind:?}");
         }
     }
 
     #[test]
     fn each_type_names_its_provider_and_its_version() {
-        let types: Vec<&dyn ArmType> = Kind::ALL.into_iter().filter_map(arm_type).collect();
+        let types: Vec<&dyn ArmType> = Kind::ALL.into_iter().filter_map(type_of).collect();
         for t in &types {
             let identity = t.identity();
             assert!(identity.type_name.starts_with("Microsoft."), "{}", identity.type_name);

@@ -9,8 +9,9 @@ use crate::model::{Address, Kind, Resource, Value};
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 use crate::state::State;
 
-use super::arm_type::{Place, arm_type};
+use super::arm_type::Place;
 use super::shape::{provider_path, resource_group_path};
+use super::type_of;
 
 #[derive(Debug, Default)]
 pub struct Directory {
@@ -40,7 +41,7 @@ impl Directory {
                 if let Some(id) = &r.provider_id {
                     directory.recorded_ids.insert(r.address.clone(), id.clone());
                 }
-                if arm_type(r.address.kind).is_some_and(|t| t.keeps_foreign()) {
+                if type_of(r.address.kind).is_some_and(|t| t.keeps_foreign()) {
                     directory.recorded.insert(r.address.clone(), r.attributes.clone());
                 }
             }
@@ -91,7 +92,7 @@ impl Directory {
     }
 
     fn built_path(&self, address: &Address) -> Result<String, ProviderError> {
-        let identity = arm_type(address.kind).ok_or_else(|| super::not_azure(address))?.identity();
+        let identity = type_of(address.kind).ok_or_else(|| super::not_azure(address))?.identity();
         let name = || self.text(address, "name");
         match identity.place {
             Place::Subscription => Ok(resource_group_path(self.subscription(address)?, name()?)),

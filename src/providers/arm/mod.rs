@@ -40,8 +40,25 @@ pub use shape::OWNER_TAG;
 use crate::model::{Address, Kind};
 use crate::providers::attributes::Reader;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
-use arm_type::{ArmType, BodyRequest, arm_type};
+use arm_type::{ArmType, BodyRequest};
 use shape::RESOURCES_API;
+
+/// The ARM type of `kind`; `None` for the Kubernetes kinds.
+pub(crate) fn type_of(kind: Kind) -> Option<&'static dyn ArmType> {
+    match kind {
+        Kind::ResourceGroup => Some(&resource_group::ResourceGroup),
+        Kind::Vnet => Some(&vnet::Vnet),
+        Kind::Subnet => Some(&subnet::Subnet),
+        Kind::Peering => Some(&peering::Peering),
+        Kind::RouteTable => Some(&route_table::RouteTable),
+        Kind::PublicIp => Some(&public_ip::PublicIp),
+        Kind::Cluster => Some(&cluster::Cluster),
+        Kind::NodePool => Some(&node_pool::NodePool),
+        Kind::DnsZone => Some(&dns_zone::DnsZone),
+        Kind::DnsRecord => Some(&dns_record::DnsRecord),
+        Kind::Namespace | Kind::Service | Kind::Ingress => None,
+    }
+}
 
 /// The provider for one run: a client and what the run knows of the stack and the state.
 #[derive(Debug)]
@@ -52,7 +69,7 @@ pub struct ArmProvider {
 
 /// The ARM type of an address, or the refusal of a Kubernetes object.
 fn arm_type_of(address: &Address) -> Result<&'static dyn ArmType, ProviderError> {
-    arm_type(address.kind).ok_or_else(|| not_azure(address))
+    type_of(address.kind).ok_or_else(|| not_azure(address))
 }
 
 impl ArmProvider {

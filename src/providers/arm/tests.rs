@@ -282,7 +282,7 @@ fn what_is_applied_reads_back_without_changes() {
             let (path, body) = &bodies[&r.address.to_string()];
             let live = as_returned(path, body, r.address.kind);
             let recorded = &r.attributes;
-            let observed = arm_type(r.address.kind).unwrap().observed(&live, recorded, &directory);
+            let observed = type_of(r.address.kind).unwrap().observed(&live, recorded, &directory);
             let changes = diff::compare(r.address.kind, recorded, &observed, r.computed);
             assert!(changes.is_empty(), "{name}: {} reads back changed: {changes:?}", r.address);
             for field in r.computed {
