@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use aksform::check::bench_support::generate_services_stack;
 use aksform::diag::SourceMap;
+use aksform::loading::from_sources;
 use aksform::model::Value;
 use aksform::providers::Attributes;
 use aksform::providers::kube::manifest;
-use aksform::stack::from_sources;
 use aksform_sandbox::ControlPlane;
 
 const KUBERNETES: [&str; 6] = ["--target", "namespace", "--target", "service", "--target", "ingress"];

@@ -105,7 +105,7 @@ async fn dependents_start_once_written_and_steps_finishing_together_share_a_writ
     const SERVICES: usize = 300;
     let mut sources = SourceMap::new();
     sources.add("main.aks", "main.aks", generate_services_stack("s", "apps", SERVICES));
-    let loaded = crate::stack::from_sources(sources, Vec::new(), None, &[], &|_| None);
+    let loaded = crate::loading::from_sources(sources, Vec::new(), None, &[], &|_| None);
     let desired = loaded.stack.resources();
     let kubernetes = |a: &Address| a.kind.is_kubernetes();
     let writes = Arc::new(Writes::default());

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use aksform::model::Value;
 use aksform::state::{State, document};
-use aksform::{check, plan, stack};
+use aksform::{check, loading, plan};
 
 const RUNS: usize = 5;
 
@@ -86,8 +86,8 @@ fn fail(message: &str) -> ! {
     std::process::exit(1)
 }
 
-fn load(dir: &Path) -> stack::Loaded {
-    let loaded = stack::load(dir, &stack::Options::default(), &|_| None).unwrap_or_else(|e| fail(&e.to_string()));
+fn load(dir: &Path) -> loading::Loaded {
+    let loaded = loading::load(dir, &loading::Options::default(), &|_| None).unwrap_or_else(|e| fail(&e.to_string()));
     if !loaded.diagnostics.is_empty() {
         fail(&format!(
             "the generated stack has {} diagnostics, first: {:?}",

@@ -157,7 +157,7 @@ mod tests {
                 continue;
             }
             let env = |_: &str| Some("00000000-0000-0000-0000-000000000000".to_string());
-            let loaded = crate::stack::load(&path, &crate::stack::Options::default(), &env).unwrap();
+            let loaded = crate::loading::load(&path, &crate::loading::Options::default(), &env).unwrap();
             let rendered = render_terminal(&loaded.diagnostics.0, &loaded.sources, RenderOptions::default());
             assert!(loaded.diagnostics.is_empty(), "{} has diagnostics:\n{rendered}", path.display());
             checked += 1;

@@ -2,7 +2,7 @@
 //! report the way users see it, and small stack fragments the rule tests share.
 
 use crate::diag::{Diagnostic, RenderOptions, SourceMap, render_terminal};
-use crate::stack::{Loaded, from_sources};
+use crate::loading::{Loaded, from_sources};
 
 /// The stack block and a resource group.
 pub(crate) const HEADER: &str = r#"stack "test" {

@@ -12,12 +12,12 @@ use super::StackArgs;
 use super::output::{Output, stdout};
 use super::providers::{ProviderArgs, Providers};
 use crate::apply::{self, Observer, Options, Report, Run, cluster_of};
+use crate::loading;
 use crate::model::{Address, Kind, Resource, Value};
 use crate::plan::render::text;
 use crate::plan::{self, ActionKind, Operation, Plan, PlanFileError, SavedPlan, StalePlan};
 use crate::providers::{Attributes, ProviderError};
 use crate::refresh;
-use crate::stack;
 use crate::state::State;
 
 /// Why an apply does not start.
@@ -189,7 +189,7 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     summarize(&plan, &report, &final_state, destroy)
 }
 
-fn saved_plan(path: &Path, loaded: &stack::Loaded, recorded: Option<&State>) -> Result<Plan, ApplyError> {
+fn saved_plan(path: &Path, loaded: &loading::Loaded, recorded: Option<&State>) -> Result<Plan, ApplyError> {
     let path_buf = || path.to_path_buf();
     let text = std::fs::read_to_string(path).map_err(|source| ApplyError::ReadPlan { path: path_buf(), source })?;
     let saved = SavedPlan::from_json(&text).map_err(|source| ApplyError::LoadPlan { path: path_buf(), source })?;

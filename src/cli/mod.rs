@@ -15,8 +15,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::loading;
 use crate::model::Address;
-use crate::stack;
 
 #[derive(Debug, Parser)]
 #[command(name = "aksform", version, about = "Declarative provisioning of Azure Kubernetes Service networking")]
@@ -77,14 +77,14 @@ pub struct StackArgs {
 }
 
 impl StackArgs {
-    pub fn options(&self, allow_replace: Vec<Address>) -> stack::Options {
-        stack::Options { var_files: self.var_files.clone(), vars: self.vars.clone(), allow_replace }
+    pub fn options(&self, allow_replace: Vec<Address>) -> loading::Options {
+        loading::Options { var_files: self.var_files.clone(), vars: self.vars.clone(), allow_replace }
     }
 
     /// Loads and checks the stack; on an error it is printed and the exit code comes back.
-    pub fn load_checked(&self, allow_replace: &[Address], out: &output::Output) -> Result<stack::Loaded, u8> {
+    pub fn load_checked(&self, allow_replace: &[Address], out: &output::Output) -> Result<loading::Loaded, u8> {
         let env = |name: &str| std::env::var(name).ok();
-        let loaded = stack::load(&self.path, &self.options(allow_replace.to_vec()), &env).map_err(|e| {
+        let loaded = loading::load(&self.path, &self.options(allow_replace.to_vec()), &env).map_err(|e| {
             out.error(&e.to_string());
             1
         })?;

@@ -16,7 +16,7 @@ use crate::model::address::AddressParseError;
 use crate::model::{Address, Kind, Resource};
 use crate::providers::arm::cloud::{Cloud, CloudName};
 use crate::providers::arm::credentials::{AuthMethod, Chain};
-use crate::providers::arm::{ArmProvider, Directory};
+use crate::providers::arm::{ArmProvider, Resolver};
 use crate::providers::kube::KubeProvider;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
 use crate::refresh::{Reach, SignInError};
@@ -128,7 +128,7 @@ impl ProviderArgs {
         Ok(())
     }
 
-    fn arm(&self, directory: Directory) -> Result<ArmProvider, ProvidersError> {
+    fn arm(&self, resolver: Resolver) -> Result<ArmProvider, ProvidersError> {
         let env = |name: &str| std::env::var(name).ok();
         let cloud = match &self.arm_endpoint {
             Some(endpoint) => {
@@ -138,7 +138,7 @@ impl ProviderArgs {
             None => Cloud::named(self.cloud),
         };
         let chain = Chain::new(self.auth, &cloud, &env).map_err(|e| ProvidersError::Credentials(e.to_string()))?;
-        Ok(ArmProvider::connect(cloud, Arc::new(chain), directory))
+        Ok(ArmProvider::connect(cloud, Arc::new(chain), resolver))
     }
 }
 
@@ -161,8 +161,8 @@ impl Providers {
         desired: &[Resource],
         recorded: Option<&State>,
     ) -> Providers {
-        let directory = Directory::new(subscription, desired, recorded);
-        Providers { arm: args.arm(directory).map(Arc::new), args: args.clone(), kube: Mutex::new(HashMap::new()) }
+        let resolver = Resolver::new(subscription, desired, recorded);
+        Providers { arm: args.arm(resolver).map(Arc::new), args: args.clone(), kube: Mutex::new(HashMap::new()) }
     }
 
     fn kube_for(&self, cluster: &Address) -> Arc<LazyKube> {

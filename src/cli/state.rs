@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use super::output::Output;
+use crate::loading;
 use crate::model::Address;
-use crate::stack;
 use crate::state::{Backend, LocalBackend, LockInfo, State, StateError, ops};
 
 /// Why a state command did nothing.
@@ -44,7 +44,7 @@ enum StateCommand {
 }
 
 /// The state backend for a stack: `--state`, the stack's own setting, or `state/<stack>.json`.
-pub fn backend_for(explicit: Option<&Path>, loaded: &stack::Loaded) -> LocalBackend {
+pub fn backend_for(explicit: Option<&Path>, loaded: &loading::Loaded) -> LocalBackend {
     match (explicit, &loaded.stack.state_path) {
         (Some(path), _) => LocalBackend::new(path),
         (None, Some(path)) => LocalBackend::new(loaded.dir.join(path)),
@@ -55,7 +55,7 @@ pub fn backend_for(explicit: Option<&Path>, loaded: &stack::Loaded) -> LocalBack
 pub fn run(args: &StateArgs, out: &Output) -> u8 {
     let backend = match &args.state {
         Some(path) => LocalBackend::new(path),
-        None => match stack::load(&args.stack, &stack::Options::default(), &|name| std::env::var(name).ok()) {
+        None => match loading::load(&args.stack, &loading::Options::default(), &|name| std::env::var(name).ok()) {
             Ok(loaded) if !loaded.stack.name.is_empty() => backend_for(None, &loaded),
             Ok(_) => {
                 out.error(&format!(

@@ -2,10 +2,10 @@
 
 use super::output::Output;
 use super::{Format, StackArgs};
-use crate::stack;
+use crate::loading;
 
 pub fn run(args: &StackArgs, out: &Output) -> u8 {
-    let loaded = match stack::load(&args.path, &args.options(Vec::new()), &|name| std::env::var(name).ok()) {
+    let loaded = match loading::load(&args.path, &args.options(Vec::new()), &|name| std::env::var(name).ok()) {
         Ok(loaded) => loaded,
         Err(e) => {
             out.error(&e.to_string());

@@ -15,7 +15,7 @@ pub(crate) struct Reader<'a> {
 
 /// A map of attributes (the resource's, or a nested one) and where it sits (`ports[0]`).
 #[derive(Clone, Copy)]
-pub(crate) struct Fields<'a> {
+pub(crate) struct AttributeFields<'a> {
     reader: Reader<'a>,
     path: &'a str,
     map: &'a BTreeMap<String, Value>,
@@ -26,8 +26,8 @@ impl<'a> Reader<'a> {
         Reader { address }
     }
 
-    pub(crate) fn top(self, attributes: &'a Attributes) -> Fields<'a> {
-        Fields { reader: self, path: "", map: attributes }
+    pub(crate) fn top(self, attributes: &'a Attributes) -> AttributeFields<'a> {
+        AttributeFields { reader: self, path: "", map: attributes }
     }
 
     /// A value of the wrong shape: aksform's own model and this provider disagree.
@@ -39,15 +39,15 @@ impl<'a> Reader<'a> {
     }
 
     /// A nested map, e.g. one port of `ports`.
-    pub(crate) fn nested(self, path: &'a str, value: &'a Value) -> Result<Fields<'a>, ProviderError> {
+    pub(crate) fn nested(self, path: &'a str, value: &'a Value) -> Result<AttributeFields<'a>, ProviderError> {
         match value {
-            Value::Map(map) => Ok(Fields { reader: self, path, map }),
+            Value::Map(map) => Ok(AttributeFields { reader: self, path, map }),
             other => Err(self.invalid(path, "a map", other)),
         }
     }
 }
 
-impl<'a> Fields<'a> {
+impl<'a> AttributeFields<'a> {
     fn field(&self, key: &str) -> String {
         if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }

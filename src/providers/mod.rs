@@ -5,13 +5,12 @@ pub mod arm;
 pub(crate) mod attributes;
 pub mod kube;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::model::{Address, Value};
+use crate::model::Address;
 
-/// Field values in aksform's normalized form (the same names and shapes as the model's).
-pub type Attributes = BTreeMap<String, Value>;
+/// Field values in aksform's normalized form: the model's attributes.
+pub use crate::model::Attributes;
 
 /// What to create or update: the desired values, every reference already filled in.
 #[derive(Debug, Clone, Copy)]

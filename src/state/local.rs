@@ -221,7 +221,7 @@ fn sync_directory(directory: &Path) -> Result<(), StateError> {
 
 // Windows cannot open a directory as a file; NTFS journals the rename itself.
 #[cfg(not(unix))]
-fn sync_directory(_directory: &Path) -> Result<(), StateError> {
+fn sync_directory(_resolver: &Path) -> Result<(), StateError> {
     Ok(())
 }
 

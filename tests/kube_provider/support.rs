@@ -8,10 +8,10 @@ use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 
 use aksform::diag::{RenderOptions, SourceMap, render_terminal};
+use aksform::loading::from_sources;
 use aksform::model::{Address, Kind, Resource, Value};
 use aksform::providers::kube::KubeProvider;
 use aksform::providers::{ApplyRequest, Attributes, Existing, Provider};
-use aksform::stack::from_sources;
 use aksform_sandbox::ControlPlane;
 
 pub struct Sandbox {

@@ -10,7 +10,7 @@ use super::AttributeType as T;
 use super::{ARM_GROUP, ARM_NAME, Brief, Flatten, KindSpec, Labels, Provider, Spanned, attribute, flat, labels_value};
 use crate::diag::{Diagnostic, Span};
 use crate::model::lower::azure::{azure_name, location, resource_group_of, tags};
-use crate::model::lower::{Cx, Fields};
+use crate::model::lower::{BlockFields, Lowering};
 use crate::model::names;
 use crate::model::stack::Stack;
 use crate::model::{Address, Kind, Resource, Value};
@@ -134,8 +134,8 @@ impl Flatten for RouteTable {
 }
 
 /// Lowers a `route_table` block.
-pub(crate) fn lower(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(
+pub(crate) fn lower(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("route_table \"{label}\""),
@@ -188,9 +188,9 @@ pub(crate) fn lower(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack
     });
 }
 
-fn lower_route(cx: &mut Cx, block: &Block) -> Option<Route> {
+fn lower_route(cx: &mut Lowering, block: &Block) -> Option<Route> {
     let label = cx.block_name(block)?;
-    let f = Fields::new(
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("route \"{label}\""),

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{Cx, Fields};
+use super::{BlockFields, Lowering};
 use crate::diag::Diagnostic;
 use crate::model::address::{Address, Kind};
 use crate::model::kinds::*;
@@ -14,9 +14,9 @@ use crate::syntax::ast::{Block, ExprKind};
 
 pub(crate) const AZURE_NAME: &str = "AKS016";
 
-pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
+pub(super) fn stack(cx: &mut Lowering, block: &Block, stack: &mut Stack) {
     let Some(name) = cx.block_name(block) else { return };
-    let f = Fields::new(
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("stack \"{name}\""),
@@ -44,7 +44,7 @@ pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
     if let Some(expr) = cx.value(&f, "state", false) {
         match &expr.kind {
             ExprKind::Constructor { name, args, body } if name.name == "local" && args.is_empty() => {
-                let sf = Fields::new(cx, body.as_ref(), "state local", expr.span, &["path"], &[]);
+                let sf = BlockFields::new(cx, body.as_ref(), "state local", expr.span, &["path"], &[]);
                 stack.state_path = cx.string(&sf, "path", true).map(|p| p.value);
             }
             ExprKind::Word(w) if w == "local" => {}
@@ -59,8 +59,8 @@ pub(super) fn stack(cx: &mut Cx, block: &Block, stack: &mut Stack) {
 
 /// `name = "..."` when set, else the block's label; checked against the Azure rule.
 pub(crate) fn azure_name(
-    cx: &mut Cx,
-    f: &Fields,
+    cx: &mut Lowering,
+    f: &BlockFields,
     label: &str,
     what: &str,
     rule: fn(&str) -> names::NameCheck,
@@ -73,23 +73,27 @@ pub(crate) fn azure_name(
     name
 }
 
-pub(crate) fn tags(cx: &mut Cx, f: &Fields) -> Labels {
+pub(crate) fn tags(cx: &mut Lowering, f: &BlockFields) -> Labels {
     cx.labels(f, "tags", false, false).map(|t| t.value).unwrap_or_default()
 }
 
 /// The resource group a resource lives in: its Azure name, address and location.
-pub(crate) fn resource_group_of(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(String, Address, String)> {
+pub(crate) fn resource_group_of(
+    cx: &mut Lowering,
+    f: &BlockFields,
+    stack: &Stack,
+) -> Option<(String, Address, String)> {
     let target = cx.reference(f, "resource_group", &[Kind::ResourceGroup], true)?;
     let rg = stack.resource_groups.iter().find(|rg| rg.address == target.address)?;
     Some((rg.name.clone(), rg.address.clone(), rg.location.clone()))
 }
 
-pub(crate) fn location(cx: &mut Cx, f: &Fields, default: &str) -> String {
+pub(crate) fn location(cx: &mut Lowering, f: &BlockFields, default: &str) -> String {
     cx.word(f, "location", &[], false).map_or_else(|| default.to_string(), |l| l.value.to_lowercase())
 }
 
-pub(super) fn resource_group(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(
+pub(super) fn resource_group(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("resource_group \"{label}\""),
@@ -109,9 +113,9 @@ pub(super) fn resource_group(cx: &mut Cx, block: &Block, label: String, stack: &
     });
 }
 
-pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+pub(super) fn vnet(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
     let what = format!("vnet \"{label}\"");
-    let f = Fields::new(
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         what,
@@ -127,7 +131,7 @@ pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack)
     let tags = tags(cx, &f);
     for sb in f.blocks("subnet") {
         let Some(sub_label) = cx.block_name(sb) else { continue };
-        let sf = Fields::new(
+        let sf = BlockFields::new(
             cx,
             sb.body.as_ref(),
             format!("subnet \"{sub_label}\""),
@@ -152,7 +156,7 @@ pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack)
     }
     for pb in f.blocks("peering") {
         let Some(peer_label) = cx.block_name(pb) else { continue };
-        let pf = Fields::new(
+        let pf = BlockFields::new(
             cx,
             pb.body.as_ref(),
             format!("peering \"{peer_label}\""),
@@ -196,8 +200,8 @@ pub(super) fn vnet(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack)
     });
 }
 
-pub(super) fn public_ip(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(
+pub(super) fn public_ip(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("public_ip \"{label}\""),
@@ -276,9 +280,9 @@ pub(super) fn public_ip(cx: &mut Cx, block: &Block, label: String, stack: &mut S
     });
 }
 
-pub(super) fn cluster(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
+pub(super) fn cluster(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
     let what = format!("cluster \"{label}\"");
-    let f = Fields::new(
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         what.clone(),
@@ -412,7 +416,7 @@ fn capitalize(word: &str) -> String {
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-fn network(cx: &mut Cx, block: &Block) -> Option<Network> {
+fn network(cx: &mut Lowering, block: &Block) -> Option<Network> {
     let labels = cx.labels_of(block);
     let words: Vec<&str> = labels
         .iter()
@@ -435,7 +439,7 @@ fn network(cx: &mut Cx, block: &Block) -> Option<Network> {
             return None;
         }
     };
-    let f = Fields::new(
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("network {}", plugin.keyword()),
@@ -526,9 +530,9 @@ fn camel(word: &str) -> String {
     .to_string()
 }
 
-fn node_pool(cx: &mut Cx, block: &Block, cluster: &Address, network: &Network, first: bool, stack: &mut Stack) {
+fn node_pool(cx: &mut Lowering, block: &Block, cluster: &Address, network: &Network, first: bool, stack: &mut Stack) {
     let Some(label) = cx.block_name(block) else { return };
-    let f = Fields::new(
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("node_pool \"{label}\""),
@@ -639,8 +643,8 @@ fn node_pool(cx: &mut Cx, block: &Block, cluster: &Address, network: &Network, f
     });
 }
 
-pub(super) fn dns_zone(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(
+pub(super) fn dns_zone(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("dns_zone \"{label}\""),
@@ -662,8 +666,8 @@ pub(super) fn dns_zone(cx: &mut Cx, block: &Block, label: String, stack: &mut St
     });
 }
 
-pub(super) fn dns_record(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(
+pub(super) fn dns_record(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("dns_record \"{label}\""),

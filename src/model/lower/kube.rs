@@ -1,7 +1,7 @@
 //! Lowering of the Kubernetes objects: namespaces, Services of the four types with their
 //! ports, and Ingresses with hosts, paths and TLS.
 
-use super::{Cx, Fields, Target};
+use super::{BlockFields, Lowering, Target};
 use crate::diag::{Diagnostic, Span};
 use crate::model::address::{Address, Kind};
 use crate::model::kinds::*;
@@ -13,8 +13,8 @@ const KUBE_NAME: &str = "AKS015";
 
 /// `name = "..."` when set, else the label; checked against a Kubernetes rule.
 fn object_name(
-    cx: &mut Cx,
-    f: &Fields,
+    cx: &mut Lowering,
+    f: &BlockFields,
     label: &str,
     what: &str,
     rule: fn(&str) -> names::NameCheck,
@@ -24,8 +24,8 @@ fn object_name(
     name
 }
 
-pub(super) fn namespace(cx: &mut Cx, block: &Block, label: String, stack: &mut Stack) {
-    let f = Fields::new(
+pub(super) fn namespace(cx: &mut Lowering, block: &Block, label: String, stack: &mut Stack) {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("namespace \"{label}\""),
@@ -50,7 +50,7 @@ pub(super) fn namespace(cx: &mut Cx, block: &Block, label: String, stack: &mut S
 
 /// Where a Service or Ingress lives: its cluster, the namespace resource (when managed
 /// here) and the namespace name. `namespace` is a reference, or a name with `cluster`.
-fn placement(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(Address, Option<Address>, String)> {
+fn placement(cx: &mut Lowering, f: &BlockFields, stack: &Stack) -> Option<(Address, Option<Address>, String)> {
     let expr = cx.value(f, "namespace", true)?;
     match &expr.kind {
         ExprKind::String(name) => {
@@ -85,8 +85,8 @@ fn placement(cx: &mut Cx, f: &Fields, stack: &Stack) -> Option<(Address, Option<
     }
 }
 
-pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &Stack) -> Option<Service> {
-    let f = Fields::new(
+pub(super) fn service(cx: &mut Lowering, block: &Block, label: String, stack: &Stack) -> Option<Service> {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("service \"{label}\""),
@@ -150,7 +150,7 @@ pub(super) fn service(cx: &mut Cx, block: &Block, label: String, stack: &Stack) 
     })
 }
 
-fn service_type(cx: &mut Cx, expr: &Expr, cluster: Option<&Address>, stack: &Stack) -> Option<ServiceType> {
+fn service_type(cx: &mut Lowering, expr: &Expr, cluster: Option<&Address>, stack: &Stack) -> Option<ServiceType> {
     const TYPES: &[&str] = &["cluster_ip", "headless", "node_port", "load_balancer", "external_name"];
     let (name, args, body) = match &expr.kind {
         ExprKind::Word(w) => (w.as_str(), &[][..], None),
@@ -160,7 +160,7 @@ fn service_type(cx: &mut Cx, expr: &Expr, cluster: Option<&Address>, stack: &Sta
             return None;
         }
     };
-    let bad_args = |cx: &mut Cx, usage: &str| {
+    let bad_args = |cx: &mut Lowering, usage: &str| {
         cx.push(
             Diagnostic::error("AKS012", format!("unexpected settings for `{name}`"))
                 .with_primary(expr.span, "this type")
@@ -179,7 +179,7 @@ fn service_type(cx: &mut Cx, expr: &Expr, cluster: Option<&Address>, stack: &Sta
                 }
                 return Some(ServiceType::ClusterIp { ip: None, headless: true });
             }
-            let f = Fields::new(cx, body, "cluster_ip", expr.span, &["ip"], &[]);
+            let f = BlockFields::new(cx, body, "cluster_ip", expr.span, &["ip"], &[]);
             Some(ServiceType::ClusterIp { ip: cx.ip(&f, "ip", false), headless: false })
         }
         "node_port" => {
@@ -211,7 +211,7 @@ fn service_type(cx: &mut Cx, expr: &Expr, cluster: Option<&Address>, stack: &Sta
             let allowed: &[&str] =
                 if internal { &["ip", "subnet"] } else { &["public_ip", "ip", "dns_label", "resource_group"] };
             let what = if internal { "load_balancer internal" } else { "load_balancer" };
-            let f = Fields::new(cx, body, what, expr.span, allowed, &[]);
+            let f = BlockFields::new(cx, body, what, expr.span, allowed, &[]);
             let public_ip = cx.reference(&f, "public_ip", &[Kind::PublicIp], false);
             let ip = cx.ip(&f, "ip", false);
             let subnet = cx.reference(&f, "subnet", &[Kind::Subnet], false).map(|t| Spanned::new(t.address, t.span));
@@ -262,7 +262,7 @@ fn service_type(cx: &mut Cx, expr: &Expr, cluster: Option<&Address>, stack: &Sta
     }
 }
 
-fn protocol(cx: &mut Cx, word: &str, span: Span) -> Option<Protocol> {
+fn protocol(cx: &mut Lowering, word: &str, span: Span) -> Option<Protocol> {
     match word.to_ascii_lowercase().as_str() {
         "tcp" => Some(Protocol::Tcp),
         "udp" => Some(Protocol::Udp),
@@ -279,7 +279,7 @@ fn protocol(cx: &mut Cx, word: &str, span: Span) -> Option<Protocol> {
 }
 
 /// `port NAME PORT[/PROTOCOL] [-> TARGET] [{ node_port = N  app_protocol = "..." }]`
-fn port(cx: &mut Cx, block: &Block) -> Option<ServicePort> {
+fn port(cx: &mut Lowering, block: &Block) -> Option<ServicePort> {
     let usage = "write `port NAME PORT -> TARGET`, e.g. `port http 80 -> 8080` or `port dns 53/udp`";
     let labels = cx.labels_of(block);
     let (name, spec) = match labels.as_slice() {
@@ -329,7 +329,7 @@ fn port(cx: &mut Cx, block: &Block) -> Option<ServicePort> {
             return None;
         }
     };
-    let f = Fields::new(
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("port \"{}\"", name.value),
@@ -345,8 +345,8 @@ fn port(cx: &mut Cx, block: &Block) -> Option<ServicePort> {
     Some(ServicePort { span: block.header_span(), name, port, protocol, target_port, node_port, app_protocol })
 }
 
-pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &Stack) -> Option<Ingress> {
-    let f = Fields::new(
+pub(super) fn ingress(cx: &mut Lowering, block: &Block, label: String, stack: &Stack) -> Option<Ingress> {
+    let f = BlockFields::new(
         cx,
         block.body.as_ref(),
         format!("ingress \"{label}\""),
@@ -370,7 +370,7 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &Stack) 
             names::dns1123_subdomain(&secret),
             KUBE_NAME,
         );
-        let tf = Fields::new(cx, tb.body.as_ref(), format!("tls \"{secret}\""), tb.header_span(), &["hosts"], &[]);
+        let tf = BlockFields::new(cx, tb.body.as_ref(), format!("tls \"{secret}\""), tb.header_span(), &["hosts"], &[]);
         let hosts = cx.string_list(&tf, "hosts");
         tls.push(IngressTls { span: tb.header_span(), secret, hosts });
     }
@@ -381,7 +381,7 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &Stack) 
     }
     for hb in f.blocks("host") {
         let Some(host) = cx.block_name(hb) else { continue };
-        let hf = Fields::new(cx, hb.body.as_ref(), format!("host \"{host}\""), hb.header_span(), &[], &["path"]);
+        let hf = BlockFields::new(cx, hb.body.as_ref(), format!("host \"{host}\""), hb.header_span(), &[], &["path"]);
         let paths: Vec<IngressPath> = hf.blocks("path").filter_map(|p| path(cx, p, stack)).collect();
         let host_span = hb.labels.first().map_or(hb.header_span(), |l| l.span);
         if paths.is_empty() {
@@ -418,7 +418,7 @@ pub(super) fn ingress(cx: &mut Cx, block: &Block, label: String, stack: &Stack) 
 }
 
 /// `path "/api" -> service.api:http` or `path "/api" exact -> service.api:http`
-fn path(cx: &mut Cx, block: &Block, stack: &Stack) -> Option<IngressPath> {
+fn path(cx: &mut Lowering, block: &Block, stack: &Stack) -> Option<IngressPath> {
     let usage =
         "write `path \"/api\" -> service.NAME:PORT`, with `exact` or `implementation_specific` before `->` if needed";
     let labels = cx.labels_of(block);
@@ -465,7 +465,7 @@ fn path(cx: &mut Cx, block: &Block, stack: &Stack) -> Option<IngressPath> {
 }
 
 /// `service.web:http` or `service.web:80`
-fn backend(cx: &mut Cx, expr: &Expr, stack: &Stack) -> Option<Backend> {
+fn backend(cx: &mut Lowering, expr: &Expr, stack: &Stack) -> Option<Backend> {
     let Target { address, port, span, .. } = cx.expr_reference(expr, "backend", &[Kind::Service])?;
     let Some(port) = port else {
         cx.push(

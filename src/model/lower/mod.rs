@@ -15,7 +15,7 @@ use super::stack::Stack;
 use crate::diag::{Diagnostic, FileId, Span, closest};
 use crate::syntax::ast::{self, Block, ExprKind, Item};
 
-pub(crate) use reader::{Fields, Target};
+pub(crate) use reader::{BlockFields, Target};
 
 /// The environment's variables, by name. Shared by the threads that lower Services and
 /// Ingresses, so it is `Sync`.
@@ -65,7 +65,7 @@ struct VarDecl<'a> {
     default: Option<&'a ast::Expr>,
 }
 
-pub(crate) struct Cx<'a> {
+pub(crate) struct Lowering<'a> {
     input: &'a Input<'a>,
     diagnostics: Vec<Diagnostic>,
     /// Every declared resource address with its declaration span. The tables are shared
@@ -80,7 +80,7 @@ pub(crate) struct Cx<'a> {
 
 /// Lowers parsed files into a stack. Diagnostics include every error found.
 pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
-    let mut cx = Cx {
+    let mut cx = Lowering {
         input,
         diagnostics: Vec::new(),
         symbols: Arc::default(),
@@ -137,17 +137,18 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
     (stack, cx.diagnostics)
 }
 
-impl<'a> Cx<'a> {
+impl<'a> Lowering<'a> {
     /// Lowers the blocks of one kind into the stack. Every kind has its arm, so a new kind
     /// is lowered somewhere or the build fails.
     fn lower_kind(&mut self, kind: Kind, blocks: &[&'a Block], stack: &mut Stack) {
-        let lower_each = |cx: &mut Cx<'a>, stack: &mut Stack, lower: fn(&mut Cx, &Block, String, &mut Stack)| {
-            for block in blocks.iter().filter(|b| b.kind.name == kind.keyword()) {
-                if let Some(name) = cx.block_name(block) {
-                    lower(cx, block, name, stack);
+        let lower_each =
+            |cx: &mut Lowering<'a>, stack: &mut Stack, lower: fn(&mut Lowering, &Block, String, &mut Stack)| {
+                for block in blocks.iter().filter(|b| b.kind.name == kind.keyword()) {
+                    if let Some(name) = cx.block_name(block) {
+                        lower(cx, block, name, stack);
+                    }
                 }
-            }
-        };
+            };
         match kind {
             Kind::ResourceGroup => lower_each(self, stack, azure::resource_group),
             Kind::Vnet => lower_each(self, stack, azure::vnet),
@@ -191,12 +192,12 @@ impl<'a> Cx<'a> {
         blocks: &[&'a Block],
         kind: Kind,
         stack: &Stack,
-        lower: fn(&mut Cx<'a>, &Block, String, &Stack) -> Option<T>,
+        lower: fn(&mut Lowering<'a>, &Block, String, &Stack) -> Option<T>,
     ) -> Vec<T> {
         let of_kind: Vec<&Block> = blocks.iter().copied().filter(|b| b.kind.name == kind.keyword()).collect();
-        let this: &Cx<'a> = self;
+        let this: &Lowering<'a> = self;
         let parts = crate::parallel::map_chunks(&of_kind, |part| {
-            let mut cx = Cx {
+            let mut cx = Lowering {
                 input: this.input,
                 diagnostics: Vec::new(),
                 symbols: Arc::clone(&this.symbols),

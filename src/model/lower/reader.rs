@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use super::Cx;
+use super::Lowering;
 use crate::diag::{Diagnostic, Span, closest};
 use crate::model::address::{Address, Kind};
 use crate::model::kinds::{Labels, Spanned};
@@ -24,7 +24,7 @@ pub(crate) struct Target {
 }
 
 /// The attributes and blocks of one body, checked against what the block allows.
-pub(crate) struct Fields<'a> {
+pub(crate) struct BlockFields<'a> {
     /// How messages name the block: `cluster "shop"`.
     pub what: String,
     pub span: Span,
@@ -32,9 +32,9 @@ pub(crate) struct Fields<'a> {
     blocks: Vec<&'a Block>,
 }
 
-impl<'a> Fields<'a> {
+impl<'a> BlockFields<'a> {
     pub fn new(
-        cx: &mut Cx,
+        cx: &mut Lowering,
         body: Option<&'a Body>,
         what: impl Into<String>,
         span: Span,
@@ -96,7 +96,7 @@ impl<'a> Fields<'a> {
                 }
             }
         }
-        Fields { what, span, attributes, blocks }
+        BlockFields { what, span, attributes, blocks }
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Attribute> {
@@ -117,9 +117,9 @@ fn describe_kinds(kinds: &[Kind]) -> String {
     nouns.join(" or ")
 }
 
-impl Cx<'_> {
+impl Lowering<'_> {
     /// The resolved value of `key`, reporting it missing when required.
-    pub fn value<'f>(&mut self, f: &Fields<'f>, key: &str, required: bool) -> Option<Cow<'f, Expr>> {
+    pub fn value<'f>(&mut self, f: &BlockFields<'f>, key: &str, required: bool) -> Option<Cow<'f, Expr>> {
         match f.get(key) {
             Some(a) => self.resolve(&a.value),
             None => {
@@ -153,7 +153,7 @@ impl Cx<'_> {
         }
     }
 
-    pub fn string(&mut self, f: &Fields, key: &str, required: bool) -> Option<Spanned<String>> {
+    pub fn string(&mut self, f: &BlockFields, key: &str, required: bool) -> Option<Spanned<String>> {
         let expr = self.value(f, key, required)?;
         self.expr_string(&expr, key)
     }
@@ -187,7 +187,7 @@ impl Cx<'_> {
         None
     }
 
-    pub fn word(&mut self, f: &Fields, key: &str, allowed: &[&str], required: bool) -> Option<Spanned<String>> {
+    pub fn word(&mut self, f: &BlockFields, key: &str, allowed: &[&str], required: bool) -> Option<Spanned<String>> {
         let expr = self.value(f, key, required)?;
         self.expr_word(&expr, key, allowed)
     }
@@ -208,12 +208,12 @@ impl Cx<'_> {
         Some(Spanned::new(n as u32, expr.span))
     }
 
-    pub fn number(&mut self, f: &Fields, key: &str, min: u64, max: u64, required: bool) -> Option<Spanned<u32>> {
+    pub fn number(&mut self, f: &BlockFields, key: &str, min: u64, max: u64, required: bool) -> Option<Spanned<u32>> {
         let expr = self.value(f, key, required)?;
         self.expr_number(&expr, key, min, max)
     }
 
-    pub fn boolean(&mut self, f: &Fields, key: &str) -> Option<bool> {
+    pub fn boolean(&mut self, f: &BlockFields, key: &str) -> Option<bool> {
         let expr = self.value(f, key, false)?;
         match expr.kind {
             ExprKind::Bool(b) => Some(b),
@@ -224,7 +224,7 @@ impl Cx<'_> {
         }
     }
 
-    pub fn cidr(&mut self, f: &Fields, key: &str, required: bool) -> Option<Spanned<Ipv4Net>> {
+    pub fn cidr(&mut self, f: &BlockFields, key: &str, required: bool) -> Option<Spanned<Ipv4Net>> {
         let expr = self.value(f, key, required)?;
         self.expr_cidr(&expr, key)
     }
@@ -257,13 +257,13 @@ impl Cx<'_> {
         }
     }
 
-    pub fn ip(&mut self, f: &Fields, key: &str, required: bool) -> Option<Spanned<Ipv4Addr>> {
+    pub fn ip(&mut self, f: &BlockFields, key: &str, required: bool) -> Option<Spanned<Ipv4Addr>> {
         let expr = self.value(f, key, required)?;
         self.expr_ip(&expr, key)
     }
 
     /// A list value; a single value stands for a list of one.
-    fn list(&mut self, f: &Fields, key: &str, required: bool) -> Vec<Expr> {
+    fn list(&mut self, f: &BlockFields, key: &str, required: bool) -> Vec<Expr> {
         let Some(expr) = self.value(f, key, required).map(Cow::into_owned) else { return Vec::new() };
         match expr.kind {
             ExprKind::List(items) => items.iter().filter_map(|i| self.resolve(i).map(Cow::into_owned)).collect(),
@@ -271,23 +271,23 @@ impl Cx<'_> {
         }
     }
 
-    pub fn cidr_list(&mut self, f: &Fields, key: &str, required: bool) -> Vec<Spanned<Ipv4Net>> {
+    pub fn cidr_list(&mut self, f: &BlockFields, key: &str, required: bool) -> Vec<Spanned<Ipv4Net>> {
         let items = self.list(f, key, required);
         items.iter().filter_map(|e| self.expr_cidr(e, key)).collect()
     }
 
-    pub fn ip_list(&mut self, f: &Fields, key: &str) -> Vec<Spanned<Ipv4Addr>> {
+    pub fn ip_list(&mut self, f: &BlockFields, key: &str) -> Vec<Spanned<Ipv4Addr>> {
         let items = self.list(f, key, false);
         items.iter().filter_map(|e| self.expr_ip(e, key)).collect()
     }
 
-    pub fn string_list(&mut self, f: &Fields, key: &str) -> Vec<Spanned<String>> {
+    pub fn string_list(&mut self, f: &BlockFields, key: &str) -> Vec<Spanned<String>> {
         let items = self.list(f, key, false);
         items.iter().filter_map(|e| self.expr_string(e, key)).collect()
     }
 
     /// Availability zones: numbers or strings, kept as strings as ARM does.
-    pub fn zones(&mut self, f: &Fields) -> Vec<String> {
+    pub fn zones(&mut self, f: &BlockFields) -> Vec<String> {
         let items = self.list(f, "zones", false);
         items
             .iter()
@@ -307,7 +307,13 @@ impl Cx<'_> {
     }
 
     /// A map of strings. Kubernetes label rules apply to keys (and to values when `label_values`).
-    pub fn labels(&mut self, f: &Fields, key: &str, kubernetes: bool, label_values: bool) -> Option<Spanned<Labels>> {
+    pub fn labels(
+        &mut self,
+        f: &BlockFields,
+        key: &str,
+        kubernetes: bool,
+        label_values: bool,
+    ) -> Option<Spanned<Labels>> {
         let expr = self.value(f, key, false)?;
         let ExprKind::Map(body) = &expr.kind else {
             self.type_error(&expr, key, "a map", "{ app = \"web\" }");
@@ -390,7 +396,7 @@ impl Cx<'_> {
         Some(target)
     }
 
-    pub fn reference(&mut self, f: &Fields, key: &str, expected: &[Kind], required: bool) -> Option<Target> {
+    pub fn reference(&mut self, f: &BlockFields, key: &str, expected: &[Kind], required: bool) -> Option<Target> {
         let expr = self.value(f, key, required)?;
         self.expr_reference(&expr, key, expected)
     }

@@ -1,6 +1,6 @@
 use crate::diag::{RenderOptions, SourceMap, render_terminal};
+use crate::loading::{Loaded, from_sources};
 use crate::model::*;
-use crate::stack::{Loaded, from_sources};
 
 const BASE: &str = r#"
 stack "t" { location = westeurope }

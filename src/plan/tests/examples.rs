@@ -6,7 +6,7 @@ use super::*;
 
 fn load(example: &Path) -> Vec<Resource> {
     let env = |_: &str| Some("00000000-0000-0000-0000-000000000000".to_string());
-    let loaded = crate::stack::load(example, &crate::stack::Options::default(), &env).unwrap();
+    let loaded = crate::loading::load(example, &crate::loading::Options::default(), &env).unwrap();
     assert!(!loaded.diagnostics.has_errors(), "{}: {:?}", example.display(), loaded.diagnostics);
     loaded.stack.resources()
 }

@@ -4,9 +4,9 @@
 
 use serde_json::Value as Json;
 
-use super::directory::Directory;
+use super::resolver::Resolver;
 use crate::model::Address;
-use crate::providers::attributes::Fields;
+use crate::providers::attributes::AttributeFields;
 use crate::providers::{Attributes, ProviderError};
 
 /// Where a type's resources sit, which says how their paths are built.
@@ -35,9 +35,9 @@ pub(crate) struct Identity {
 /// What a PUT body is made from.
 #[derive(Clone, Copy)]
 pub(crate) struct BodyRequest<'a> {
-    pub fields: &'a Fields<'a>,
+    pub fields: &'a AttributeFields<'a>,
     pub address: &'a Address,
-    pub directory: &'a Directory,
+    pub resolver: &'a Resolver,
     /// The first PUT (no provider id recorded yet).
     pub creating: bool,
 }
@@ -50,7 +50,7 @@ pub(crate) trait ArmType: Sync {
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError>;
 
     /// The attributes it manages, read back from the live resource (computed ones included).
-    fn observed(&self, live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes;
+    fn observed(&self, live: &Json, recorded: &Attributes, resolver: &Resolver) -> Attributes;
 
     /// The attributes the cloud fills in, from the resource as a PUT leaves it.
     fn computed(&self, _live: &Json) -> Attributes {

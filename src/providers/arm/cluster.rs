@@ -7,14 +7,14 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::client::ArmClient;
-use super::directory::Directory;
-use super::error::ArmError;
-use super::node_pool;
-use super::shape::{
+use super::arm_json::{
     CONTAINER_SERVICE_API, bool_at, named, opt_str, read_tags, resource_group_of, same_or_live, str_at, tags,
 };
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::client::ArmClient;
+use super::error::ArmError;
+use super::node_pool;
+use super::resolver::Resolver;
 use crate::model::Value;
 use crate::providers::attributes::Reader;
 use crate::providers::{Attributes, ProviderError};
@@ -32,7 +32,7 @@ impl ArmType for Cluster {
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
         // `creating`: the first PUT, which must carry the node pools.
-        let BodyRequest { fields, address, directory, creating } = *request;
+        let BodyRequest { fields, address, resolver, creating } = *request;
         let identity = match fields.required_str("identity")? {
             id if id.starts_with("UserAssigned:") => {
                 let resource = id.trim_start_matches("UserAssigned:");
@@ -66,9 +66,9 @@ impl ArmType for Cluster {
         properties.insert("ingressProfile".into(), json!({ "webAppRouting": { "enabled": web_app_routing } }));
         if creating {
             let mut pools = Vec::new();
-            for pool in directory.pools_of(address) {
-                let attributes = directory.attributes(pool)?;
-                pools.push(node_pool::profile(&Reader::new(pool).top(attributes), pool, directory)?);
+            for pool in resolver.pools_of(address) {
+                let attributes = resolver.attributes(pool)?;
+                pools.push(node_pool::profile(&Reader::new(pool).top(attributes), pool, resolver)?);
             }
             properties.insert("agentPoolProfiles".into(), Json::Array(pools));
         }
@@ -81,7 +81,7 @@ impl ArmType for Cluster {
         }))
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let p = |name: &str| format!("/properties/{name}");
         let n = |name: &str| format!("/properties/networkProfile/{name}");

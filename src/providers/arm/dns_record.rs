@@ -3,9 +3,9 @@
 
 use serde_json::{Value as Json, json};
 
+use super::arm_json::{DNS_API, OWNER_TAG, int_at, named, opt_str, str_at};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{DNS_API, OWNER_TAG, int_at, named, opt_str, str_at};
+use super::resolver::Resolver;
 use crate::model::Value;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
@@ -56,7 +56,7 @@ impl ArmType for DnsRecord {
         Ok(json!({ "properties": properties }))
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         out.insert("zone".into(), recorded.get("zone").cloned().unwrap_or(Value::Null));
         let kind = str_at(live, "/type").and_then(|t| t.rsplit('/').next()).map(str::to_ascii_uppercase);

@@ -3,9 +3,9 @@
 
 use serde_json::{Value as Json, json};
 
+use super::arm_json::{DNS_API, named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{DNS_API, named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
+use super::resolver::Resolver;
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct DnsZone;
@@ -20,7 +20,7 @@ impl ArmType for DnsZone {
         Ok(json!({ "location": "global", "tags": tags(fields, address)? }))
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let id = str_at(live, "/id").unwrap_or_default();
         out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));

@@ -6,12 +6,12 @@
 //! Every resource that has tags (record sets: metadata) carries `aksform-address: <address>`,
 //! which is how `list_owned` finds them; it is not an attribute, so it never shows as drift.
 
+mod arm_json;
 mod arm_type;
 mod client;
 pub mod cloud;
 mod cluster;
 pub mod credentials;
-mod directory;
 mod dns_record;
 mod dns_zone;
 mod error;
@@ -20,9 +20,9 @@ mod node_pool;
 mod peering;
 mod policies;
 mod public_ip;
+mod resolver;
 mod resource_group;
 mod route_table;
-mod shape;
 mod subnet;
 mod vnet;
 
@@ -31,17 +31,17 @@ use std::sync::Arc;
 use azure_core::credentials::TokenCredential;
 use serde_json::Value as Json;
 
+pub use arm_json::OWNER_TAG;
 pub use client::{ArmClient, SignInError, Timing};
-pub use directory::Directory;
 pub use error::{ArmError, ErrorDetail};
 pub use policies::user_agent;
-pub use shape::OWNER_TAG;
+pub use resolver::Resolver;
 
 use crate::model::{Address, Kind};
 use crate::providers::attributes::Reader;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
+use arm_json::RESOURCES_API;
 use arm_type::{ArmType, BodyRequest};
-use shape::RESOURCES_API;
 
 /// The ARM type of `kind`; `None` for the Kubernetes kinds.
 pub(crate) fn type_of(kind: Kind) -> Option<&'static dyn ArmType> {
@@ -64,7 +64,7 @@ pub(crate) fn type_of(kind: Kind) -> Option<&'static dyn ArmType> {
 #[derive(Debug)]
 pub struct ArmProvider {
     client: ArmClient,
-    directory: Directory,
+    resolver: Resolver,
 }
 
 /// The ARM type of an address, or the refusal of a Kubernetes object.
@@ -73,13 +73,13 @@ fn arm_type_of(address: &Address) -> Result<&'static dyn ArmType, ProviderError>
 }
 
 impl ArmProvider {
-    pub fn new(client: ArmClient, directory: Directory) -> ArmProvider {
-        ArmProvider { client, directory }
+    pub fn new(client: ArmClient, resolver: Resolver) -> ArmProvider {
+        ArmProvider { client, resolver }
     }
 
     /// A provider on `cloud` signing in with `credential`.
-    pub fn connect(cloud: cloud::Cloud, credential: Arc<dyn TokenCredential>, directory: Directory) -> ArmProvider {
-        ArmProvider::new(ArmClient::new(cloud, credential), directory)
+    pub fn connect(cloud: cloud::Cloud, credential: Arc<dyn TokenCredential>, resolver: Resolver) -> ArmProvider {
+        ArmProvider::new(ArmClient::new(cloud, credential), resolver)
     }
 
     /// Gets a token, or says why none can be had.
@@ -94,7 +94,7 @@ impl ArmProvider {
     /// The kubeconfig of `cluster` (a user's, or the admin's), fetched through ARM. It is
     /// handed to the Kubernetes provider and kept nowhere else.
     pub async fn kubeconfig(&self, cluster: &Address, admin: bool) -> Result<String, ProviderError> {
-        let path = self.directory.path_of(cluster)?;
+        let path = self.resolver.path_of(cluster)?;
         cluster::kubeconfig(&self.client, &path, admin).await.map_err(|e| {
             let mut error = e.into_provider_error(&format!("fetching the credentials of {cluster}"));
             if error.kind == ErrorKind::Rejected && error.message.contains("ResourceNotFound") {
@@ -107,7 +107,7 @@ impl ArmProvider {
     fn body(&self, request: &ApplyRequest<'_>, creating: bool) -> Result<Json, ProviderError> {
         let address = request.address;
         let fields = Reader::new(address).top(request.attributes);
-        let request = BodyRequest { fields: &fields, address, directory: &self.directory, creating };
+        let request = BodyRequest { fields: &fields, address, resolver: &self.resolver, creating };
         arm_type_of(address)?.body(&request)
     }
 
@@ -189,7 +189,7 @@ impl Provider for ArmProvider {
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
         let address = request.address;
         let arm_type = arm_type_of(address)?;
-        let path = self.directory.path_of(address)?;
+        let path = self.resolver.path_of(address)?;
         // A cluster's first PUT carries its pools; an existing one is updated without them,
         // each pool being a resource of its own.
         let creating = request.provider_id.is_none();
@@ -198,7 +198,7 @@ impl Provider for ArmProvider {
             let live =
                 self.client.get(&path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(address))?;
             if let Some(live) = live {
-                arm_type.keep_foreign(&live, self.directory.recorded(address), &mut body);
+                arm_type.keep_foreign(&live, self.resolver.recorded(address), &mut body);
             }
         }
         let live =
@@ -219,7 +219,7 @@ impl Provider for ArmProvider {
         if lro::provisioning_state(&live).is_some_and(|s| s.eq_ignore_ascii_case("Deleting")) {
             return Ok(None);
         }
-        Ok(Some(arm_type.observed(&live, existing.attributes, &self.directory)))
+        Ok(Some(arm_type.observed(&live, existing.attributes, &self.resolver)))
     }
 
     async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
@@ -237,7 +237,7 @@ impl Provider for ArmProvider {
     /// The resource groups and top-level resources of the subscription tagged as aksform's
     /// (child resources, which have no tags, go with their parents).
     async fn list_owned(&self) -> Result<Vec<Owned>, ProviderError> {
-        let subscription = self.directory.subscription(&Address::new(Kind::ResourceGroup, "*"))?;
+        let subscription = self.resolver.subscription(&Address::new(Kind::ResourceGroup, "*"))?;
         let filter = format!("?$filter=tagName%20eq%20%27{OWNER_TAG}%27");
         let mut out = Vec::new();
         self.list_tagged(&format!("/subscriptions/{subscription}/resourcegroups{filter}"), &mut out).await?;

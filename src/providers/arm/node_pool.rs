@@ -4,21 +4,21 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{
+use super::arm_json::{
     CONTAINER_SERVICE_API, OWNER_TAG, bool_at, int_at, named, same_or_live, str_at, string_list, string_map,
 };
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::resolver::Resolver;
 use crate::model::{Address, Kind, Value};
-use crate::providers::attributes::Fields;
+use crate::providers::attributes::AttributeFields;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
 /// The pool's properties. `creating`: the count of an autoscaled pool is given only at
 /// creation; afterwards it is the autoscaler's.
 pub fn properties(
-    fields: &Fields<'_>,
+    fields: &AttributeFields<'_>,
     address: &Address,
-    directory: &Directory,
+    resolver: &Resolver,
     creating: bool,
 ) -> Result<Map<String, Json>, ProviderError> {
     let mut p = Map::new();
@@ -48,7 +48,7 @@ pub fn properties(
                 kind: ErrorKind::Rejected,
                 message: format!("{address}: `{field}` {e}"),
             })?;
-            p.insert(property.into(), json!(directory.path_of(&subnet)?));
+            p.insert(property.into(), json!(resolver.path_of(&subnet)?));
         }
     }
     let zones = fields.string_list("zones")?;
@@ -82,11 +82,11 @@ impl ArmType for NodePool {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, directory, creating } = *request;
-        Ok(json!({ "properties": properties(fields, address, directory, creating)? }))
+        let BodyRequest { fields, address, resolver, creating } = *request;
+        Ok(json!({ "properties": properties(fields, address, resolver, creating)? }))
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let p = |name: &str| format!("/properties/{name}");
         let autoscale = bool_at(live, &p("enableAutoScaling"));
@@ -106,11 +106,11 @@ impl ArmType for NodePool {
         out.insert("os_type".into(), same_or_live(str_at(live, &p("osType")), recorded.get("os_type")));
         out.insert(
             "subnet".into(),
-            directory.reference(Kind::Subnet, str_at(live, &p("vnetSubnetID")), recorded.get("subnet")),
+            resolver.reference(Kind::Subnet, str_at(live, &p("vnetSubnetID")), recorded.get("subnet")),
         );
         out.insert(
             "pod_subnet".into(),
-            directory.reference(Kind::Subnet, str_at(live, &p("podSubnetID")), recorded.get("pod_subnet")),
+            resolver.reference(Kind::Subnet, str_at(live, &p("podSubnetID")), recorded.get("pod_subnet")),
         );
         out.insert("zones".into(), string_list(live.pointer(&p("availabilityZones"))));
         out.insert(
@@ -124,9 +124,9 @@ impl ArmType for NodePool {
 }
 
 /// One entry of a cluster's `agentPoolProfiles`.
-pub fn profile(fields: &Fields<'_>, address: &Address, directory: &Directory) -> Result<Json, ProviderError> {
+pub fn profile(fields: &AttributeFields<'_>, address: &Address, resolver: &Resolver) -> Result<Json, ProviderError> {
     let mut profile = Map::new();
     profile.insert("name".into(), json!(fields.required_str("name")?));
-    profile.extend(properties(fields, address, directory, true)?);
+    profile.extend(properties(fields, address, resolver, true)?);
     Ok(Json::Object(profile))
 }

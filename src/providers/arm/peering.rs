@@ -3,9 +3,9 @@
 
 use serde_json::{Value as Json, json};
 
+use super::arm_json::{NETWORK_API, bool_at, id_ref, named, str_at};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{NETWORK_API, bool_at, id_ref, named, str_at};
+use super::resolver::Resolver;
 use crate::model::{Address, Kind};
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 
@@ -21,13 +21,13 @@ impl ArmType for Peering {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, directory, .. } = *request;
+        let BodyRequest { fields, address, resolver, .. } = *request;
         let remote_text = fields.required_str("remote_vnet")?;
         let remote: Address = remote_text.parse().map_err(|e| ProviderError {
             kind: ErrorKind::Rejected,
             message: format!("{address}: `remote_vnet` {e}"),
         })?;
-        let remote_id = directory.path_of(&remote)?;
+        let remote_id = resolver.path_of(&remote)?;
         Ok(json!({ "properties": {
             "remoteVirtualNetwork": id_ref(&remote_id),
             "allowVirtualNetworkAccess": true,
@@ -37,10 +37,10 @@ impl ArmType for Peering {
         }}))
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let remote = str_at(live, "/properties/remoteVirtualNetwork/id");
-        out.insert("remote_vnet".into(), directory.reference(Kind::Vnet, remote, recorded.get("remote_vnet")));
+        out.insert("remote_vnet".into(), resolver.reference(Kind::Vnet, remote, recorded.get("remote_vnet")));
         for (field, property) in [
             ("allow_forwarded_traffic", "allowForwardedTraffic"),
             ("allow_gateway_transit", "allowGatewayTransit"),

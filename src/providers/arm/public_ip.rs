@@ -3,11 +3,11 @@
 
 use serde_json::{Value as Json, json};
 
-use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{
+use super::arm_json::{
     NETWORK_API, int_at, named, opt_str, read_tags, resource_group_of, same_or_live, str_at, string_list, tags,
 };
+use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::resolver::Resolver;
 use crate::model::Value;
 use crate::providers::{Attributes, ProviderError};
 
@@ -47,7 +47,7 @@ impl ArmType for PublicIp {
         Ok(body)
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let id = str_at(live, "/id").unwrap_or_default();
         out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));

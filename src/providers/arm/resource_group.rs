@@ -2,9 +2,9 @@
 
 use serde_json::{Value as Json, json};
 
+use super::arm_json::{RESOURCES_API, named, read_tags, same_or_live, str_at, tags};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{RESOURCES_API, named, read_tags, same_or_live, str_at, tags};
+use super::resolver::Resolver;
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct ResourceGroup;
@@ -23,7 +23,7 @@ impl ArmType for ResourceGroup {
         Ok(json!({ "location": fields.required_str("location")?, "tags": tags(fields, address)? }))
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         out.insert("location".into(), same_or_live(str_at(live, "/location"), recorded.get("location")));
         out.insert("tags".into(), read_tags(live));

@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value as Json, json};
 
+use super::arm_json::{NETWORK_API, bool_at, named, read_tags, resource_group_of, same_or_live, str_at, tags};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{NETWORK_API, bool_at, named, read_tags, resource_group_of, same_or_live, str_at, tags};
+use super::resolver::Resolver;
 use crate::model::Value;
 use crate::providers::{Attributes, ProviderError};
 
@@ -83,7 +83,7 @@ impl ArmType for RouteTable {
         ));
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let id = str_at(live, "/id").unwrap_or_default();
         out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn reading_back_shows_only_the_routes_aksform_manages() {
-        let observed = RouteTable.observed(&live(), &attributes(&["default"]), &Directory::default());
+        let observed = RouteTable.observed(&live(), &attributes(&["default"]), &Resolver::default());
         let Some(Value::List(routes)) = observed.get("routes") else { panic!("no routes: {observed:?}") };
         assert_eq!(routes.len(), 1);
         assert_eq!(

@@ -6,9 +6,9 @@
 
 use serde_json::{Value as Json, json};
 
+use super::arm_json::{NETWORK_API, id_ref, named, str_at};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{NETWORK_API, id_ref, named, str_at};
+use super::resolver::Resolver;
 use crate::model::{Address, Kind, Value};
 use crate::providers::{Attributes, ProviderError};
 
@@ -24,7 +24,7 @@ impl ArmType for Subnet {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, creating, directory, .. } = *request;
+        let BodyRequest { fields, creating, resolver, .. } = *request;
         let updating = !creating;
         let mut properties = json!({ "addressPrefix": fields.required_str("prefix")? });
         let endpoints = fields.string_list("service_endpoints")?;
@@ -36,7 +36,7 @@ impl ArmType for Subnet {
             let table: Address = table.parse().map_err(|e| {
                 fields.reader().invalid("route_table", "an address", &Value::str(format!("{table} ({e})")))
             })?;
-            properties["routeTable"] = id_ref(&directory.path_of(&table)?);
+            properties["routeTable"] = id_ref(&resolver.path_of(&table)?);
         }
         Ok(json!({ "properties": properties }))
     }
@@ -60,7 +60,7 @@ impl ArmType for Subnet {
         }
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         // A subnet has `addressPrefix`, or `addressPrefixes` when it has several.
         let prefix =
@@ -76,7 +76,7 @@ impl ArmType for Subnet {
         // network team associated is theirs.
         if recorded.get("route_table").is_some_and(|t| *t != Value::Null) {
             let table = str_at(live, "/properties/routeTable/id");
-            out.insert("route_table".into(), directory.reference(Kind::RouteTable, table, recorded.get("route_table")));
+            out.insert("route_table".into(), resolver.reference(Kind::RouteTable, table, recorded.get("route_table")));
         }
         out
     }

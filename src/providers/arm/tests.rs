@@ -15,7 +15,7 @@ const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
 fn example(name: &str) -> Vec<Resource> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
     let env = |var: &str| (var == "AZURE_SUBSCRIPTION_ID").then(|| SUBSCRIPTION.to_string());
-    let loaded = crate::stack::load(&dir, &crate::stack::Options::default(), &env).expect("example loads");
+    let loaded = crate::loading::load(&dir, &crate::loading::Options::default(), &env).expect("example loads");
     let mut resources = loaded.stack.resources();
     // Values known only after apply, filled in as the executor would.
     for r in &mut resources {
@@ -36,20 +36,20 @@ fn examples() -> Vec<String> {
 
 /// Every body an apply from empty sends for the example, by address, with its path.
 fn create_bodies(resources: &[Resource]) -> BTreeMap<String, (String, Json)> {
-    let directory = Directory::new(Some(SUBSCRIPTION.into()), resources, None);
+    let resolver = Resolver::new(Some(SUBSCRIPTION.into()), resources, None);
     let provider = ArmProvider::new(
         ArmClient::new(
             cloud::Cloud::custom("http://127.0.0.1:1", None, None).unwrap(),
             Arc::new(credentials::Chain::from_token("t")),
         ),
-        directory,
+        resolver,
     );
     resources
         .iter()
         .filter(|r| !r.address.kind.is_kubernetes())
         .map(|r| {
             let request = ApplyRequest { address: &r.address, attributes: &r.attributes, provider_id: None };
-            let path = provider.directory.path_of(&r.address).unwrap();
+            let path = provider.resolver.path_of(&r.address).unwrap();
             let body = provider.body(&request, true).unwrap_or_else(|e| panic!("{}: {e}", r.address));
             (r.address.to_string(), (path, body))
         })
@@ -277,12 +277,12 @@ fn what_is_applied_reads_back_without_changes() {
     for name in examples() {
         let resources = example(&name);
         let bodies = create_bodies(&resources);
-        let directory = Directory::new(Some(SUBSCRIPTION.into()), &resources, None);
+        let resolver = Resolver::new(Some(SUBSCRIPTION.into()), &resources, None);
         for r in resources.iter().filter(|r| !r.address.kind.is_kubernetes()) {
             let (path, body) = &bodies[&r.address.to_string()];
             let live = as_returned(path, body, r.address.kind);
             let recorded = &r.attributes;
-            let observed = type_of(r.address.kind).unwrap().observed(&live, recorded, &directory);
+            let observed = type_of(r.address.kind).unwrap().observed(&live, recorded, &resolver);
             let changes = diff::compare(r.address.kind, recorded, &observed, r.computed);
             assert!(changes.is_empty(), "{name}: {} reads back changed: {changes:?}", r.address);
             for field in r.computed {
@@ -301,7 +301,7 @@ fn published_get_responses_read_into_attributes() {
     let cluster = cluster::Cluster.observed(
         &read("containerservice/2024-09-01/ManagedClustersGet.json"),
         &Attributes::new(),
-        &Directory::default(),
+        &Resolver::default(),
     );
     assert_eq!(cluster["network_plugin"], Value::str("kubenet"));
     assert_eq!(cluster["service_cidr"], Value::str("10.0.0.0/16"));
@@ -316,7 +316,7 @@ fn published_get_responses_read_into_attributes() {
     let ip = public_ip::PublicIp.observed(
         &read("network/2024-05-01/PublicIpAddressGet.json"),
         &Attributes::new(),
-        &Directory::default(),
+        &Resolver::default(),
     );
     assert_eq!(ip["allocation"], Value::str("Dynamic"));
     assert_eq!(ip["idle_timeout_minutes"], Value::Int(4));
@@ -325,7 +325,7 @@ fn published_get_responses_read_into_attributes() {
     let record = dns_record::DnsRecord.observed(
         &read("dns/2018-05-01/GetARecordset.json"),
         &Attributes::new(),
-        &Directory::default(),
+        &Resolver::default(),
     );
     assert_eq!(record["type"], Value::str("A"));
     assert_eq!(record["ttl"], Value::Int(3600));
@@ -333,13 +333,13 @@ fn published_get_responses_read_into_attributes() {
     assert_eq!(record["cname"], Value::Null);
 
     let subnet =
-        subnet::Subnet.observed(&read("network/2024-05-01/SubnetGet.json"), &Attributes::new(), &Directory::default());
+        subnet::Subnet.observed(&read("network/2024-05-01/SubnetGet.json"), &Attributes::new(), &Resolver::default());
     assert!(matches!(&subnet["prefix"], Value::Str(p) if p.contains('/')), "{subnet:?}");
 
     let pool = node_pool::NodePool.observed(
         &read("containerservice/2024-09-01/AgentPoolsGet.json"),
         &Attributes::new(),
-        &Directory::default(),
+        &Resolver::default(),
     );
     assert_eq!(pool["os_type"], Value::str("Linux"));
 }
@@ -347,14 +347,14 @@ fn published_get_responses_read_into_attributes() {
 #[test]
 fn a_cluster_update_carries_no_pools_and_a_pool_update_no_autoscaled_count() {
     let resources = example("shop");
-    let directory = Directory::new(Some(SUBSCRIPTION.into()), &resources, None);
+    let resolver = Resolver::new(Some(SUBSCRIPTION.into()), &resources, None);
     let find = |a: &str| resources.iter().find(|r| r.address.to_string() == a).unwrap();
     let cluster = find("cluster.shop");
     let body = cluster::Cluster
         .body(&BodyRequest {
             fields: &Reader::new(&cluster.address).top(&cluster.attributes),
             address: &cluster.address,
-            directory: &directory,
+            resolver: &resolver,
             creating: false,
         })
         .unwrap();
@@ -363,7 +363,7 @@ fn a_cluster_update_carries_no_pools_and_a_pool_update_no_autoscaled_count() {
     assert_eq!(body["properties"]["ingressProfile"], json!({ "webAppRouting": { "enabled": true } }));
     let apps = find("cluster.shop.node_pool.apps");
     let fields = Reader::new(&apps.address).top(&apps.attributes);
-    let request = BodyRequest { fields: &fields, address: &apps.address, directory: &directory, creating: true };
+    let request = BodyRequest { fields: &fields, address: &apps.address, resolver: &resolver, creating: true };
     let create = node_pool::NodePool.body(&request).unwrap();
     let update = node_pool::NodePool.body(&BodyRequest { creating: false, ..request }).unwrap();
     assert_eq!(create["properties"]["count"], json!(3));

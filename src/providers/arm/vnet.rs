@@ -4,9 +4,9 @@
 
 use serde_json::{Value as Json, json};
 
+use super::arm_json::{NETWORK_API, named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
-use super::directory::Directory;
-use super::shape::{NETWORK_API, named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
+use super::resolver::Resolver;
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct Vnet;
@@ -34,7 +34,7 @@ impl ArmType for Vnet {
         )
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _directory: &Directory) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let id = str_at(live, "/id").unwrap_or_default();
         out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));

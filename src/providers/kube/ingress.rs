@@ -10,13 +10,13 @@ use k8s_openapi::api::networking::v1::{
 
 use super::metadata;
 use crate::model::{Address, Value};
-use crate::providers::attributes::{Fields, Reader};
+use crate::providers::attributes::{AttributeFields, Reader};
 use crate::providers::{Attributes, ProviderError};
 
 const SETTINGS: &[&str] =
     &["name", "namespace", "cluster", "class", "rules", "tls", "default_backend", "labels", "annotations", "address"];
 
-pub(super) fn desired(fields: &Fields<'_>, address: &Address) -> Result<Ingress, ProviderError> {
+pub(super) fn desired(fields: &AttributeFields<'_>, address: &Address) -> Result<Ingress, ProviderError> {
     fields.only(SETTINGS)?;
     let reader = fields.reader();
     let namespace = fields.required_str("namespace")?.to_string();

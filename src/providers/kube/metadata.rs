@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::model::{Address, Value};
-use crate::providers::attributes::Fields;
+use crate::providers::attributes::AttributeFields;
 use crate::providers::{Attributes, ProviderError};
 
 /// The field manager of every apply: the fields aksform sends are owned under this name.
@@ -20,7 +20,7 @@ pub const ADDRESS_ANNOTATION: &str = "aksform.io/address";
 /// Metadata from `name`, `labels` and `annotations`, plus `extra` annotations (those other
 /// attributes turn into) and the marks. The marks come last so that they always hold.
 pub(super) fn object_meta(
-    fields: &Fields<'_>,
+    fields: &AttributeFields<'_>,
     address: &Address,
     namespace: Option<String>,
     extra: BTreeMap<String, String>,

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::metadata;
 use super::metadata::string_map_value;
 use crate::model::{Address, Value};
-use crate::providers::attributes::Fields;
+use crate::providers::attributes::AttributeFields;
 use crate::providers::{Attributes, ProviderError};
 
 const SETTINGS: &[&str] = &[
@@ -53,7 +53,7 @@ fn is_external(service_type: &str) -> bool {
     matches!(service_type, "NodePort" | "LoadBalancer")
 }
 
-pub(super) fn desired(fields: &Fields<'_>, address: &Address) -> Result<Service, ProviderError> {
+pub(super) fn desired(fields: &AttributeFields<'_>, address: &Address) -> Result<Service, ProviderError> {
     fields.only(SETTINGS)?;
     let reader = fields.reader();
     let namespace = fields.required_str("namespace")?.to_string();
@@ -141,7 +141,7 @@ pub(super) fn ports_patch(live: &Service, desired: &Service) -> Option<serde_jso
 
 /// `internal` is always written ("true" or "false") so that aksform owns it and an apply
 /// undoes a change made by hand; the others only when set.
-fn load_balancer_annotations(fields: &Fields<'_>) -> Result<BTreeMap<String, String>, ProviderError> {
+fn load_balancer_annotations(fields: &AttributeFields<'_>) -> Result<BTreeMap<String, String>, ProviderError> {
     let mut out = BTreeMap::new();
     let Some(value) = fields.value("load_balancer")? else {
         out.insert(LOAD_BALANCER_ANNOTATIONS[0].1.to_string(), "false".to_string());

@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::model::{Address, Value};
 use crate::providers::Attributes;
 use crate::providers::ProviderError;
-use crate::providers::attributes::Fields;
+use crate::providers::attributes::AttributeFields;
 
 pub const RESOURCES_API: &str = "2024-03-01";
 pub const NETWORK_API: &str = "2024-05-01";
@@ -28,7 +28,7 @@ pub fn provider_path(subscription: &str, resource_group: &str, type_and_name: &s
 }
 
 /// The `tags` to send: the stack's, and the ownership mark.
-pub fn tags(fields: &Fields<'_>, address: &Address) -> Result<Json, ProviderError> {
+pub fn tags(fields: &AttributeFields<'_>, address: &Address) -> Result<Json, ProviderError> {
     let mut tags: Map<String, Json> =
         fields.string_map("tags")?.unwrap_or_default().into_iter().map(|(k, v)| (k, Json::String(v))).collect();
     tags.insert(OWNER_TAG.to_string(), Json::String(address.to_string()));

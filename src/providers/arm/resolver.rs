@@ -1,7 +1,8 @@
-//! The resources a run knows, by address: the desired ones and the recorded ones. A request
-//! carries only its own resource's attributes; building an ARM path or a reference needs the
-//! names of others (a subnet's virtual network, a node pool's cluster, a record's zone), and
-//! reading back needs the way from an ARM id to the address that names it.
+//! Resolving addresses for one run, from the resources it knows (the desired ones and the
+//! recorded ones). A request carries only its own resource's attributes; building an ARM path
+//! or a reference needs the names of others (a subnet's virtual network, a node pool's
+//! cluster, a record's zone), and reading back needs the way from an ARM id to the address
+//! that names it.
 
 use std::collections::HashMap;
 
@@ -9,12 +10,12 @@ use crate::model::{Address, Kind, Resource, Value};
 use crate::providers::{Attributes, ErrorKind, ProviderError};
 use crate::state::State;
 
+use super::arm_json::{provider_path, resource_group_path};
 use super::arm_type::Place;
-use super::shape::{provider_path, resource_group_path};
 use super::type_of;
 
 #[derive(Debug, Default)]
-pub struct Directory {
+pub struct Resolver {
     /// The stack's subscription, `None` when its variable is not set.
     subscription: Option<String>,
     /// Desired attributes, else recorded ones.
@@ -32,32 +33,32 @@ fn rejected(message: String) -> ProviderError {
     ProviderError { kind: ErrorKind::Rejected, message }
 }
 
-impl Directory {
-    pub fn new(subscription: Option<String>, desired: &[Resource], recorded: Option<&State>) -> Directory {
-        let mut directory = Directory { subscription, ..Directory::default() };
+impl Resolver {
+    pub fn new(subscription: Option<String>, desired: &[Resource], recorded: Option<&State>) -> Resolver {
+        let mut resolver = Resolver { subscription, ..Resolver::default() };
         if let Some(state) = recorded {
             for r in &state.resources {
-                directory.attributes.insert(r.address.clone(), r.attributes.clone());
+                resolver.attributes.insert(r.address.clone(), r.attributes.clone());
                 if let Some(id) = &r.provider_id {
-                    directory.recorded_ids.insert(r.address.clone(), id.clone());
+                    resolver.recorded_ids.insert(r.address.clone(), id.clone());
                 }
                 if type_of(r.address.kind).is_some_and(|t| t.keeps_foreign()) {
-                    directory.recorded.insert(r.address.clone(), r.attributes.clone());
+                    resolver.recorded.insert(r.address.clone(), r.attributes.clone());
                 }
             }
         }
         for r in desired {
-            directory.attributes.insert(r.address.clone(), r.attributes.clone());
+            resolver.attributes.insert(r.address.clone(), r.attributes.clone());
             if r.address.kind == Kind::NodePool
                 && let Some(cluster) = r.address.parent_address()
             {
-                directory.pools.entry(cluster).or_default().push(r.address.clone());
+                resolver.pools.entry(cluster).or_default().push(r.address.clone());
             }
         }
-        for pools in directory.pools.values_mut() {
+        for pools in resolver.pools.values_mut() {
             pools.sort();
         }
-        directory
+        resolver
     }
 
     pub fn subscription(&self, address: &Address) -> Result<&str, ProviderError> {
@@ -188,11 +189,11 @@ mod tests {
         }
     }
 
-    fn directory() -> Directory {
+    fn resolver() -> Resolver {
         let vnet = Address::new(Kind::Vnet, "hub");
         let zone = Address::new(Kind::DnsZone, "example");
         let cluster = Address::new(Kind::Cluster, "shop");
-        Directory::new(
+        Resolver::new(
             Some("sub".into()),
             &[
                 resource(vnet.clone(), &[("name", "hub-net"), ("resource_group", "network")]),
@@ -212,7 +213,7 @@ mod tests {
 
     #[test]
     fn paths_of_children_go_through_their_parents() {
-        let d = directory();
+        let d = resolver();
         let subnet = Address::new(Kind::Vnet, "hub").child(Kind::Subnet, "nodes");
         assert_eq!(
             d.path_of(&subnet).unwrap(),
@@ -229,7 +230,7 @@ mod tests {
 
     #[test]
     fn ids_lead_back_to_addresses_whatever_their_case() {
-        let d = directory();
+        let d = resolver();
         let id = "/subscriptions/sub/resourcegroups/NETWORK/providers/Microsoft.Network/virtualNetworks/hub-net";
         assert_eq!(d.address_of(Kind::Vnet, id).as_deref(), Some("vnet.hub"));
         assert_eq!(d.reference(Kind::Vnet, Some(id), Some(&Value::str("vnet.hub"))), Value::str("vnet.hub"));
@@ -238,7 +239,7 @@ mod tests {
 
     #[test]
     fn a_missing_subscription_says_where_to_set_it() {
-        let d = Directory::new(None, &[resource(Address::new(Kind::ResourceGroup, "rg"), &[("name", "rg")])], None);
+        let d = Resolver::new(None, &[resource(Address::new(Kind::ResourceGroup, "rg"), &[("name", "rg")])], None);
         let error = d.path_of(&Address::new(Kind::ResourceGroup, "rg")).unwrap_err();
         assert!(error.message.contains("subscription is not set"), "{}", error.message);
     }
