@@ -65,6 +65,7 @@ struct VarDecl<'a> {
     default: Option<&'a ast::Expr>,
 }
 
+/// The lowering of one stack: what it has declared, its variables, and the diagnostics so far.
 pub(crate) struct Lowering<'a> {
     input: &'a Input<'a>,
     diagnostics: Vec<Diagnostic>,
