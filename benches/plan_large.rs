@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use aksform::check::bench_support::generate_benchmark_stack;
 use aksform::model::Value;
 use aksform::state::{State, document};
 use aksform::{check, plan, stack};
+use aksform_testkit::bench::{self, Size};
+use aksform_testkit::large::generate_benchmark_stack;
 
 /// The allocator of the `aksform` binary, so that the figures are the CLI's.
 #[global_allocator]
@@ -28,16 +29,11 @@ fn main() {
         measure(mode, Path::new(dir));
         return;
     }
-    let args: Vec<String> = args.into_iter().skip(1).collect();
-    // `cargo test` hands every target its filters and `--list`; this one has nothing to list,
-    // and runs only when no filter or a filter naming it is given.
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let named = filters.is_empty() || filters.iter().any(|f| "plan_large".contains(f.as_str()));
-    if args.iter().any(|a| a == "--list") || !named {
-        return;
-    }
-    let benching = args.iter().any(|a| a == "--bench");
-    let (clusters, services, ingresses, runs) = if benching { (20, 10_000, 1_000, 5) } else { (2, 100, 10, 1) };
+    let Some(size) = bench::size("plan_large") else { return };
+    let (clusters, services, ingresses, runs) = match size {
+        Size::Full => (20, 10_000, 1_000, 5),
+        Size::Quick => (2, 100, 10, 1),
+    };
     let dir = std::env::temp_dir().join(format!("aksform-plan-large-{}", std::process::id()));
     let stack_dir = dir.join("stack");
     if let Err(e) = std::fs::create_dir_all(&stack_dir) {

@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn pieces_parse_as_the_whole_file_does() {
-        let text = crate::check::bench_support::generate_benchmark_stack(2, 2000, 100);
+        let text = aksform_testkit::large::generate_benchmark_stack(2, 2000, 100);
         assert!(cuts(&text, 8).len() > 1);
         let whole = parse_file(FileId(3), &text);
         let [(file, diagnostics)] = parse_files(&[(FileId(3), &text)]).try_into().unwrap();
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn a_file_with_errors_is_parsed_whole() {
-        let good = crate::check::bench_support::generate_benchmark_stack(2, 2000, 100);
+        let good = aksform_testkit::large::generate_benchmark_stack(2, 2000, 100);
         let broken = format!("{good}\nvnet \"a\" {{ x = }}\n");
         let files = [(FileId(0), broken.as_str()), (FileId(1), good.as_str())];
         let parsed = parse_files(&files);
