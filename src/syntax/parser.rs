@@ -9,7 +9,12 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use super::ast::*;
+use super::scan;
 use crate::diag::{Diagnostic, FileId, Span};
+
+mod parallel;
+
+pub use parallel::parse_files;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/aksform.pest"]
@@ -17,9 +22,10 @@ struct Grammar;
 
 /// Parses a whole `.aks` file. Returns the items that parsed and a diagnostic for each error.
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    let comments = scan_comments(file, text);
-    if let Some(error) = too_deep(file, text) {
-        return (File { items: Vec::new(), comments }, vec![error]);
+    let outline = scan::outline(text, MAX_NESTING);
+    let comments = comments(file, text, &outline);
+    if let Some(at) = outline.too_deep {
+        return (File { items: Vec::new(), comments }, vec![too_deep(file, at)]);
     }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
     match Grammar::parse(Rule::file, text) {
@@ -29,8 +35,9 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         }
         Err(_) => {
             let mut items = Vec::new();
-            for (start, end) in top_level_chunks(text) {
-                let chunk = &text[start..end];
+            for chunk in scan::recovery_chunks(text) {
+                let start = chunk.start;
+                let chunk = &text[chunk];
                 builder.offset = start;
                 match Grammar::parse(Rule::file, chunk) {
                     Ok(mut pairs) => items.extend(pairs.next().map(|p| builder.items(p)).unwrap_or_default()),
@@ -53,8 +60,8 @@ pub(super) fn parse_items(file: FileId, text: &str, offset: usize) -> Option<(Ve
 
 /// Parses a vars file (`name = value` lines).
 pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnostic>) {
-    if let Some(error) = too_deep(file, text) {
-        return (Vec::new(), vec![error]);
+    if let Some(at) = scan::outline(text, MAX_NESTING).too_deep {
+        return (Vec::new(), vec![too_deep(file, at)]);
     }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
     match Grammar::parse(Rule::vars_file, text) {
@@ -73,7 +80,7 @@ pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnos
 
 /// Parses one value, as given with `--var name=value`. `None` when it is not a value.
 pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> {
-    if too_deep(file, text).is_some() {
+    if scan::outline(text, MAX_NESTING).too_deep.is_some() {
         return None;
     }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
@@ -86,46 +93,19 @@ pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> 
 /// input is refused before it could exhaust the stack.
 const MAX_NESTING: usize = 64;
 
-pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
-    // By bytes: every character that matters here is ASCII, and no byte of a longer
-    // character is.
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i = string_end(bytes, i + 1);
-                continue;
-            }
-            b'{' | b'[' | b'(' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error("AKS001", format!("brackets nested more than {MAX_NESTING} levels deep"))
-                            .with_primary(Span::new(file, i, i + 1), "too deep")
-                            .with_help("flatten the structure; no aksform value needs this much nesting"),
-                    );
-                }
-            }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+fn too_deep(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::error("AKS001", format!("brackets nested more than {MAX_NESTING} levels deep"))
+        .with_primary(Span::new(file, at, at + 1), "too deep")
+        .with_help("flatten the structure; no aksform value needs this much nesting")
 }
 
-/// Where the string whose text starts at `from` ends: after its closing quote, or after the
-/// line break that ends it unclosed (an escape skips the byte after it).
-fn string_end(bytes: &[u8], mut from: usize) -> usize {
-    loop {
-        match memchr::memchr3(b'\\', b'"', b'\n', bytes.get(from..).unwrap_or_default()) {
-            Some(k) if bytes[from + k] == b'\\' => from += k + 2,
-            Some(k) => return from + k + 1,
-            None => return bytes.len().max(from),
-        }
-    }
+/// The comments the scan found, as the syntax tree keeps them.
+fn comments(file: FileId, text: &str, outline: &scan::Outline) -> Vec<Comment> {
+    outline
+        .comments
+        .iter()
+        .map(|range| Comment { text: text[range.clone()].to_string(), span: Span::new(file, range.start, range.end) })
+        .collect()
 }
 
 fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
@@ -199,106 +179,6 @@ fn describe_expected(rules: &[Rule]) -> String {
             format!("{} or {}", rest.join(", "), last)
         }
     }
-}
-
-/// Byte ranges of top-level items: a new item starts at a line whose first character is
-/// the start of a name (at column 0, or indented while no bracket is open).
-fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut starts = vec![0];
-    let mut depth: i64 = 0;
-    let mut i = 0;
-    let mut at_line_start = true;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if at_line_start {
-            let mut j = i;
-            while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
-                j += 1;
-            }
-            if j < bytes.len()
-                && (bytes[j].is_ascii_alphabetic() || bytes[j] == b'_')
-                && (j == i || depth <= 0)
-                && i > 0
-            {
-                starts.push(i);
-                depth = 0;
-            }
-            at_line_start = false;
-        }
-        match b {
-            b'\n' => at_line_start = true,
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                if i < bytes.len() && bytes[i] == b'\n' {
-                    at_line_start = true;
-                }
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                at_line_start = true;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                at_line_start = true;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'{' | b'[' | b'(' => depth += 1,
-            b'}' | b']' | b')' => depth -= 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut chunks = Vec::new();
-    for (k, &start) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(text.len());
-        if text.is_char_boundary(start) && text.is_char_boundary(end) && start < end {
-            chunks.push((start, end));
-        }
-    }
-    chunks
-}
-
-/// Comments with their spans, found by a scan that knows strings.
-pub(super) fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
-    let bytes = text.as_bytes();
-    let mut comments = Vec::new();
-    let mut i = 0;
-    while let Some(k) = memchr::memchr3(b'"', b'#', b'/', bytes.get(i..).unwrap_or_default()) {
-        i += k;
-        match bytes[i] {
-            b'"' => i = string_end(bytes, i + 1),
-            b'#' | b'/' if bytes[i] == b'#' || bytes.get(i + 1) == Some(&b'/') => {
-                let start = i;
-                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k);
-                let end = text[start..i].trim_end().len() + start;
-                comments.push(Comment { text: text[start..end].to_string(), span: Span::new(file, start, end) });
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let start = i;
-                i = memchr::memmem::find(bytes.get(i + 2..).unwrap_or_default(), b"*/")
-                    .map_or(bytes.len(), |k| i + 2 + k + 2);
-                if text.is_char_boundary(i) {
-                    comments.push(Comment { text: text[start..i].to_string(), span: Span::new(file, start, i) });
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    comments
 }
 
 struct Builder {

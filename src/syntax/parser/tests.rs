@@ -107,6 +107,14 @@ fn deep_nesting_is_refused_not_overflowed() {
 }
 
 #[test]
+fn brackets_in_comments_and_strings_do_not_count_toward_nesting() {
+    let brackets = "[{(".repeat(30);
+    let text = format!("# {brackets}\na = \"{brackets}\" // {brackets}\n/* {brackets}\n{brackets} */\n");
+    ok(&text);
+    assert!(parse_value(FileId(0), &format!("\"{brackets}\"")).is_some());
+}
+
+#[test]
 fn bad_octets_are_reported() {
     let (_, d) = parse("a = 10.0.0.300");
     assert_eq!(d[0].code, "AKS002");
