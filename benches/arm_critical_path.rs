@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aksform_sandbox::ControlPlane;
 use aksform_sandbox::arm::{Emulator, EmulatorOptions, LatencySettings, WriteRecord};
+use aksform_testkit::bench::{self, Size};
 use serde_json::Value as Json;
 
 const STACKS: [&str; 6] = ["hub-spoke", "ingress-tls", "shop", "service-types", "internal-lb", "kubenet-basic"];
@@ -39,15 +40,8 @@ const LATENCIES: [(&str, &str, Option<u64>); 9] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    // `cargo test` hands every target its filters and `--list`; this one has nothing to list,
-    // and runs only when no filter or a filter naming it is given.
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let named = filters.is_empty() || filters.iter().any(|f| "arm_critical_path".contains(f.as_str()));
-    if args.iter().any(|a| a == "--list") || !named {
-        return;
-    }
-    let benching = args.iter().any(|a| a == "--bench");
+    let Some(size) = bench::size("arm_critical_path") else { return };
+    let benching = size == Size::Full;
     // Hub-spoke's two clusters start their control planes together; kubenet-basic has one.
     let (stacks, scale, planes) = if benching { (STACKS.to_vec(), 1.0, 2) } else { (vec!["kubenet-basic"], 0.25, 1) };
     let stacks: Vec<String> = match std::env::var("AKSFORM_BENCH_STACKS") {

@@ -14,26 +14,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aksform::check::bench_support::generate_services_stack;
 use aksform::diag::SourceMap;
 use aksform::loading::from_sources;
 use aksform::model::Value;
 use aksform::providers::Attributes;
 use aksform::providers::kube::manifest;
 use aksform_sandbox::ControlPlane;
+use aksform_testkit::bench::{self, Size};
+use aksform_testkit::large::generate_services_stack;
 
 const KUBERNETES: [&str; 6] = ["--target", "namespace", "--target", "service", "--target", "ingress"];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    // `cargo test` hands every target its filters and `--list`; this one has nothing to list,
-    // and runs only when no filter or a filter naming it is given.
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let named = filters.is_empty() || filters.iter().any(|f| "kube_vs_kubectl".contains(f.as_str()));
-    if args.iter().any(|a| a == "--list") || !named {
-        return;
-    }
-    let benching = args.iter().any(|a| a == "--bench");
+    let Some(size) = bench::size("kube_vs_kubectl") else { return };
+    let benching = size == Size::Full;
     let (services, rounds) = if benching { (1000, 2) } else { (20, 1) };
     let services = setting("AKSFORM_BENCH_SERVICES", services);
     let rounds = setting("AKSFORM_BENCH_ROUNDS", rounds);

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aksform::check::bench_support::generate_services_stack;
 use aksform_sandbox::ControlPlane;
+use aksform_testkit::large::generate_services_stack;
 use assert_cmd::Command;
 
 fn aksform() -> Command {

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aksform_testkit::large::generate_services_stack;
+
 use super::*;
-use crate::check::bench_support::generate_services_stack;
 use crate::diag::SourceMap;
 use crate::model::Kind;
 use crate::state::{LockGuard, LockInfo};

@@ -20,7 +20,6 @@ macro_rules! rule {
 }
 
 mod addresses;
-pub mod bench_support;
 mod capacity;
 mod index;
 mod ingress;
@@ -163,5 +162,20 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 0, "no example stacks found");
+    }
+
+    #[test]
+    fn generated_stack_passes_every_rule() {
+        let loaded = test_support::load(&aksform_testkit::large::generate_benchmark_stack(4, 600, 60));
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics.0);
+        let stack = &loaded.stack;
+        assert_eq!((stack.clusters.len(), stack.services.len(), stack.ingresses.len()), (4, 600, 60));
+    }
+
+    #[test]
+    fn generated_services_stack_passes_every_rule() {
+        let loaded = test_support::load(&aksform_testkit::large::generate_services_stack("many", "apps", 300));
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics.0);
+        assert_eq!((loaded.stack.namespaces.len(), loaded.stack.services.len()), (1, 300));
     }
 }

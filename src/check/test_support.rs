@@ -1,66 +1,10 @@
 //! Test helpers for the rules: build a stack from text, run the rules, render what they
-//! report the way users see it, and small stack fragments the rule tests share.
+//! report the way users see it, and the small stack fragments the rule tests share.
+
+pub(crate) use aksform_testkit::stacks::{CLUSTER, NAMESPACE, NETWORK, stack};
 
 use crate::diag::{Diagnostic, RenderOptions, SourceMap, render_terminal};
 use crate::loading::{Loaded, from_sources};
-
-/// The stack block and a resource group.
-pub(crate) const HEADER: &str = r#"stack "test" {
-  location = westeurope
-}
-
-resource_group "rg" {}
-"#;
-
-/// A network with a node subnet (/22, 1,019 usable) and a subnet for internal load balancers.
-pub(crate) const NETWORK: &str = r#"
-vnet "net" {
-  resource_group = resource_group.rg
-  address_space  = [10.1.0.0/16]
-
-  subnet "nodes" {
-    prefix = 10.1.0.0/22
-  }
-
-  subnet "ilb" {
-    prefix = 10.1.8.0/24
-  }
-}
-"#;
-
-/// An Azure CNI cluster on `vnet.net.subnet.nodes`: 3 system nodes, 30 pods each.
-pub(crate) const CLUSTER: &str = r#"
-cluster "aks" {
-  resource_group = resource_group.rg
-
-  network azure_cni {
-    subnet         = vnet.net.subnet.nodes
-    service_cidr   = 10.0.0.0/16
-    dns_service_ip = 10.0.0.10
-  }
-
-  node_pool "system" {
-    vm_size = "Standard_D4s_v5"
-    count   = 3
-  }
-}
-"#;
-
-/// A namespace `apps` in `cluster.aks`.
-pub(crate) const NAMESPACE: &str = r#"
-namespace "apps" {
-  cluster = cluster.aks
-}
-"#;
-
-/// The header followed by the given parts, as one file.
-pub(crate) fn stack(parts: &[&str]) -> String {
-    let mut text = HEADER.to_string();
-    for part in parts {
-        text.push_str(part);
-    }
-    text
-}
 
 /// Loads a one-file stack. Panics when parsing or lowering fails, so a rule test cannot
 /// pass because its stack never reached the rules.

@@ -4,8 +4,7 @@
 pub mod ast;
 pub mod fmt;
 mod parser;
-mod pieces;
+mod scan;
 
 pub use fmt::{format_file, format_source};
-pub use parser::{parse_file, parse_value, parse_vars_file};
-pub use pieces::parse_files;
+pub use parser::{parse_file, parse_files, parse_value, parse_vars_file};

@@ -9,7 +9,12 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use super::ast::*;
+use super::scan;
 use crate::diag::{Diagnostic, FileId, Span};
+
+mod parallel;
+
+pub use parallel::parse_files;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/aksform.pest"]
@@ -17,9 +22,10 @@ struct Grammar;
 
 /// Parses a whole `.aks` file. Returns the items that parsed and a diagnostic for each error.
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    let comments = scan_comments(file, text);
-    if let Some(error) = too_deep(file, text) {
-        return (File { items: Vec::new(), comments }, vec![error]);
+    let outline = scan::outline(text, MAX_NESTING);
+    let comments = comments(file, text, &outline);
+    if let Some(at) = outline.too_deep {
+        return (File { items: Vec::new(), comments }, vec![too_deep(file, at)]);
     }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
     match Grammar::parse(Rule::file, text) {
@@ -29,8 +35,9 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         }
         Err(_) => {
             let mut items = Vec::new();
-            for (start, end) in top_level_chunks(text) {
-                let chunk = &text[start..end];
+            for chunk in scan::recovery_chunks(text) {
+                let start = chunk.start;
+                let chunk = &text[chunk];
                 builder.offset = start;
                 match Grammar::parse(Rule::file, chunk) {
                     Ok(mut pairs) => items.extend(pairs.next().map(|p| builder.items(p)).unwrap_or_default()),
@@ -53,8 +60,8 @@ pub(super) fn parse_items(file: FileId, text: &str, offset: usize) -> Option<(Ve
 
 /// Parses a vars file (`name = value` lines).
 pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnostic>) {
-    if let Some(error) = too_deep(file, text) {
-        return (Vec::new(), vec![error]);
+    if let Some(at) = scan::outline(text, MAX_NESTING).too_deep {
+        return (Vec::new(), vec![too_deep(file, at)]);
     }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
     match Grammar::parse(Rule::vars_file, text) {
@@ -73,7 +80,7 @@ pub fn parse_vars_file(file: FileId, text: &str) -> (Vec<Attribute>, Vec<Diagnos
 
 /// Parses one value, as given with `--var name=value`. `None` when it is not a value.
 pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> {
-    if too_deep(file, text).is_some() {
+    if scan::outline(text, MAX_NESTING).too_deep.is_some() {
         return None;
     }
     let mut builder = Builder { file, offset: 0, diagnostics: Vec::new() };
@@ -86,46 +93,19 @@ pub fn parse_value(file: FileId, text: &str) -> Option<(Expr, Vec<Diagnostic>)> 
 /// input is refused before it could exhaust the stack.
 const MAX_NESTING: usize = 64;
 
-pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
-    // By bytes: every character that matters here is ASCII, and no byte of a longer
-    // character is.
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i = string_end(bytes, i + 1);
-                continue;
-            }
-            b'{' | b'[' | b'(' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error("AKS001", format!("brackets nested more than {MAX_NESTING} levels deep"))
-                            .with_primary(Span::new(file, i, i + 1), "too deep")
-                            .with_help("flatten the structure; no aksform value needs this much nesting"),
-                    );
-                }
-            }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+fn too_deep(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::error("AKS001", format!("brackets nested more than {MAX_NESTING} levels deep"))
+        .with_primary(Span::new(file, at, at + 1), "too deep")
+        .with_help("flatten the structure; no aksform value needs this much nesting")
 }
 
-/// Where the string whose text starts at `from` ends: after its closing quote, or after the
-/// line break that ends it unclosed (an escape skips the byte after it).
-fn string_end(bytes: &[u8], mut from: usize) -> usize {
-    loop {
-        match memchr::memchr3(b'\\', b'"', b'\n', bytes.get(from..).unwrap_or_default()) {
-            Some(k) if bytes[from + k] == b'\\' => from += k + 2,
-            Some(k) => return from + k + 1,
-            None => return bytes.len().max(from),
-        }
-    }
+/// The comments the scan found, as the syntax tree keeps them.
+fn comments(file: FileId, text: &str, outline: &scan::Outline) -> Vec<Comment> {
+    outline
+        .comments
+        .iter()
+        .map(|range| Comment { text: text[range.clone()].to_string(), span: Span::new(file, range.start, range.end) })
+        .collect()
 }
 
 fn syntax_error(file: FileId, offset: usize, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
@@ -199,106 +179,6 @@ fn describe_expected(rules: &[Rule]) -> String {
             format!("{} or {}", rest.join(", "), last)
         }
     }
-}
-
-/// Byte ranges of top-level items: a new item starts at a line whose first character is
-/// the start of a name (at column 0, or indented while no bracket is open).
-fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut starts = vec![0];
-    let mut depth: i64 = 0;
-    let mut i = 0;
-    let mut at_line_start = true;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if at_line_start {
-            let mut j = i;
-            while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'\t') {
-                j += 1;
-            }
-            if j < bytes.len()
-                && (bytes[j].is_ascii_alphabetic() || bytes[j] == b'_')
-                && (j == i || depth <= 0)
-                && i > 0
-            {
-                starts.push(i);
-                depth = 0;
-            }
-            at_line_start = false;
-        }
-        match b {
-            b'\n' => at_line_start = true,
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                if i < bytes.len() && bytes[i] == b'\n' {
-                    at_line_start = true;
-                }
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                at_line_start = true;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                at_line_start = true;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'{' | b'[' | b'(' => depth += 1,
-            b'}' | b']' | b')' => depth -= 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut chunks = Vec::new();
-    for (k, &start) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(text.len());
-        if text.is_char_boundary(start) && text.is_char_boundary(end) && start < end {
-            chunks.push((start, end));
-        }
-    }
-    chunks
-}
-
-/// Comments with their spans, found by a scan that knows strings.
-pub(super) fn scan_comments(file: FileId, text: &str) -> Vec<Comment> {
-    let bytes = text.as_bytes();
-    let mut comments = Vec::new();
-    let mut i = 0;
-    while let Some(k) = memchr::memchr3(b'"', b'#', b'/', bytes.get(i..).unwrap_or_default()) {
-        i += k;
-        match bytes[i] {
-            b'"' => i = string_end(bytes, i + 1),
-            b'#' | b'/' if bytes[i] == b'#' || bytes.get(i + 1) == Some(&b'/') => {
-                let start = i;
-                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k);
-                let end = text[start..i].trim_end().len() + start;
-                comments.push(Comment { text: text[start..end].to_string(), span: Span::new(file, start, end) });
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let start = i;
-                i = memchr::memmem::find(bytes.get(i + 2..).unwrap_or_default(), b"*/")
-                    .map_or(bytes.len(), |k| i + 2 + k + 2);
-                if text.is_char_boundary(i) {
-                    comments.push(Comment { text: text[start..i].to_string(), span: Span::new(file, start, i) });
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    comments
 }
 
 struct Builder {
@@ -537,138 +417,4 @@ impl Builder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> (File, Vec<Diagnostic>) {
-        parse_file(FileId(0), text)
-    }
-
-    fn ok(text: &str) -> File {
-        let (file, diagnostics) = parse(text);
-        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
-        file
-    }
-
-    fn only_block(text: &str) -> Block {
-        match ok(text).items.into_iter().next() {
-            Some(Item::Block(b)) => b,
-            other => panic!("not a block: {other:?}"),
-        }
-    }
-
-    fn attribute_value(block: &Block, key: &str) -> ExprKind {
-        block
-            .body
-            .iter()
-            .flat_map(|b| &b.items)
-            .find_map(|i| match i {
-                Item::Attribute(a) if a.key.name == key => Some(a.value.kind.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| panic!("no attribute {key}"))
-    }
-
-    #[test]
-    fn parses_network_literals() {
-        let b = only_block(
-            "vnet \"shop\" {\n  space = [10.20.0.0/16, 10.30.0.0/16]\n  dns = 10.0.0.10\n  range = 3..20\n  port = 53/udp\n}\n",
-        );
-        assert_eq!(
-            attribute_value(&b, "space"),
-            ExprKind::List(vec![
-                Expr { kind: ExprKind::Cidr("10.20.0.0/16".parse().unwrap()), span: Span::new(FileId(0), 25, 37) },
-                Expr { kind: ExprKind::Cidr("10.30.0.0/16".parse().unwrap()), span: Span::new(FileId(0), 39, 51) },
-            ])
-        );
-        assert_eq!(attribute_value(&b, "dns"), ExprKind::Ip("10.0.0.10".parse().unwrap()));
-        assert_eq!(attribute_value(&b, "range"), ExprKind::Range { start: 3, end: 20 });
-        assert!(matches!(attribute_value(&b, "port"), ExprKind::PortProtocol { port: 53, .. }));
-    }
-
-    #[test]
-    fn block_labels_stay_on_their_line() {
-        let b = only_block("service \"web\" {\n  port http 80 -> 8080\n  port https 443\n}\n");
-        let body = b.body.unwrap();
-        assert_eq!(body.items.len(), 2);
-        let Item::Block(first) = &body.items[0] else { panic!() };
-        assert_eq!(first.labels.len(), 2);
-        assert!(matches!(first.labels[1].kind, ExprKind::Mapping { .. }));
-    }
-
-    #[test]
-    fn constructors_stop_before_the_next_attribute() {
-        let b = only_block("service \"c\" { type = cluster_ip  selector = { app = \"redis\" } }");
-        assert_eq!(attribute_value(&b, "type"), ExprKind::Word("cluster_ip".into()));
-        let b = only_block("service \"c\" { type = load_balancer internal { ip = 10.0.0.4 }  port = 1 }");
-        let ExprKind::Constructor { name, args, body } = attribute_value(&b, "type") else { panic!() };
-        assert_eq!(name.name, "load_balancer");
-        assert_eq!(args.len(), 1);
-        assert_eq!(body.unwrap().items.len(), 1);
-    }
-
-    #[test]
-    fn a_word_never_swallows_the_next_block_on_its_line() {
-        for text in
-            ["service \"s\" { type = node_port  port dns 53 }", "service \"s\" { type = node_port\n  port dns 53 }"]
-        {
-            let b = only_block(text);
-            assert_eq!(attribute_value(&b, "type"), ExprKind::Word("node_port".into()));
-            assert_eq!(b.body.map(|b| b.items.len()), Some(2));
-        }
-    }
-
-    #[test]
-    fn references_with_quoted_segments_and_ports() {
-        let b = only_block("x \"y\" { zone = dns_zone.\"example.com\"  backend = service.web:http }");
-        let ExprKind::Reference(r) = attribute_value(&b, "zone") else { panic!() };
-        assert_eq!(r.names().collect::<Vec<_>>(), ["dns_zone", "example.com"]);
-        let ExprKind::Reference(r) = attribute_value(&b, "backend") else { panic!() };
-        assert_eq!(r.port.unwrap().name, "http");
-    }
-
-    #[test]
-    fn host_bits_are_reported_with_the_fix() {
-        let (_, d) = parse("vnet \"a\" { address_space = [10.0.0.1/16] }");
-        assert_eq!(d.len(), 1);
-        assert_eq!(d[0].code, "AKS003");
-        assert_eq!(d[0].help.as_deref(), Some("write `10.0.0.0/16`"));
-    }
-
-    #[test]
-    fn deep_nesting_is_refused_not_overflowed() {
-        let text = format!("a = {}{}", "[".repeat(5000), "]".repeat(5000));
-        let (_, d) = parse(&text);
-        assert_eq!(d.len(), 1);
-        assert!(d[0].message.contains("nested"));
-        assert!(parse_value(FileId(0), &text).is_none());
-    }
-
-    #[test]
-    fn bad_octets_are_reported() {
-        let (_, d) = parse("a = 10.0.0.300");
-        assert_eq!(d[0].code, "AKS002");
-    }
-
-    #[test]
-    fn every_broken_item_is_reported() {
-        let (file, d) = parse("vnet \"a\" { x = }\nresource_group \"ok\" {}\nvnet \"b\" { = 1 }\n");
-        assert_eq!(d.len(), 2, "{d:#?}");
-        assert_eq!(file.items.len(), 1);
-    }
-
-    #[test]
-    fn comments_are_collected_outside_strings() {
-        let file = ok("# top\na = \"#not\" // tail\n/* block */ b = 1\n");
-        let texts: Vec<_> = file.comments.iter().map(|c| c.text.as_str()).collect();
-        assert_eq!(texts, ["# top", "// tail", "/* block */"]);
-    }
-
-    #[test]
-    fn calls_and_maps() {
-        let file = ok("stack \"s\" { subscription = env(\"SUB\")  tags = { \"team.io/owner\" = \"net\" } }");
-        let Item::Block(b) = &file.items[0] else { panic!() };
-        assert!(matches!(attribute_value(b, "subscription"), ExprKind::Call { .. }));
-        assert!(matches!(attribute_value(b, "tags"), ExprKind::Map(_)));
-    }
-}
+mod tests;

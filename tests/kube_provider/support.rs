@@ -13,6 +13,7 @@ use aksform::model::{Address, Kind, Resource, Value};
 use aksform::providers::kube::KubeProvider;
 use aksform::providers::{ApplyRequest, Attributes, Existing, Provider};
 use aksform_sandbox::ControlPlane;
+use aksform_testkit::stacks::{CLUSTER, NETWORK, stack};
 
 pub struct Sandbox {
     plane: Mutex<Option<ControlPlane>>,
@@ -91,46 +92,11 @@ pub fn kubectl_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&kubectl(&args)).unwrap()
 }
 
-const HEADER: &str = r#"
-stack "test" {
-  location = westeurope
-}
-
-resource_group "rg" {}
-
-vnet "net" {
-  resource_group = resource_group.rg
-  address_space  = [10.1.0.0/16]
-
-  subnet "nodes" {
-    prefix = 10.1.0.0/22
-  }
-
-  subnet "ilb" {
-    prefix = 10.1.8.0/24
-  }
-}
-
-cluster "aks" {
-  resource_group = resource_group.rg
-
-  network azure_cni {
-    subnet         = vnet.net.subnet.nodes
-    service_cidr   = 10.0.0.0/16
-    dns_service_ip = 10.0.0.10
-  }
-
-  node_pool "system" {
-    vm_size = "Standard_D4s_v5"
-    count   = 1
-  }
-}
-"#;
-
-/// The Kubernetes resources of a stack made of the header and `text`, as the model gives them.
+/// The Kubernetes resources of a stack made of a network, a cluster `aks` and `text`, as the
+/// model gives them.
 pub fn model(text: &str) -> Vec<Resource> {
     let mut sources = SourceMap::new();
-    sources.add("main.aks", "main.aks", format!("{HEADER}{text}"));
+    sources.add("main.aks", "main.aks", stack(&[NETWORK, CLUSTER, text]));
     let loaded = from_sources(sources, Vec::new(), None, &[], &|_| None);
     let options = RenderOptions { color: false, unicode: true, width: 100 };
     assert!(

@@ -1,5 +1,7 @@
 //! Unit tests of the formatter's layout rules, comment placement and idempotence.
 
+use aksform_testkit::stacks::SHOP;
+
 use super::*;
 
 fn fmt(text: &str) -> String {
@@ -21,8 +23,6 @@ fn assert_fmt(input: &str, expected: &str) {
 fn assert_canonical(text: &str) {
     assert_fmt(text, text);
 }
-
-const SHOP: &str = include_str!("../../../tests/data/shop.aks");
 
 #[test]
 fn shop_stack() {
