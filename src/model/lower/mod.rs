@@ -3,6 +3,7 @@
 //! problem it finds as a diagnostic.
 
 pub(super) mod azure;
+mod cluster;
 mod kube;
 mod reader;
 
@@ -153,7 +154,7 @@ impl<'a> Lowering<'a> {
         match kind {
             Kind::ResourceGroup => lower_each(self, stack, azure::resource_group),
             Kind::Vnet => lower_each(self, stack, azure::vnet),
-            Kind::Cluster => lower_each(self, stack, azure::cluster),
+            Kind::Cluster => lower_each(self, stack, cluster::cluster),
             Kind::PublicIp => lower_each(self, stack, azure::public_ip),
             Kind::RouteTable => lower_each(self, stack, crate::model::kinds::lower_route_table),
             Kind::DnsZone => lower_each(self, stack, azure::dns_zone),
