@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::ResourceType;
 use super::agent_pool::{ClusterNetwork, KUBERNETES_VERSION, build_pool, pool_resource};
-use super::load_balancer::{build_security_group, in_node_group, security_group_name};
+use super::load_balancer::in_node_group;
+use super::network_security_group::{build_security_group, security_group_name};
 use super::{Prepared, PutContext, base, immutable, keep_location, properties_mut, require_location};
 use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;

@@ -3,10 +3,14 @@
 
 mod agent_pool;
 mod cluster_network;
-mod dns;
+mod dns_a_record;
+mod dns_cname_record;
+mod dns_record_set;
+mod dns_zone;
 mod ingress_profile;
 mod load_balancer;
 mod managed_cluster;
+mod network_security_group;
 mod peering;
 mod public_ip;
 mod resource_group;
@@ -24,11 +28,9 @@ use super::schema::Schema;
 use super::store::{Resource, Store};
 
 pub use ingress_profile::enabled as web_app_routing_enabled;
-pub use load_balancer::{
-    FrontendPlan, PortRule, build as build_load_balancer, build_security_group, frontends, in_node_group,
-    security_group_name,
-};
+pub use load_balancer::{FrontendPlan, PortRule, build as build_load_balancer, frontends, in_node_group};
 pub use managed_cluster::{default_subnet, node_resource_group, removed_clusters};
+pub use network_security_group::{build_security_group, security_group_name};
 pub use public_ip::allocate_address;
 pub use subnet::{first_v4, users as subnet_users};
 
@@ -98,10 +100,11 @@ pub fn resource_type(kind: Kind) -> &'static dyn ResourceType {
         Kind::VirtualNetworkPeering => &peering::VirtualNetworkPeering,
         Kind::PublicIpAddress => &public_ip::PublicIpAddress,
         Kind::RouteTable => &route_table::RouteTable,
-        Kind::LoadBalancer | Kind::NetworkSecurityGroup => &load_balancer::CloudProviderOwned,
-        Kind::DnsZone => &dns::DnsZone,
-        Kind::DnsARecord => &dns::A_RECORD_SET,
-        Kind::DnsCnameRecord => &dns::CNAME_RECORD_SET,
+        Kind::LoadBalancer => &load_balancer::LOAD_BALANCER,
+        Kind::NetworkSecurityGroup => &network_security_group::NETWORK_SECURITY_GROUP,
+        Kind::DnsZone => &dns_zone::DnsZone,
+        Kind::DnsARecord => &dns_a_record::A_RECORD_SET,
+        Kind::DnsCnameRecord => &dns_cname_record::CNAME_RECORD_SET,
         Kind::ManagedCluster => &managed_cluster::ManagedCluster,
         Kind::AgentPool => &agent_pool::AgentPool,
     }
@@ -152,6 +155,28 @@ pub fn after_remove(store: &mut Store, removed: &[Resource]) {
 /// Refuses writes to the types only the cloud-controller loop writes.
 pub fn check_writable(address: &Address) -> Result<(), ArmError> {
     if resource_type(address.kind).writable() { Ok(()) } else { Err(read_only_type(address)) }
+}
+
+/// Load balancers and network security groups: the clusters' cloud provider writes them,
+/// clients only read them.
+pub struct CloudProviderOwned;
+
+impl ResourceType for CloudProviderOwned {
+    fn schema(&self) -> Schema {
+        Schema::new("ReadOnlyResource", &[])
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, _body: Value) -> Result<Prepared, ArmError> {
+        Err(read_only_type(context.address))
+    }
+
+    fn writable(&self) -> bool {
+        false
+    }
+
+    fn check_delete(&self, _store: &Store, resource: &Resource) -> Result<(), ArmError> {
+        Err(read_only_type(&resource.address))
+    }
 }
 
 fn read_only_type(address: &Address) -> ArmError {
