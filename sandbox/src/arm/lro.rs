@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::address::{Address, Kind};
 use super::errors::ArmError;
 use super::faults::OperationFilter;
+use super::identity::RESOURCES_NAMESPACE;
 use super::resources;
 use super::state::{Shared, lock};
 use super::store::{Operation, OperationKind, OperationStatus, Store};
@@ -42,7 +43,7 @@ pub fn begin(
         id: id.clone(),
         kind,
         resource: address.clone(),
-        namespace: namespace_of(address.kind),
+        namespace: address.kind.identity().namespace,
         location: if location.is_empty() { "global".to_string() } else { location.to_string() },
         status: OperationStatus::InProgress,
         start_time: now(),
@@ -72,17 +73,10 @@ pub fn begin(
     id
 }
 
-fn namespace_of(kind: Kind) -> &'static str {
-    match kind {
-        Kind::ResourceGroup => "Microsoft.Resources",
-        other => other.namespace(),
-    }
-}
-
 /// The URL of the operation's status resource (Azure-AsyncOperation).
 pub fn async_operation_url(base_url: &str, operation: &Operation) -> String {
     let subscription = &operation.resource.subscription;
-    let version = operation.resource.kind.api_version();
+    let version = operation.resource.kind.identity().api_version;
     format!(
         "{base_url}/subscriptions/{subscription}/providers/{}/locations/{}/operations/{}?api-version={version}",
         operation.namespace, operation.location, operation.id
@@ -92,8 +86,8 @@ pub fn async_operation_url(base_url: &str, operation: &Operation) -> String {
 /// The URL that answers 202 until the operation ends (Location).
 pub fn location_url(base_url: &str, operation: &Operation) -> String {
     let subscription = &operation.resource.subscription;
-    let version = operation.resource.kind.api_version();
-    if operation.namespace == "Microsoft.Resources" {
+    let version = operation.resource.kind.identity().api_version;
+    if operation.namespace == RESOURCES_NAMESPACE {
         return format!(
             "{base_url}/subscriptions/{subscription}/operationresults/{}?api-version={version}",
             operation.id

@@ -4,12 +4,15 @@ use std::net::Ipv4Addr;
 
 use serde_json::Value;
 
-use super::dns_record_set::RecordSet;
+use super::dns_record_set::{RecordSet, record_set_identity};
 use crate::arm::errors::ArmError;
 
 /// A record sets.
-pub static A_RECORD_SET: RecordSet =
-    RecordSet { value_paths: &["properties.ARecords[].ipv4Address"], check_values: check_addresses };
+pub static A_RECORD_SET: RecordSet = RecordSet {
+    identity: record_set_identity(&["dnsZones", "A"], "Microsoft.Network/dnsZones/A"),
+    value_paths: &["properties.ARecords[].ipv4Address"],
+    check_values: check_addresses,
+};
 
 fn check_addresses(name: &str, body: &Value) -> Result<(), ArmError> {
     let records = body.pointer("/properties/ARecords").and_then(Value::as_array).cloned().unwrap_or_default();

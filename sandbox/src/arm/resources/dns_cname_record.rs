@@ -2,12 +2,15 @@
 
 use serde_json::Value;
 
-use super::dns_record_set::RecordSet;
+use super::dns_record_set::{RecordSet, record_set_identity};
 use crate::arm::errors::ArmError;
 
 /// CNAME record sets.
-pub static CNAME_RECORD_SET: RecordSet =
-    RecordSet { value_paths: &["properties.CNAMERecord.cname"], check_values: check_canonical_name };
+pub static CNAME_RECORD_SET: RecordSet = RecordSet {
+    identity: record_set_identity(&["dnsZones", "CNAME"], "Microsoft.Network/dnsZones/CNAME"),
+    value_paths: &["properties.CNAMERecord.cname"],
+    check_values: check_canonical_name,
+};
 
 fn check_canonical_name(name: &str, body: &Value) -> Result<(), ArmError> {
     if name == "@" {

@@ -6,11 +6,14 @@ use serde_json::{Value, json};
 
 use super::{Prepared, ResourceType};
 use super::{PutContext, base, properties_mut};
+use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
+use crate::arm::identity::{DNS_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 
 /// Record sets of one record type (A, CNAME) in a zone.
 pub struct RecordSet {
+    pub identity: TypeIdentity,
     /// The members that hold the record type's values, e.g. `properties.ARecords[].ipv4Address`.
     pub value_paths: &'static [&'static str],
     /// The record type's checks of a PUT body, given the record set's name.
@@ -18,12 +21,31 @@ pub struct RecordSet {
 }
 
 impl ResourceType for RecordSet {
+    fn identity(&self) -> &TypeIdentity {
+        &self.identity
+    }
+
     fn schema(&self) -> Schema {
         Schema::new("RecordSet", &record_paths(self.value_paths))
     }
 
     fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
         prepare(self, context, body).map(Prepared::alone)
+    }
+}
+
+/// A record type's identity: what sets it apart is its type segments and the `type` a GET shows
+/// (`Microsoft.Network/dnsZones/A`); every record set lives in a zone and is written at once.
+pub const fn record_set_identity(type_segments: &'static [&'static str], response_type: &'static str) -> TypeIdentity {
+    TypeIdentity {
+        namespace: NETWORK_NAMESPACE,
+        type_segments,
+        response_type,
+        api_version: DNS_API_VERSION,
+        put_is_long_running: false,
+        delete_is_long_running: false,
+        parent: Some(Kind::DnsZone),
+        name_rule: NameRule::UNCHECKED,
     }
 }
 

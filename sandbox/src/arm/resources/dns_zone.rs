@@ -7,13 +7,29 @@ use super::{Prepared, ResourceType};
 use super::{PutContext, base, properties_mut};
 use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
+use crate::arm::identity::{DNS_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// DNS zones.
 pub struct DnsZone;
 
+static IDENTITY: TypeIdentity = TypeIdentity {
+    namespace: NETWORK_NAMESPACE,
+    type_segments: &["dnsZones"],
+    response_type: "Microsoft.Network/dnsZones",
+    api_version: DNS_API_VERSION,
+    put_is_long_running: false,
+    delete_is_long_running: true,
+    parent: None,
+    name_rule: NameRule::UNCHECKED,
+};
+
 impl ResourceType for DnsZone {
+    fn identity(&self) -> &TypeIdentity {
+        &IDENTITY
+    }
+
     fn schema(&self) -> Schema {
         zone_schema()
     }
@@ -85,10 +101,13 @@ pub fn prepare_zone(context: &PutContext<'_>, body: Value) -> Result<Value, ArmE
 }
 
 pub fn render_zone(store: &Store, zone: &Resource, body: &mut Value) {
-    // The SOA and NS record sets every zone has, plus the ones written.
-    let count = 2
-        + store.children(&zone.address, Kind::DnsARecord).len()
-        + store.children(&zone.address, Kind::DnsCnameRecord).len();
+    // The SOA and NS record sets every zone has, plus the ones written, of every record type.
+    let written: usize = Kind::ALL
+        .into_iter()
+        .filter(|kind| kind.identity().parent == Some(Kind::DnsZone))
+        .map(|kind| store.children(&zone.address, kind).len())
+        .sum();
+    let count = 2 + written;
     if let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut) {
         properties.insert("numberOfRecordSets".into(), json!(count));
     }

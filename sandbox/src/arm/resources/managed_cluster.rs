@@ -11,13 +11,40 @@ use super::network_security_group::{build_security_group, security_group_name};
 use super::{Prepared, PutContext, base, immutable, keep_location, properties_mut, require_location};
 use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;
+use crate::arm::identity::{CONTAINER_SERVICE_API_VERSION, CONTAINER_SERVICE_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// Managed clusters.
 pub struct ManagedCluster;
 
+/// Cluster names, which AKS also uses in DNS prefixes and node resource group names.
+const NAME_RULE: NameRule = NameRule {
+    allows: |name| {
+        (1..=63).contains(&name.len())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    },
+    description: "1 to 63 letters, digits, '-' and '_', starting and ending with a letter or digit",
+};
+
+static IDENTITY: TypeIdentity = TypeIdentity {
+    namespace: CONTAINER_SERVICE_NAMESPACE,
+    type_segments: &["managedClusters"],
+    response_type: "Microsoft.ContainerService/ManagedClusters",
+    api_version: CONTAINER_SERVICE_API_VERSION,
+    put_is_long_running: true,
+    delete_is_long_running: true,
+    parent: None,
+    name_rule: NAME_RULE,
+};
+
 impl ResourceType for ManagedCluster {
+    fn identity(&self) -> &TypeIdentity {
+        &IDENTITY
+    }
+
     fn schema(&self) -> Schema {
         schema()
     }

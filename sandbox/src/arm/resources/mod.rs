@@ -1,29 +1,17 @@
 //! The resource types: for each, the members a PUT may carry, the checks its resource provider
 //! makes, the read-only values it fills in, and what a GET adds (children, references).
 
-mod agent_pool;
 mod cluster_network;
-mod dns_a_record;
-mod dns_cname_record;
 mod dns_record_set;
-mod dns_zone;
 mod ingress_profile;
-mod load_balancer;
-mod managed_cluster;
-mod network_security_group;
-mod peering;
-mod public_ip;
-mod resource_group;
-mod route_table;
-mod subnet;
-mod virtual_network;
 
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use super::address::{Address, Kind};
+use super::address::Address;
 use super::errors::ArmError;
+use super::identity::TypeIdentity;
 use super::schema::Schema;
 use super::store::{Resource, Store};
 
@@ -60,6 +48,9 @@ impl Prepared {
 /// One resource type the emulator serves: what a PUT may carry, the checks its resource
 /// provider makes, and what a GET, a delete and a finished operation add or change.
 pub trait ResourceType: Sync {
+    /// What identifies the type to ARM: namespace, type segments, api-version and the rest.
+    fn identity(&self) -> &TypeIdentity;
+
     /// The request-body schema (built once, see [`schema`]).
     fn schema(&self) -> Schema;
 
@@ -91,23 +82,48 @@ pub trait ResourceType: Sync {
     fn after_remove(&self, _store: &mut Store, _removed: &Resource) {}
 }
 
-/// The one registry: the implementation of each type.
-pub fn resource_type(kind: Kind) -> &'static dyn ResourceType {
-    match kind {
-        Kind::ResourceGroup => &resource_group::ResourceGroup,
-        Kind::VirtualNetwork => &virtual_network::VirtualNetwork,
-        Kind::Subnet => &subnet::Subnet,
-        Kind::VirtualNetworkPeering => &peering::VirtualNetworkPeering,
-        Kind::PublicIpAddress => &public_ip::PublicIpAddress,
-        Kind::RouteTable => &route_table::RouteTable,
-        Kind::LoadBalancer => &load_balancer::LOAD_BALANCER,
-        Kind::NetworkSecurityGroup => &network_security_group::NETWORK_SECURITY_GROUP,
-        Kind::DnsZone => &dns_zone::DnsZone,
-        Kind::DnsARecord => &dns_a_record::A_RECORD_SET,
-        Kind::DnsCnameRecord => &dns_cname_record::CNAME_RECORD_SET,
-        Kind::ManagedCluster => &managed_cluster::ManagedCluster,
-        Kind::AgentPool => &agent_pool::AgentPool,
-    }
+/// Declares the resource types: each line is a [`Kind`], the file that serves it and the
+/// implementation there. From the list come `Kind` (in this order, which `kind as usize` and
+/// [`Kind::ALL`] follow), the files' `mod` items and [`resource_type`].
+macro_rules! resource_types {
+    ($($kind:ident => $module:ident::$implementation:ident),+ $(,)?) => {
+        $(mod $module;)+
+
+        /// Every resource type the emulator knows.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $($kind),+
+        }
+
+        impl Kind {
+            /// Every kind, in declaration order.
+            pub const ALL: [Kind; [$(Kind::$kind),+].len()] = [$(Kind::$kind),+];
+        }
+
+        /// The implementation of each type.
+        pub fn resource_type(kind: Kind) -> &'static dyn ResourceType {
+            match kind {
+                $(Kind::$kind => &$module::$implementation),+
+            }
+        }
+    };
+}
+
+// The one registry: a new type is its file and one line here.
+resource_types! {
+    ResourceGroup => resource_group::ResourceGroup,
+    VirtualNetwork => virtual_network::VirtualNetwork,
+    Subnet => subnet::Subnet,
+    VirtualNetworkPeering => peering::VirtualNetworkPeering,
+    PublicIpAddress => public_ip::PublicIpAddress,
+    RouteTable => route_table::RouteTable,
+    LoadBalancer => load_balancer::LOAD_BALANCER,
+    NetworkSecurityGroup => network_security_group::NETWORK_SECURITY_GROUP,
+    DnsZone => dns_zone::DnsZone,
+    DnsARecord => dns_a_record::A_RECORD_SET,
+    DnsCnameRecord => dns_cname_record::CNAME_RECORD_SET,
+    ManagedCluster => managed_cluster::ManagedCluster,
+    AgentPool => agent_pool::AgentPool,
 }
 
 /// The request-body schema of a type, built on first use.
@@ -159,9 +175,15 @@ pub fn check_writable(address: &Address) -> Result<(), ArmError> {
 
 /// Load balancers and network security groups: the clusters' cloud provider writes them,
 /// clients only read them.
-pub struct CloudProviderOwned;
+pub struct CloudProviderOwned {
+    pub identity: TypeIdentity,
+}
 
 impl ResourceType for CloudProviderOwned {
+    fn identity(&self) -> &TypeIdentity {
+        &self.identity
+    }
+
     fn schema(&self) -> Schema {
         Schema::new("ReadOnlyResource", &[])
     }
@@ -193,7 +215,7 @@ fn base(address: &Address, mut body: Value) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("id".into(), Value::String(address.id()));
     out.insert("name".into(), Value::String(address.name().to_string()));
-    out.insert("type".into(), Value::String(address.kind.response_type()));
+    out.insert("type".into(), Value::String(address.kind.identity().response_type.to_string()));
     if let Some(members) = body.as_object_mut() {
         if let Some(Value::String(location)) = members.remove("location") {
             out.insert("location".into(), Value::String(normalize_location(&location)));
