@@ -229,22 +229,8 @@ fn check_busy(store: &Store, address: &Address) -> Result<(), ArmError> {
     if store.busy(address) {
         return Err(ArmError::operation_not_allowed(&address.id()));
     }
-    match address.kind {
-        Kind::AgentPool => {
-            if let Some(cluster) = address.parent()
-                && store.busy(&cluster)
-            {
-                return Err(ArmError::operation_not_allowed(&cluster.id()));
-            }
-        }
-        Kind::ManagedCluster => {
-            if let Some(pool) =
-                store.children(address, Kind::AgentPool).into_iter().find(|pool| store.busy(&pool.address))
-            {
-                return Err(ArmError::operation_not_allowed(&pool.address.id()));
-            }
-        }
-        _ => {}
+    if let Some(neighbour) = resources::busy_neighbour(store, address) {
+        return Err(ArmError::operation_not_allowed(&neighbour.id()));
     }
     Ok(())
 }

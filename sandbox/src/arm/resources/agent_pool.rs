@@ -39,6 +39,10 @@ impl ResourceType for AgentPool {
         prepare(context, body).map(Prepared::alone)
     }
 
+    fn busy_neighbour(&self, store: &Store, address: &Address) -> Option<Address> {
+        address.parent().filter(|cluster| store.busy(cluster))
+    }
+
     fn check_delete(&self, store: &Store, pool: &Resource) -> Result<(), ArmError> {
         let is_system = pool.str_property("/properties/mode").is_some_and(|m| m.eq_ignore_ascii_case("System"));
         let Some(cluster) = pool.address.parent() else { return Ok(()) };

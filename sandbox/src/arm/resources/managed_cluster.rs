@@ -60,6 +60,15 @@ impl ResourceType for ManagedCluster {
     fn on_succeeded(&self, store: &mut Store, address: &Address, state: &str) {
         set_pools_state(store, address, state);
     }
+
+    fn busy_neighbour(&self, store: &Store, address: &Address) -> Option<Address> {
+        let pools = store.children(address, Kind::AgentPool);
+        pools.into_iter().find(|pool| store.busy(&pool.address)).map(|pool| pool.address.clone())
+    }
+
+    fn has_control_plane(&self) -> bool {
+        true
+    }
 }
 
 /// The minor versions AKS offers next to the control planes' own.

@@ -58,6 +58,18 @@ pub trait ResourceType: Sync {
     /// resource to store. The caller sets `provisioningState`.
     fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError>;
 
+    /// Another resource whose running operation blocks writes to this one, if one is running
+    /// (a pool's cluster, a cluster's pools).
+    fn busy_neighbour(&self, _store: &Store, _address: &Address) -> Option<Address> {
+        None
+    }
+
+    /// Whether its resources run a Kubernetes control plane, started while a create or update
+    /// runs and stopped when the resource goes (managed clusters).
+    fn has_control_plane(&self) -> bool {
+        false
+    }
+
     /// Whether clients may write it (load balancers and security groups are the clusters'
     /// cloud provider's).
     fn writable(&self) -> bool {
@@ -166,6 +178,16 @@ pub fn after_remove(store: &mut Store, removed: &[Resource]) {
     for resource in removed {
         resource_type(resource.address.kind).after_remove(store, resource);
     }
+}
+
+/// See [`ResourceType::busy_neighbour`].
+pub fn busy_neighbour(store: &Store, address: &Address) -> Option<Address> {
+    resource_type(address.kind).busy_neighbour(store, address)
+}
+
+/// See [`ResourceType::has_control_plane`].
+pub fn has_control_plane(kind: Kind) -> bool {
+    resource_type(kind).has_control_plane()
 }
 
 /// Refuses writes to the types only the cloud-controller loop writes.
