@@ -1,5 +1,6 @@
-//! The resource types: for each, the members a PUT may carry, the checks its resource provider
-//! makes, the read-only values it fills in, and what a GET adds (children, references).
+//! The resource types, one file each, listed once in `resource_types!`: for each, its identity
+//! (path, api-version, long-running writes), the members a PUT may carry, the checks its
+//! resource provider makes, the read-only values it fills in, and what a GET adds.
 
 mod cluster_network;
 mod dns_record_set;
