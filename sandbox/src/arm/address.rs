@@ -1,131 +1,11 @@
-//! The resource types the emulator serves and the ARM paths that address them: parsing is
+//! The ARM paths that address the resource types the emulator serves: parsing is
 //! case-insensitive, as ARM's is; ids are rebuilt in ARM's canonical casing.
 
 use super::errors::ArmError;
+use super::identity::{RESOURCES_NAMESPACE, canonical_namespace};
 use axum::http::StatusCode;
 
-/// Every resource type the emulator knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    ResourceGroup,
-    VirtualNetwork,
-    Subnet,
-    VirtualNetworkPeering,
-    PublicIpAddress,
-    RouteTable,
-    LoadBalancer,
-    NetworkSecurityGroup,
-    DnsZone,
-    DnsARecord,
-    DnsCnameRecord,
-    ManagedCluster,
-    AgentPool,
-}
-
-/// The resource provider namespaces, each with the one api-version the emulator serves.
-pub const RESOURCES_API_VERSION: &str = "2024-03-01";
-pub const NETWORK_API_VERSION: &str = "2024-05-01";
-pub const DNS_API_VERSION: &str = "2018-05-01";
-pub const CONTAINER_SERVICE_API_VERSION: &str = "2024-09-01";
-
-impl Kind {
-    pub const ALL: [Kind; 13] = [
-        Kind::ResourceGroup,
-        Kind::VirtualNetwork,
-        Kind::Subnet,
-        Kind::VirtualNetworkPeering,
-        Kind::PublicIpAddress,
-        Kind::RouteTable,
-        Kind::LoadBalancer,
-        Kind::NetworkSecurityGroup,
-        Kind::DnsZone,
-        Kind::DnsARecord,
-        Kind::DnsCnameRecord,
-        Kind::ManagedCluster,
-        Kind::AgentPool,
-    ];
-
-    /// The provider namespace, e.g. `Microsoft.Network`.
-    pub fn namespace(self) -> &'static str {
-        match self {
-            Kind::ResourceGroup => "Microsoft.Resources",
-            Kind::ManagedCluster | Kind::AgentPool => "Microsoft.ContainerService",
-            _ => "Microsoft.Network",
-        }
-    }
-
-    /// The type segments after the namespace, e.g. `["virtualNetworks", "subnets"]`.
-    pub fn type_segments(self) -> &'static [&'static str] {
-        match self {
-            Kind::ResourceGroup => &["resourceGroups"],
-            Kind::VirtualNetwork => &["virtualNetworks"],
-            Kind::Subnet => &["virtualNetworks", "subnets"],
-            Kind::VirtualNetworkPeering => &["virtualNetworks", "virtualNetworkPeerings"],
-            Kind::PublicIpAddress => &["publicIPAddresses"],
-            Kind::RouteTable => &["routeTables"],
-            Kind::LoadBalancer => &["loadBalancers"],
-            Kind::NetworkSecurityGroup => &["networkSecurityGroups"],
-            Kind::DnsZone => &["dnsZones"],
-            Kind::DnsARecord => &["dnsZones", "A"],
-            Kind::DnsCnameRecord => &["dnsZones", "CNAME"],
-            Kind::ManagedCluster => &["managedClusters"],
-            Kind::AgentPool => &["managedClusters", "agentPools"],
-        }
-    }
-
-    /// The ARM type, e.g. `Microsoft.Network/virtualNetworks/subnets`.
-    pub fn arm_type(self) -> String {
-        match self {
-            Kind::ResourceGroup => "Microsoft.Resources/resourceGroups".to_string(),
-            _ => format!("{}/{}", self.namespace(), self.type_segments().join("/")),
-        }
-    }
-
-    /// The `type` a GET shows: AKS writes its cluster type with a capital M.
-    pub fn response_type(self) -> String {
-        match self {
-            Kind::ManagedCluster => "Microsoft.ContainerService/ManagedClusters".to_string(),
-            Kind::DnsARecord => "Microsoft.Network/dnsZones/A".to_string(),
-            Kind::DnsCnameRecord => "Microsoft.Network/dnsZones/CNAME".to_string(),
-            _ => self.arm_type(),
-        }
-    }
-
-    pub fn api_version(self) -> &'static str {
-        api_version_of_namespace(self.namespace(), self)
-    }
-
-    /// Whether writes run as long-running operations (201/202 + Azure-AsyncOperation) or answer
-    /// at once (resource groups, DNS).
-    pub fn put_is_long_running(self) -> bool {
-        !matches!(self, Kind::ResourceGroup | Kind::DnsZone | Kind::DnsARecord | Kind::DnsCnameRecord)
-    }
-
-    /// Deletes are long-running for everything but DNS record sets.
-    pub fn delete_is_long_running(self) -> bool {
-        !matches!(self, Kind::DnsARecord | Kind::DnsCnameRecord)
-    }
-
-    /// The type whose resource contains this one (subnets live in a VNet).
-    pub fn parent(self) -> Option<Kind> {
-        match self {
-            Kind::Subnet | Kind::VirtualNetworkPeering => Some(Kind::VirtualNetwork),
-            Kind::DnsARecord | Kind::DnsCnameRecord => Some(Kind::DnsZone),
-            Kind::AgentPool => Some(Kind::ManagedCluster),
-            _ => None,
-        }
-    }
-}
-
-/// The api-version of a provider namespace (and, for Microsoft.Network, of the DNS types).
-fn api_version_of_namespace(namespace: &str, kind: Kind) -> &'static str {
-    match namespace {
-        "Microsoft.Resources" => RESOURCES_API_VERSION,
-        "Microsoft.ContainerService" => CONTAINER_SERVICE_API_VERSION,
-        _ if matches!(kind, Kind::DnsZone | Kind::DnsARecord | Kind::DnsCnameRecord) => DNS_API_VERSION,
-        _ => NETWORK_API_VERSION,
-    }
-}
+pub use super::resources::Kind;
 
 /// One resource's address: its type, subscription, resource group and names (one per type
 /// segment).
@@ -163,8 +43,9 @@ impl Address {
         if self.kind == Kind::ResourceGroup {
             return group;
         }
-        let mut id = format!("{group}/providers/{}", self.kind.namespace());
-        for (segment, name) in self.kind.type_segments().iter().zip(&self.names) {
+        let identity = self.kind.identity();
+        let mut id = format!("{group}/providers/{}", identity.namespace);
+        for (segment, name) in identity.type_segments.iter().zip(&self.names) {
             id.push('/');
             id.push_str(segment);
             id.push('/');
@@ -184,7 +65,7 @@ impl Address {
     }
 
     pub fn parent(&self) -> Option<Address> {
-        let kind = self.kind.parent()?;
+        let kind = self.kind.identity().parent?;
         Some(Address {
             kind,
             subscription: self.subscription.clone(),
@@ -254,7 +135,7 @@ pub fn parse_path(path: &str) -> Option<Target> {
     let rest_original = &segments[2..];
     // /subscriptions/{sub}/operationresults/{id}
     if rest.len() == 2 && rest[0] == "operationresults" {
-        return Some(Target::OperationResult { namespace: "Microsoft.Resources".into(), id: rest_original[1].into() });
+        return Some(Target::OperationResult { namespace: RESOURCES_NAMESPACE.into(), id: rest_original[1].into() });
     }
     // /subscriptions/{sub}/providers/{ns}/locations/{loc}/operations|operationresults/{id}
     if rest.len() == 6 && rest[0] == "providers" && rest[2] == "locations" {
@@ -280,9 +161,10 @@ pub fn parse_path(path: &str) -> Option<Target> {
     let type_and_names = &rest[4..];
     let originals = &rest_original[4..];
     // listClusterUserCredential / listClusterAdminCredential
+    let cluster_type = Kind::ManagedCluster.identity();
     if type_and_names.len() == 3
-        && namespace == Some("Microsoft.ContainerService")
-        && type_and_names[0] == "managedclusters"
+        && namespace == Some(cluster_type.namespace)
+        && type_and_names[0].eq_ignore_ascii_case(cluster_type.type_segments[0])
     {
         let admin = match type_and_names[2].as_str() {
             "listclusterusercredential" => false,
@@ -299,9 +181,10 @@ pub fn parse_path(path: &str) -> Option<Target> {
     let types: Vec<&str> = type_and_names.iter().step_by(2).map(String::as_str).collect();
     let names: Vec<&str> = originals.iter().skip(1).step_by(2).copied().collect();
     let kind = Kind::ALL.into_iter().find(|kind| {
-        Some(kind.namespace()) == namespace
-            && kind.type_segments().len() == types.len()
-            && kind.type_segments().iter().zip(&types).all(|(segment, given)| segment.eq_ignore_ascii_case(given))
+        let identity = kind.identity();
+        Some(identity.namespace) == namespace
+            && identity.type_segments.len() == types.len()
+            && identity.type_segments.iter().zip(&types).all(|(segment, given)| segment.eq_ignore_ascii_case(given))
     });
     let Some(kind) = kind else {
         let type_name: Vec<&str> = originals.iter().step_by(2).copied().collect();
@@ -311,12 +194,6 @@ pub fn parse_path(path: &str) -> Option<Target> {
         });
     };
     Some(Target::Resource(Address::new(kind, subscription, resource_group, &names)))
-}
-
-fn canonical_namespace(lower: &str) -> Option<&'static str> {
-    ["Microsoft.Resources", "Microsoft.Network", "Microsoft.ContainerService"]
-        .into_iter()
-        .find(|namespace| namespace.eq_ignore_ascii_case(lower))
 }
 
 /// ARM's answer to a path that names no resource type it knows.

@@ -10,10 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::address::{
-    Address, CONTAINER_SERVICE_API_VERSION, DNS_API_VERSION, Kind, NETWORK_API_VERSION, RESOURCES_API_VERSION, Target,
-    no_such_type, parse_path, unknown_type,
-};
+use super::address::{Address, Kind, Target, no_such_type, parse_path, unknown_type};
 use super::errors::ArmError;
 use super::lro;
 use super::resources::{self, PutContext};
@@ -82,10 +79,6 @@ async fn handle(
     }
 }
 
-/// Every version the emulator serves, for messages and for polling URLs.
-const ALL_VERSIONS: [&str; 4] =
-    [RESOURCES_API_VERSION, NETWORK_API_VERSION, DNS_API_VERSION, CONTAINER_SERVICE_API_VERSION];
-
 fn check_api_version(uri: &Uri, target: &Target) -> Result<(), ArmError> {
     let given = uri.query().unwrap_or("").split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -98,9 +91,10 @@ fn check_api_version(uri: &Uri, target: &Target) -> Result<(), ArmError> {
         ));
     };
     let supported: Vec<&str> = match target {
-        Target::Resource(address) => vec![address.kind.api_version()],
-        Target::ListCredential { .. } => vec![CONTAINER_SERVICE_API_VERSION],
-        Target::AsyncOperation { .. } | Target::OperationResult { .. } => ALL_VERSIONS.to_vec(),
+        Target::Resource(address) => vec![address.kind.identity().api_version],
+        Target::ListCredential { .. } => vec![Kind::ManagedCluster.identity().api_version],
+        // Polling URLs carry the api-version of the type whose operation they follow.
+        Target::AsyncOperation { .. } | Target::OperationResult { .. } => Kind::api_versions(),
         // No version serves a type the emulator does not have.
         Target::UnknownType { namespace, type_name } => return Err(unknown_type(namespace, type_name, &given)),
     };
@@ -214,40 +208,6 @@ fn check_preconditions(headers: &HeaderMap, existing: Option<&Value>) -> Result<
     Ok(())
 }
 
-fn check_name(address: &Address) -> Result<(), ArmError> {
-    let name = address.name();
-    let (valid, rule) = match address.kind {
-        Kind::ResourceGroup => (
-            (1..=90).contains(&name.len())
-                && name.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c))
-                && !name.ends_with('.'),
-            "1 to 90 letters, digits, '-', '_', '.', '(' and ')', not ending in '.'",
-        ),
-        Kind::ManagedCluster => (
-            (1..=63).contains(&name.len())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && name.ends_with(|c: char| c.is_ascii_alphanumeric()),
-            "1 to 63 letters, digits, '-' and '_', starting and ending with a letter or digit",
-        ),
-        Kind::DnsZone | Kind::DnsARecord | Kind::DnsCnameRecord | Kind::AgentPool => (true, ""),
-        _ => (
-            (1..=80).contains(&name.len())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && name.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'),
-            "1 to 80 letters, digits, '-', '_' and '.', starting with a letter or digit and ending with a letter, digit or '_'",
-        ),
-    };
-    if valid {
-        return Ok(());
-    }
-    Err(ArmError::bad_request(
-        "InvalidResourceName",
-        format!("Resource name {name} is invalid. The name can be {rule}."),
-    ))
-}
-
 /// The location an operation is filed under: the resource's, or its parent's.
 fn location_of(store: &Store, address: &Address, body: &Value) -> String {
     if let Some(location) = body.get("location").and_then(Value::as_str) {
@@ -269,22 +229,8 @@ fn check_busy(store: &Store, address: &Address) -> Result<(), ArmError> {
     if store.busy(address) {
         return Err(ArmError::operation_not_allowed(&address.id()));
     }
-    match address.kind {
-        Kind::AgentPool => {
-            if let Some(cluster) = address.parent()
-                && store.busy(&cluster)
-            {
-                return Err(ArmError::operation_not_allowed(&cluster.id()));
-            }
-        }
-        Kind::ManagedCluster => {
-            if let Some(pool) =
-                store.children(address, Kind::AgentPool).into_iter().find(|pool| store.busy(&pool.address))
-            {
-                return Err(ArmError::operation_not_allowed(&pool.address.id()));
-            }
-        }
-        _ => {}
+    if let Some(neighbour) = resources::busy_neighbour(store, address) {
+        return Err(ArmError::operation_not_allowed(&neighbour.id()));
     }
     Ok(())
 }
@@ -310,7 +256,7 @@ fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes
     resources::check_writable(&address)?;
     let body = parse_body(body)?;
     let body = resources::schema(address.kind).check(&body)?;
-    check_name(&address)?;
+    address.kind.identity().name_rule.check(address.name())?;
     let mut store = shared.store();
     check_ancestors(&store, &address)?;
     let address = canonical(&store, address);
@@ -323,7 +269,7 @@ fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes
         resources::prepare(&context, body)?
     };
     let created = existing.is_none();
-    let long_running = address.kind.put_is_long_running();
+    let long_running = address.kind.identity().put_is_long_running;
     let state = match (long_running, created) {
         (false, _) => "Succeeded",
         (true, true) => "Creating",
@@ -395,7 +341,7 @@ fn delete_now(shared: &Arc<Shared>, address: &Address) -> Result<(Response, Vec<
     check_busy(&store, address)?;
     resources::check_delete(&store, &resource)?;
     let address = resource.address.clone();
-    if !address.kind.delete_is_long_running() {
+    if !address.kind.identity().delete_is_long_running {
         let planes = lro::remove(shared, &mut store, &address);
         return Ok((StatusCode::OK.into_response(), planes));
     }

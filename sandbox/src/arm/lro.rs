@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
-use super::address::{Address, Kind};
+use super::address::Address;
 use super::errors::ArmError;
 use super::faults::OperationFilter;
+use super::identity::RESOURCES_NAMESPACE;
 use super::resources;
 use super::state::{Shared, lock};
 use super::store::{Operation, OperationKind, OperationStatus, Store};
@@ -42,7 +43,7 @@ pub fn begin(
         id: id.clone(),
         kind,
         resource: address.clone(),
-        namespace: namespace_of(address.kind),
+        namespace: address.kind.identity().namespace,
         location: if location.is_empty() { "global".to_string() } else { location.to_string() },
         status: OperationStatus::InProgress,
         start_time: now(),
@@ -57,7 +58,7 @@ pub fn begin(
     let operation = id.clone();
     // A cluster's control plane starts while the operation's latency runs, so that the latency
     // is the operation's duration whenever it is the longer of the two.
-    let needs_plane = address.kind == Kind::ManagedCluster && kind != OperationKind::Delete && failure.is_none();
+    let needs_plane = resources::has_control_plane(address.kind) && kind != OperationKind::Delete && failure.is_none();
     let cluster = address.clone();
     tokio::spawn(async move {
         let plane = async {
@@ -72,17 +73,10 @@ pub fn begin(
     id
 }
 
-fn namespace_of(kind: Kind) -> &'static str {
-    match kind {
-        Kind::ResourceGroup => "Microsoft.Resources",
-        other => other.namespace(),
-    }
-}
-
 /// The URL of the operation's status resource (Azure-AsyncOperation).
 pub fn async_operation_url(base_url: &str, operation: &Operation) -> String {
     let subscription = &operation.resource.subscription;
-    let version = operation.resource.kind.api_version();
+    let version = operation.resource.kind.identity().api_version;
     format!(
         "{base_url}/subscriptions/{subscription}/providers/{}/locations/{}/operations/{}?api-version={version}",
         operation.namespace, operation.location, operation.id
@@ -92,8 +86,8 @@ pub fn async_operation_url(base_url: &str, operation: &Operation) -> String {
 /// The URL that answers 202 until the operation ends (Location).
 pub fn location_url(base_url: &str, operation: &Operation) -> String {
     let subscription = &operation.resource.subscription;
-    let version = operation.resource.kind.api_version();
-    if operation.namespace == "Microsoft.Resources" {
+    let version = operation.resource.kind.identity().api_version;
+    if operation.namespace == RESOURCES_NAMESPACE {
         return format!(
             "{base_url}/subscriptions/{subscription}/operationresults/{}?api-version={version}",
             operation.id
@@ -112,7 +106,7 @@ pub fn retry_headers(headers: &mut HeaderMap, operation: &Operation) {
     let remaining = match operation.due.checked_duration_since(Instant::now()) {
         Some(remaining) => remaining + POLL_SLACK,
         // Past its latency, a cluster operation waits for its control plane: seconds.
-        None if operation.resource.kind == Kind::ManagedCluster => Duration::from_millis(500),
+        None if resources::has_control_plane(operation.resource.kind) => Duration::from_millis(500),
         None => POLL_SLACK,
     };
     let seconds = remaining.as_secs_f64().ceil().max(1.0) as u64;
@@ -189,7 +183,7 @@ async fn finish(shared: Arc<Shared>, operation_id: String, failure: Option<ArmEr
             // A cluster deleted (with its group) while its control plane started leaves none behind.
             let orphan = {
                 let mut store = shared.store();
-                let gone = address.kind == Kind::ManagedCluster && store.get(&address).is_none();
+                let gone = resources::has_control_plane(address.kind) && store.get(&address).is_none();
                 if gone {
                     end(&mut store, &operation_id, failure.clone());
                 }

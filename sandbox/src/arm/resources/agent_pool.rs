@@ -8,19 +8,39 @@ use super::{Prepared, ResourceType};
 use super::{PutContext, same_value};
 use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;
+use crate::arm::identity::{CONTAINER_SERVICE_API_VERSION, CONTAINER_SERVICE_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// Agent pools of a managed cluster.
 pub struct AgentPool;
 
+static IDENTITY: TypeIdentity = TypeIdentity {
+    namespace: CONTAINER_SERVICE_NAMESPACE,
+    type_segments: &["managedClusters", "agentPools"],
+    response_type: "Microsoft.ContainerService/managedClusters/agentPools",
+    api_version: CONTAINER_SERVICE_API_VERSION,
+    put_is_long_running: true,
+    delete_is_long_running: true,
+    parent: Some(Kind::ManagedCluster),
+    name_rule: NameRule::UNCHECKED,
+};
+
 impl ResourceType for AgentPool {
+    fn identity(&self) -> &TypeIdentity {
+        &IDENTITY
+    }
+
     fn schema(&self) -> Schema {
         schema()
     }
 
     fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError> {
         prepare(context, body).map(Prepared::alone)
+    }
+
+    fn busy_neighbour(&self, store: &Store, address: &Address) -> Option<Address> {
+        address.parent().filter(|cluster| store.busy(cluster))
     }
 
     fn check_delete(&self, store: &Store, pool: &Resource) -> Result<(), ArmError> {
@@ -314,7 +334,7 @@ pub fn pool_resource(address: &Address, properties: Map<String, Value>, state: &
     json!({
         "id": address.id(),
         "name": address.name(),
-        "type": address.kind.response_type(),
+        "type": address.kind.identity().response_type,
         "properties": properties,
     })
 }

@@ -6,17 +6,45 @@ use serde_json::{Map, Value, json};
 
 use super::ResourceType;
 use super::agent_pool::{ClusterNetwork, KUBERNETES_VERSION, build_pool, pool_resource};
-use super::load_balancer::{build_security_group, in_node_group, security_group_name};
+use super::load_balancer::in_node_group;
+use super::network_security_group::{build_security_group, security_group_name};
 use super::{Prepared, PutContext, base, immutable, keep_location, properties_mut, require_location};
 use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;
+use crate::arm::identity::{CONTAINER_SERVICE_API_VERSION, CONTAINER_SERVICE_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// Managed clusters.
 pub struct ManagedCluster;
 
+/// Cluster names, which AKS also uses in DNS prefixes and node resource group names.
+const NAME_RULE: NameRule = NameRule {
+    allows: |name| {
+        (1..=63).contains(&name.len())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    },
+    description: "1 to 63 letters, digits, '-' and '_', starting and ending with a letter or digit",
+};
+
+static IDENTITY: TypeIdentity = TypeIdentity {
+    namespace: CONTAINER_SERVICE_NAMESPACE,
+    type_segments: &["managedClusters"],
+    response_type: "Microsoft.ContainerService/ManagedClusters",
+    api_version: CONTAINER_SERVICE_API_VERSION,
+    put_is_long_running: true,
+    delete_is_long_running: true,
+    parent: None,
+    name_rule: NAME_RULE,
+};
+
 impl ResourceType for ManagedCluster {
+    fn identity(&self) -> &TypeIdentity {
+        &IDENTITY
+    }
+
     fn schema(&self) -> Schema {
         schema()
     }
@@ -31,6 +59,15 @@ impl ResourceType for ManagedCluster {
 
     fn on_succeeded(&self, store: &mut Store, address: &Address, state: &str) {
         set_pools_state(store, address, state);
+    }
+
+    fn busy_neighbour(&self, store: &Store, address: &Address) -> Option<Address> {
+        let pools = store.children(address, Kind::AgentPool);
+        pools.into_iter().find(|pool| store.busy(&pool.address)).map(|pool| pool.address.clone())
+    }
+
+    fn has_control_plane(&self) -> bool {
+        true
     }
 }
 

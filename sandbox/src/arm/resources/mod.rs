@@ -1,34 +1,25 @@
-//! The resource types: for each, the members a PUT may carry, the checks its resource provider
-//! makes, the read-only values it fills in, and what a GET adds (children, references).
+//! The resource types, one file each, listed once in `resource_types!`: for each, its identity
+//! (path, api-version, long-running writes), the members a PUT may carry, the checks its
+//! resource provider makes, the read-only values it fills in, and what a GET adds.
 
-mod agent_pool;
 mod cluster_network;
-mod dns;
+mod dns_record_set;
 mod ingress_profile;
-mod load_balancer;
-mod managed_cluster;
-mod peering;
-mod public_ip;
-mod resource_group;
-mod route_table;
-mod subnet;
-mod virtual_network;
 
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use super::address::{Address, Kind};
+use super::address::Address;
 use super::errors::ArmError;
+use super::identity::TypeIdentity;
 use super::schema::Schema;
 use super::store::{Resource, Store};
 
 pub use ingress_profile::enabled as web_app_routing_enabled;
-pub use load_balancer::{
-    FrontendPlan, PortRule, build as build_load_balancer, build_security_group, frontends, in_node_group,
-    security_group_name,
-};
+pub use load_balancer::{FrontendPlan, PortRule, build as build_load_balancer, frontends, in_node_group};
 pub use managed_cluster::{default_subnet, node_resource_group, removed_clusters};
+pub use network_security_group::{build_security_group, security_group_name};
 pub use public_ip::allocate_address;
 pub use subnet::{first_v4, users as subnet_users};
 
@@ -58,12 +49,27 @@ impl Prepared {
 /// One resource type the emulator serves: what a PUT may carry, the checks its resource
 /// provider makes, and what a GET, a delete and a finished operation add or change.
 pub trait ResourceType: Sync {
+    /// What identifies the type to ARM: namespace, type segments, api-version and the rest.
+    fn identity(&self) -> &TypeIdentity;
+
     /// The request-body schema (built once, see [`schema`]).
     fn schema(&self) -> Schema;
 
     /// Checks a PUT body (already schema-checked) against the provider's rules and builds the
     /// resource to store. The caller sets `provisioningState`.
     fn prepare(&self, context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmError>;
+
+    /// Another resource whose running operation blocks writes to this one, if one is running
+    /// (a pool's cluster, a cluster's pools).
+    fn busy_neighbour(&self, _store: &Store, _address: &Address) -> Option<Address> {
+        None
+    }
+
+    /// Whether its resources run a Kubernetes control plane, started while a create or update
+    /// runs and stopped when the resource goes (managed clusters).
+    fn has_control_plane(&self) -> bool {
+        false
+    }
 
     /// Whether clients may write it (load balancers and security groups are the clusters'
     /// cloud provider's).
@@ -89,22 +95,48 @@ pub trait ResourceType: Sync {
     fn after_remove(&self, _store: &mut Store, _removed: &Resource) {}
 }
 
-/// The one registry: the implementation of each type.
-pub fn resource_type(kind: Kind) -> &'static dyn ResourceType {
-    match kind {
-        Kind::ResourceGroup => &resource_group::ResourceGroup,
-        Kind::VirtualNetwork => &virtual_network::VirtualNetwork,
-        Kind::Subnet => &subnet::Subnet,
-        Kind::VirtualNetworkPeering => &peering::VirtualNetworkPeering,
-        Kind::PublicIpAddress => &public_ip::PublicIpAddress,
-        Kind::RouteTable => &route_table::RouteTable,
-        Kind::LoadBalancer | Kind::NetworkSecurityGroup => &load_balancer::CloudProviderOwned,
-        Kind::DnsZone => &dns::DnsZone,
-        Kind::DnsARecord => &dns::A_RECORD_SET,
-        Kind::DnsCnameRecord => &dns::CNAME_RECORD_SET,
-        Kind::ManagedCluster => &managed_cluster::ManagedCluster,
-        Kind::AgentPool => &agent_pool::AgentPool,
-    }
+/// Declares the resource types: each line is a [`Kind`], the file that serves it and the
+/// implementation there. From the list come `Kind` (in this order, which `kind as usize` and
+/// [`Kind::ALL`] follow), the files' `mod` items and [`resource_type`].
+macro_rules! resource_types {
+    ($($kind:ident => $module:ident::$implementation:ident),+ $(,)?) => {
+        $(mod $module;)+
+
+        /// Every resource type the emulator knows.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $($kind),+
+        }
+
+        impl Kind {
+            /// Every kind, in declaration order.
+            pub const ALL: [Kind; [$(Kind::$kind),+].len()] = [$(Kind::$kind),+];
+        }
+
+        /// The implementation of each type.
+        pub fn resource_type(kind: Kind) -> &'static dyn ResourceType {
+            match kind {
+                $(Kind::$kind => &$module::$implementation),+
+            }
+        }
+    };
+}
+
+// The one registry: a new type is its file and one line here.
+resource_types! {
+    ResourceGroup => resource_group::ResourceGroup,
+    VirtualNetwork => virtual_network::VirtualNetwork,
+    Subnet => subnet::Subnet,
+    VirtualNetworkPeering => peering::VirtualNetworkPeering,
+    PublicIpAddress => public_ip::PublicIpAddress,
+    RouteTable => route_table::RouteTable,
+    LoadBalancer => load_balancer::LOAD_BALANCER,
+    NetworkSecurityGroup => network_security_group::NETWORK_SECURITY_GROUP,
+    DnsZone => dns_zone::DnsZone,
+    DnsARecord => dns_a_record::A_RECORD_SET,
+    DnsCnameRecord => dns_cname_record::CNAME_RECORD_SET,
+    ManagedCluster => managed_cluster::ManagedCluster,
+    AgentPool => agent_pool::AgentPool,
 }
 
 /// The request-body schema of a type, built on first use.
@@ -149,9 +181,47 @@ pub fn after_remove(store: &mut Store, removed: &[Resource]) {
     }
 }
 
+/// See [`ResourceType::busy_neighbour`].
+pub fn busy_neighbour(store: &Store, address: &Address) -> Option<Address> {
+    resource_type(address.kind).busy_neighbour(store, address)
+}
+
+/// See [`ResourceType::has_control_plane`].
+pub fn has_control_plane(kind: Kind) -> bool {
+    resource_type(kind).has_control_plane()
+}
+
 /// Refuses writes to the types only the cloud-controller loop writes.
 pub fn check_writable(address: &Address) -> Result<(), ArmError> {
     if resource_type(address.kind).writable() { Ok(()) } else { Err(read_only_type(address)) }
+}
+
+/// Load balancers and network security groups: the clusters' cloud provider writes them,
+/// clients only read them.
+pub struct CloudProviderOwned {
+    pub identity: TypeIdentity,
+}
+
+impl ResourceType for CloudProviderOwned {
+    fn identity(&self) -> &TypeIdentity {
+        &self.identity
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new("ReadOnlyResource", &[])
+    }
+
+    fn prepare(&self, context: &PutContext<'_>, _body: Value) -> Result<Prepared, ArmError> {
+        Err(read_only_type(context.address))
+    }
+
+    fn writable(&self) -> bool {
+        false
+    }
+
+    fn check_delete(&self, _store: &Store, resource: &Resource) -> Result<(), ArmError> {
+        Err(read_only_type(&resource.address))
+    }
 }
 
 fn read_only_type(address: &Address) -> ArmError {
@@ -168,7 +238,7 @@ fn base(address: &Address, mut body: Value) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("id".into(), Value::String(address.id()));
     out.insert("name".into(), Value::String(address.name().to_string()));
-    out.insert("type".into(), Value::String(address.kind.response_type()));
+    out.insert("type".into(), Value::String(address.kind.identity().response_type.to_string()));
     if let Some(members) = body.as_object_mut() {
         if let Some(Value::String(location)) = members.remove("location") {
             out.insert("location".into(), Value::String(normalize_location(&location)));

@@ -5,12 +5,38 @@ use serde_json::Value;
 use super::{Prepared, ResourceType};
 use super::{PutContext, base, keep_location, require_location};
 use crate::arm::errors::ArmError;
+use crate::arm::identity::{NameRule, RESOURCES_API_VERSION, RESOURCES_NAMESPACE, TypeIdentity};
 use crate::arm::schema::Schema;
 
 /// Resource groups.
 pub struct ResourceGroup;
 
+/// Resource group names: ARM's own rule, looser than the providers'.
+const NAME_RULE: NameRule = NameRule {
+    allows: |name| {
+        (1..=90).contains(&name.len())
+            && name.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c))
+            && !name.ends_with('.')
+    },
+    description: "1 to 90 letters, digits, '-', '_', '.', '(' and ')', not ending in '.'",
+};
+
+static IDENTITY: TypeIdentity = TypeIdentity {
+    namespace: RESOURCES_NAMESPACE,
+    type_segments: &["resourceGroups"],
+    response_type: "Microsoft.Resources/resourceGroups",
+    api_version: RESOURCES_API_VERSION,
+    put_is_long_running: false,
+    delete_is_long_running: true,
+    parent: None,
+    name_rule: NAME_RULE,
+};
+
 impl ResourceType for ResourceGroup {
+    fn identity(&self) -> &TypeIdentity {
+        &IDENTITY
+    }
+
     fn schema(&self) -> Schema {
         schema()
     }

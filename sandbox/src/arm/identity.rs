@@ -1,0 +1,183 @@
+//! What identifies a resource type to ARM: its provider namespace and type segments, the `type`
+//! a GET shows, its api-version, which writes are long-running, the type it lives in and the
+//! names it takes. Each type states these in its own file (`ResourceType::identity`).
+
+use super::errors::ArmError;
+use super::resources::{Kind, resource_type};
+
+pub const RESOURCES_NAMESPACE: &str = "Microsoft.Resources";
+pub const NETWORK_NAMESPACE: &str = "Microsoft.Network";
+pub const CONTAINER_SERVICE_NAMESPACE: &str = "Microsoft.ContainerService";
+
+/// The one api-version the emulator serves for each provider namespace; DNS, within
+/// Microsoft.Network, has its own.
+pub const RESOURCES_API_VERSION: &str = "2024-03-01";
+pub const NETWORK_API_VERSION: &str = "2024-05-01";
+pub const DNS_API_VERSION: &str = "2018-05-01";
+pub const CONTAINER_SERVICE_API_VERSION: &str = "2024-09-01";
+
+/// The facts ARM's protocol needs about one resource type.
+pub struct TypeIdentity {
+    /// The provider namespace, e.g. `Microsoft.Network`.
+    pub namespace: &'static str,
+    /// The type segments after the namespace, e.g. `["virtualNetworks", "subnets"]`, in the
+    /// casing of canonical ids.
+    pub type_segments: &'static [&'static str],
+    /// The `type` a GET shows (AKS writes its cluster type with a capital M).
+    pub response_type: &'static str,
+    /// The one api-version the emulator serves for the type.
+    pub api_version: &'static str,
+    /// Whether a PUT runs as a long-running operation (201/202 + Azure-AsyncOperation) or
+    /// answers at once.
+    pub put_is_long_running: bool,
+    /// Whether a DELETE runs as a long-running operation or answers 200 at once.
+    pub delete_is_long_running: bool,
+    /// The type whose resource contains this one (subnets live in a VNet).
+    pub parent: Option<Kind>,
+    /// The names ARM accepts before the resource provider sees the request.
+    pub name_rule: NameRule,
+}
+
+/// A rule for resource names, and how ARM's error message states it.
+pub struct NameRule {
+    pub allows: fn(&str) -> bool,
+    /// Completes "The name can be …".
+    pub description: &'static str,
+}
+
+impl NameRule {
+    /// The rule of the Microsoft.Network types.
+    pub const NETWORK: NameRule = NameRule {
+        allows: |name| {
+            (1..=80).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && name.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        },
+        description: "1 to 80 letters, digits, '-', '_' and '.', starting with a letter or digit and ending with a letter, digit or '_'",
+    };
+
+    /// Names only the resource provider checks, if anyone does (DNS zones, agent pools).
+    pub const UNCHECKED: NameRule = NameRule { allows: |_| true, description: "" };
+
+    /// ARM's `InvalidResourceName` when the name breaks the rule.
+    pub fn check(&self, name: &str) -> Result<(), ArmError> {
+        if (self.allows)(name) {
+            return Ok(());
+        }
+        Err(ArmError::bad_request(
+            "InvalidResourceName",
+            format!("Resource name {name} is invalid. The name can be {}.", self.description),
+        ))
+    }
+}
+
+impl Kind {
+    /// The type's identity, as its implementation states it.
+    pub fn identity(self) -> &'static TypeIdentity {
+        resource_type(self).identity()
+    }
+
+    /// The ARM type, e.g. `Microsoft.Network/virtualNetworks/subnets`.
+    pub fn arm_type(self) -> String {
+        let identity = self.identity();
+        format!("{}/{}", identity.namespace, identity.type_segments.join("/"))
+    }
+
+    /// Every api-version the emulator serves, each once, in the order of the kinds.
+    pub fn api_versions() -> Vec<&'static str> {
+        let mut versions = Vec::new();
+        for kind in Kind::ALL {
+            if !versions.contains(&kind.identity().api_version) {
+                versions.push(kind.identity().api_version);
+            }
+        }
+        versions
+    }
+}
+
+/// The namespace the emulator serves whose name is `name` in any casing.
+pub fn canonical_namespace(name: &str) -> Option<&'static str> {
+    Kind::ALL.into_iter().map(|kind| kind.identity().namespace).find(|namespace| namespace.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_states_a_consistent_identity() {
+        for kind in Kind::ALL {
+            let identity = kind.identity();
+            assert!(!identity.type_segments.is_empty(), "{kind:?}: no type segments");
+            assert!(identity.type_segments.iter().all(|segment| !segment.is_empty()), "{kind:?}: an empty segment");
+            assert!(
+                identity.response_type.eq_ignore_ascii_case(&kind.arm_type()),
+                "{kind:?}: a GET shows {} for {}",
+                identity.response_type,
+                kind.arm_type()
+            );
+            match identity.parent {
+                Some(parent) => {
+                    let parent_identity = parent.identity();
+                    assert_eq!(parent_identity.namespace, identity.namespace, "{kind:?}: its parent's namespace");
+                    assert_eq!(
+                        parent_identity.type_segments,
+                        &identity.type_segments[..identity.type_segments.len() - 1],
+                        "{kind:?}: its parent's segments lead to its own"
+                    );
+                }
+                None => assert_eq!(identity.type_segments.len(), 1, "{kind:?}: nested, without a parent"),
+            }
+            let expected_version = match (identity.namespace, identity.type_segments[0]) {
+                (RESOURCES_NAMESPACE, _) => RESOURCES_API_VERSION,
+                (CONTAINER_SERVICE_NAMESPACE, _) => CONTAINER_SERVICE_API_VERSION,
+                (NETWORK_NAMESPACE, "dnsZones") => DNS_API_VERSION,
+                (NETWORK_NAMESPACE, _) => NETWORK_API_VERSION,
+                (other, _) => panic!("{kind:?}: namespace {other} is not served"),
+            };
+            assert_eq!(identity.api_version, expected_version, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn no_two_kinds_share_a_path() {
+        for (index, kind) in Kind::ALL.into_iter().enumerate() {
+            for other in &Kind::ALL[index + 1..] {
+                assert!(!kind.arm_type().eq_ignore_ascii_case(&other.arm_type()), "{kind:?} and {other:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn writes_answer_at_once_only_for_groups_and_dns() {
+        let synchronous_put = [Kind::ResourceGroup, Kind::DnsZone, Kind::DnsARecord, Kind::DnsCnameRecord];
+        let synchronous_delete = [Kind::DnsARecord, Kind::DnsCnameRecord];
+        for kind in Kind::ALL {
+            assert_eq!(kind.identity().put_is_long_running, !synchronous_put.contains(&kind), "{kind:?}");
+            assert_eq!(kind.identity().delete_is_long_running, !synchronous_delete.contains(&kind), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn arm_checks_the_names_of_all_but_dns_and_agent_pools() {
+        let unchecked = [Kind::DnsZone, Kind::DnsARecord, Kind::DnsCnameRecord, Kind::AgentPool];
+        for kind in Kind::ALL {
+            let rule = &kind.identity().name_rule;
+            assert_eq!(rule.description.is_empty(), unchecked.contains(&kind), "{kind:?}");
+            assert!((rule.allows)("aks-1"), "{kind:?}");
+        }
+        assert!((NameRule::NETWORK.allows)("hub_"));
+        assert!(!(NameRule::NETWORK.allows)("-hub"));
+    }
+
+    #[test]
+    fn versions_and_namespaces_are_those_served() {
+        assert_eq!(
+            Kind::api_versions(),
+            [RESOURCES_API_VERSION, NETWORK_API_VERSION, DNS_API_VERSION, CONTAINER_SERVICE_API_VERSION]
+        );
+        assert_eq!(canonical_namespace("microsoft.containerservice"), Some(CONTAINER_SERVICE_NAMESPACE));
+        assert_eq!(canonical_namespace("Microsoft.Compute"), None);
+    }
+}
