@@ -23,8 +23,9 @@ pub struct TypeIdentity {
     /// The type segments after the namespace, e.g. `["virtualNetworks", "subnets"]`, in the
     /// casing of canonical ids.
     pub type_segments: &'static [&'static str],
-    /// The `type` a GET shows (AKS writes its cluster type with a capital M).
-    pub response_type: &'static str,
+    /// The `type` a GET shows where it is not the ARM type as written (AKS writes its cluster
+    /// type with a capital M).
+    pub response_type: Option<&'static str>,
     /// The one api-version the emulator serves for the type.
     pub api_version: &'static str,
     /// Whether a PUT runs as a long-running operation (201/202 + Azure-AsyncOperation) or
@@ -36,6 +37,28 @@ pub struct TypeIdentity {
     pub parent: Option<Kind>,
     /// The names ARM accepts before the resource provider sees the request.
     pub name_rule: NameRule,
+}
+
+impl TypeIdentity {
+    /// A Microsoft.Network type at the top of a resource group, written and deleted by
+    /// long-running operations, with the network's name rule.
+    pub const fn network(type_segments: &'static [&'static str]) -> TypeIdentity {
+        TypeIdentity {
+            namespace: NETWORK_NAMESPACE,
+            type_segments,
+            response_type: None,
+            api_version: NETWORK_API_VERSION,
+            put_is_long_running: true,
+            delete_is_long_running: true,
+            parent: None,
+            name_rule: NameRule::NETWORK,
+        }
+    }
+
+    /// The same type, living in a resource of `parent`.
+    pub const fn in_parent(self, parent: Kind) -> TypeIdentity {
+        TypeIdentity { parent: Some(parent), ..self }
+    }
 }
 
 /// A rule for resource names, and how ARM's error message states it.
@@ -84,6 +107,11 @@ impl Kind {
         format!("{}/{}", identity.namespace, identity.type_segments.join("/"))
     }
 
+    /// The `type` a GET shows.
+    pub fn response_type(self) -> String {
+        self.identity().response_type.map_or_else(|| self.arm_type(), str::to_string)
+    }
+
     /// Every api-version the emulator serves, each once, in the order of the kinds.
     pub fn api_versions() -> Vec<&'static str> {
         let mut versions = Vec::new();
@@ -112,9 +140,9 @@ mod tests {
             assert!(!identity.type_segments.is_empty(), "{kind:?}: no type segments");
             assert!(identity.type_segments.iter().all(|segment| !segment.is_empty()), "{kind:?}: an empty segment");
             assert!(
-                identity.response_type.eq_ignore_ascii_case(&kind.arm_type()),
+                kind.response_type().eq_ignore_ascii_case(&kind.arm_type()),
                 "{kind:?}: a GET shows {} for {}",
-                identity.response_type,
+                kind.response_type(),
                 kind.arm_type()
             );
             match identity.parent {

@@ -7,8 +7,8 @@ use ipnet::{IpNet, Ipv4Net};
 
 use super::AttributeType as T;
 use super::{
-    ARM_GROUP, ARM_NAME, Attributes, Brief, Flatten, KindSpec, Labels, Provider, Spanned, Verdict, attribute, flat,
-    labels_value,
+    ARM_GROUP_ATTRIBUTE, ARM_NAME_ATTRIBUTE, Attributes, Brief, Flatten, KindSpec, Labels, Provider, Spanned,
+    TAGS_ATTRIBUTE, Verdict, attribute, flat, labels_value,
 };
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
@@ -84,8 +84,8 @@ pub(super) const SPEC: KindSpec = KindSpec {
     attributes: &[
         attribute("node_resource_group", T::Text).referable().forces("the node resource group is fixed at creation"),
         attribute("fqdn", T::Text).computed().referable(),
-        attribute("name", T::Text).referable().forces(ARM_NAME),
-        attribute("resource_group", T::Text).placement(ARM_GROUP),
+        ARM_NAME_ATTRIBUTE,
+        ARM_GROUP_ATTRIBUTE,
         attribute("location", T::Text).forces("a cluster's location is fixed at creation"),
         attribute("kubernetes_version", T::Text),
         attribute("dns_prefix", T::Text).forces("dnsPrefix cannot be updated"),
@@ -100,7 +100,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("outbound_type", T::Text),
         attribute("load_balancer_sku", T::Text),
         attribute("web_app_routing", T::Boolean),
-        attribute("tags", T::TextMap),
+        TAGS_ATTRIBUTE,
     ],
     brief,
 };

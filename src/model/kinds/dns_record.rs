@@ -2,7 +2,7 @@
 //! resources once they are applied.
 
 use super::AttributeType as T;
-use super::{ARM_NAME, Brief, Flatten, KindSpec, Provider, Spanned, attribute, flat};
+use super::{ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Provider, Spanned, attribute, flat};
 use crate::diag::Span;
 use crate::model::value::AttributeRef;
 use crate::model::{Address, Kind, Resource, Value};
@@ -48,7 +48,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: None,
     provider: Provider::Arm,
     attributes: &[
-        attribute("name", T::Text).referable().forces(ARM_NAME),
+        ARM_NAME_ATTRIBUTE,
         attribute("zone", T::Text).placement("a record set cannot move to another zone"),
         attribute("type", T::Text).forces("a record set's type is part of its Azure resource id"),
         attribute("ttl", T::Integer),

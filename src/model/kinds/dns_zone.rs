@@ -1,7 +1,10 @@
 //! Public DNS zones (Microsoft.Network/dnsZones); their name servers are known after apply.
 
 use super::AttributeType as T;
-use super::{ARM_GROUP, ARM_NAME, Flatten, KindSpec, Labels, Provider, attribute, flat, labels_value, no_brief};
+use super::{
+    ARM_GROUP_ATTRIBUTE, ARM_NAME_ATTRIBUTE, Flatten, KindSpec, Labels, Provider, TAGS_ATTRIBUTE, attribute, flat,
+    labels_value, no_brief,
+};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -22,9 +25,9 @@ pub(super) const SPEC: KindSpec = KindSpec {
     provider: Provider::Arm,
     attributes: &[
         attribute("name_servers", T::TextList).computed().referable(),
-        attribute("name", T::Text).referable().forces(ARM_NAME),
-        attribute("resource_group", T::Text).placement(ARM_GROUP),
-        attribute("tags", T::TextMap),
+        ARM_NAME_ATTRIBUTE,
+        ARM_GROUP_ATTRIBUTE,
+        TAGS_ATTRIBUTE,
     ],
     brief: no_brief,
 };

@@ -202,6 +202,16 @@ pub(crate) const KUBE_NAME: &str = "a Kubernetes object cannot be renamed";
 pub(crate) const KUBE_NAMESPACE: &str = "a Kubernetes object cannot move to another namespace";
 pub(crate) const KUBE_CLUSTER: &str = "a Kubernetes object cannot move to another cluster";
 
+/// The attributes many kinds share.
+pub(crate) const ARM_NAME_ATTRIBUTE: Attribute = attribute("name", AttributeType::Text).referable().forces(ARM_NAME);
+pub(crate) const ARM_GROUP_ATTRIBUTE: Attribute = attribute("resource_group", AttributeType::Text).placement(ARM_GROUP);
+pub(crate) const TAGS_ATTRIBUTE: Attribute = attribute("tags", AttributeType::TextMap);
+pub(crate) const KUBE_NAME_ATTRIBUTE: Attribute = attribute("name", AttributeType::Text).referable().forces(KUBE_NAME);
+pub(crate) const KUBE_NAMESPACE_ATTRIBUTE: Attribute =
+    attribute("namespace", AttributeType::Text).placement(KUBE_NAMESPACE);
+pub(crate) const KUBE_CLUSTER_ATTRIBUTE: Attribute =
+    attribute("cluster", AttributeType::Address).placement(KUBE_CLUSTER);
+
 /// The description of a kind.
 #[derive(Debug)]
 pub struct KindSpec {

@@ -1,7 +1,10 @@
 //! Kubernetes namespaces in a cluster of the stack.
 
 use super::AttributeType as T;
-use super::{Flatten, KUBE_CLUSTER, KUBE_NAME, KindSpec, Labels, Provider, attribute, flat, labels_value, no_brief};
+use super::{
+    Flatten, KUBE_CLUSTER_ATTRIBUTE, KUBE_NAME_ATTRIBUTE, KindSpec, Labels, Provider, attribute, flat, labels_value,
+    no_brief,
+};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -21,8 +24,8 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: None,
     provider: Provider::Kubernetes,
     attributes: &[
-        attribute("name", T::Text).referable().forces(KUBE_NAME),
-        attribute("cluster", T::Address).placement(KUBE_CLUSTER),
+        KUBE_NAME_ATTRIBUTE,
+        KUBE_CLUSTER_ATTRIBUTE,
         attribute("labels", T::TextMap),
         attribute("annotations", T::TextMap),
     ],

@@ -1,7 +1,7 @@
 //! Node pools of a cluster (Microsoft.ContainerService/managedClusters/agentPools).
 
 use super::AttributeType as T;
-use super::{ARM_NAME, Brief, Flatten, KindSpec, Labels, Provider, Spanned, attribute, flat, labels_value};
+use super::{ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Labels, Provider, Spanned, attribute, flat, labels_value};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -61,7 +61,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: Some(Kind::Cluster),
     provider: Provider::Arm,
     attributes: &[
-        attribute("name", T::Text).referable().forces(ARM_NAME),
+        ARM_NAME_ATTRIBUTE,
         attribute("vm_size", T::Text)
             .forces("a node pool's VM size is fixed at creation; add a pool with the new size"),
         attribute("count", T::Integer),

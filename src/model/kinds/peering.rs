@@ -1,7 +1,7 @@
 //! Peerings of a virtual network with another (Microsoft.Network/virtualNetworks/virtualNetworkPeerings).
 
 use super::AttributeType as T;
-use super::{ARM_NAME, Brief, Flatten, KindSpec, Provider, Spanned, attribute, flat};
+use super::{ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Provider, Spanned, attribute, flat};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -23,7 +23,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: Some(Kind::Vnet),
     provider: Provider::Arm,
     attributes: &[
-        attribute("name", T::Text).referable().forces(ARM_NAME),
+        ARM_NAME_ATTRIBUTE,
         attribute("remote_vnet", T::Address)
             .placement("a peering's remote virtual network cannot change; add a new peering"),
         attribute("allow_forwarded_traffic", T::Boolean),

@@ -1,7 +1,10 @@
 //! Static public IP addresses (Microsoft.Network/publicIPAddresses), with DNS labels.
 
 use super::AttributeType as T;
-use super::{ARM_GROUP, ARM_NAME, Brief, Flatten, KindSpec, Labels, Provider, Spanned, attribute, flat, labels_value};
+use super::{
+    ARM_GROUP_ATTRIBUTE, ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Labels, Provider, Spanned, TAGS_ATTRIBUTE,
+    attribute, flat, labels_value,
+};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -49,8 +52,8 @@ pub(super) const SPEC: KindSpec = KindSpec {
     attributes: &[
         attribute("address", T::IpAddress).computed().referable(),
         attribute("fqdn", T::Text).referable(),
-        attribute("name", T::Text).referable().forces(ARM_NAME),
-        attribute("resource_group", T::Text).placement(ARM_GROUP),
+        ARM_NAME_ATTRIBUTE,
+        ARM_GROUP_ATTRIBUTE,
         attribute("location", T::Text).forces("a public IP's location is fixed at creation"),
         attribute("sku", T::Text).forces("the SKU of a public IP cannot change in place"),
         attribute("allocation", T::Text),
@@ -58,7 +61,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("zones", T::TextList).forces("zones of a public IP are fixed at creation"),
         attribute("dns_label", T::Text),
         attribute("idle_timeout_minutes", T::Integer),
-        attribute("tags", T::TextMap),
+        TAGS_ATTRIBUTE,
     ],
     brief,
 };

@@ -1,7 +1,9 @@
 //! Resource groups (Microsoft.Resources/resourceGroups).
 
 use super::AttributeType as T;
-use super::{ARM_NAME, Brief, Flatten, KindSpec, Labels, Provider, attribute, flat, labels_value};
+use super::{
+    ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Labels, Provider, TAGS_ATTRIBUTE, attribute, flat, labels_value,
+};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -20,9 +22,9 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: None,
     provider: Provider::Arm,
     attributes: &[
-        attribute("name", T::Text).referable().forces(ARM_NAME),
+        ARM_NAME_ATTRIBUTE,
         attribute("location", T::Text).forces("a resource group's location cannot change"),
-        attribute("tags", T::TextMap),
+        TAGS_ATTRIBUTE,
     ],
     brief,
 };

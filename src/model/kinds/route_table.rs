@@ -7,7 +7,10 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::AttributeType as T;
-use super::{ARM_GROUP, ARM_NAME, Brief, Flatten, KindSpec, Labels, Provider, Spanned, attribute, flat, labels_value};
+use super::{
+    ARM_GROUP_ATTRIBUTE, ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Labels, Provider, Spanned, TAGS_ATTRIBUTE,
+    attribute, flat, labels_value,
+};
 use crate::diag::{Diagnostic, Span};
 use crate::model::lower::azure::{azure_name, location, resource_group_of, tags};
 use crate::model::lower::{BlockFields, Lowering};
@@ -83,12 +86,12 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: None,
     provider: Provider::Arm,
     attributes: &[
-        attribute("name", T::Text).referable().forces(ARM_NAME),
-        attribute("resource_group", T::Text).placement(ARM_GROUP),
+        ARM_NAME_ATTRIBUTE,
+        ARM_GROUP_ATTRIBUTE,
         attribute("location", T::Text).forces("a route table's location is fixed at creation"),
         attribute("routes", T::ObjectList),
         attribute("disable_bgp_route_propagation", T::Boolean),
-        attribute("tags", T::TextMap),
+        TAGS_ATTRIBUTE,
     ],
     brief,
 };

@@ -6,8 +6,8 @@ use std::net::Ipv4Addr;
 
 use super::AttributeType as T;
 use super::{
-    Brief, Flatten, KUBE_CLUSTER, KUBE_NAME, KUBE_NAMESPACE, KindSpec, Labels, Provider, Spanned, attribute, flat,
-    labels_value,
+    Brief, Flatten, KUBE_CLUSTER_ATTRIBUTE, KUBE_NAME_ATTRIBUTE, KUBE_NAMESPACE_ATTRIBUTE, KindSpec, Labels, Provider,
+    Spanned, attribute, flat, labels_value,
 };
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
@@ -107,9 +107,9 @@ pub(super) const SPEC: KindSpec = KindSpec {
     provider: Provider::Kubernetes,
     attributes: &[
         attribute("address", T::IpAddress).computed().referable(),
-        attribute("name", T::Text).referable().forces(KUBE_NAME),
-        attribute("namespace", T::Text).placement(KUBE_NAMESPACE),
-        attribute("cluster", T::Address).placement(KUBE_CLUSTER),
+        KUBE_NAME_ATTRIBUTE,
+        KUBE_NAMESPACE_ATTRIBUTE,
+        KUBE_CLUSTER_ATTRIBUTE,
         attribute("type", T::Text),
         attribute("selector", T::TextMap),
         attribute("ports", T::ObjectList),

@@ -3,7 +3,7 @@
 use ipnet::Ipv4Net;
 
 use super::AttributeType as T;
-use super::{ARM_NAME, Brief, Flatten, KindSpec, Provider, Spanned, attribute, flat};
+use super::{ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Provider, Spanned, attribute, flat};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -25,7 +25,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: Some(Kind::Vnet),
     provider: Provider::Arm,
     attributes: &[
-        attribute("name", T::Text).referable().forces(ARM_NAME),
+        ARM_NAME_ATTRIBUTE,
         attribute("prefix", T::Cidr),
         attribute("service_endpoints", T::TextList),
         attribute("route_table", T::Address),

@@ -6,7 +6,10 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::AttributeType as T;
-use super::{ARM_GROUP, ARM_NAME, Brief, Flatten, KindSpec, Labels, Provider, Spanned, attribute, flat, labels_value};
+use super::{
+    ARM_GROUP_ATTRIBUTE, ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Labels, Provider, Spanned, TAGS_ATTRIBUTE,
+    attribute, flat, labels_value,
+};
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
 
@@ -29,12 +32,12 @@ pub(super) const SPEC: KindSpec = KindSpec {
     parent: None,
     provider: Provider::Arm,
     attributes: &[
-        attribute("name", T::Text).referable().forces(ARM_NAME),
-        attribute("resource_group", T::Text).placement(ARM_GROUP),
+        ARM_NAME_ATTRIBUTE,
+        ARM_GROUP_ATTRIBUTE,
         attribute("location", T::Text).forces("a virtual network's location is fixed at creation"),
         attribute("address_space", T::CidrList),
         attribute("dns_servers", T::IpList),
-        attribute("tags", T::TextMap),
+        TAGS_ATTRIBUTE,
     ],
     brief,
 };

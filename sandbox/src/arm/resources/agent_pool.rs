@@ -18,7 +18,7 @@ pub struct AgentPool;
 static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: CONTAINER_SERVICE_NAMESPACE,
     type_segments: &["managedClusters", "agentPools"],
-    response_type: "Microsoft.ContainerService/managedClusters/agentPools",
+    response_type: None,
     api_version: CONTAINER_SERVICE_API_VERSION,
     put_is_long_running: true,
     delete_is_long_running: true,
@@ -334,7 +334,7 @@ pub fn pool_resource(address: &Address, properties: Map<String, Value>, state: &
     json!({
         "id": address.id(),
         "name": address.name(),
-        "type": address.kind.identity().response_type,
+        "type": address.kind.response_type(),
         "properties": properties,
     })
 }

@@ -40,7 +40,7 @@ pub const fn record_set_identity(type_segments: &'static [&'static str], respons
     TypeIdentity {
         namespace: NETWORK_NAMESPACE,
         type_segments,
-        response_type,
+        response_type: Some(response_type),
         api_version: DNS_API_VERSION,
         put_is_long_running: false,
         delete_is_long_running: false,

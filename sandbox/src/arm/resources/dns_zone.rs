@@ -17,7 +17,7 @@ pub struct DnsZone;
 static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: NETWORK_NAMESPACE,
     type_segments: &["dnsZones"],
-    response_type: "Microsoft.Network/dnsZones",
+    response_type: None,
     api_version: DNS_API_VERSION,
     put_is_long_running: false,
     delete_is_long_running: true,

@@ -6,20 +6,11 @@ use serde_json::{Value, json};
 
 use super::CloudProviderOwned;
 use crate::arm::address::{Address, Kind};
-use crate::arm::identity::{NETWORK_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::TypeIdentity;
 
 /// Load balancers.
 pub static LOAD_BALANCER: CloudProviderOwned = CloudProviderOwned {
-    identity: TypeIdentity {
-        namespace: NETWORK_NAMESPACE,
-        type_segments: &["loadBalancers"],
-        response_type: "Microsoft.Network/loadBalancers",
-        api_version: NETWORK_API_VERSION,
-        put_is_long_running: true,
-        delete_is_long_running: true,
-        parent: None,
-        name_rule: NameRule::NETWORK,
-    },
+    identity: TypeIdentity::network(&["loadBalancers"]),
 };
 
 /// One frontend IP configuration of a load balancer.

@@ -32,7 +32,7 @@ const NAME_RULE: NameRule = NameRule {
 static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: CONTAINER_SERVICE_NAMESPACE,
     type_segments: &["managedClusters"],
-    response_type: "Microsoft.ContainerService/ManagedClusters",
+    response_type: Some("Microsoft.ContainerService/ManagedClusters"),
     api_version: CONTAINER_SERVICE_API_VERSION,
     put_is_long_running: true,
     delete_is_long_running: true,

@@ -238,7 +238,7 @@ fn base(address: &Address, mut body: Value) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("id".into(), Value::String(address.id()));
     out.insert("name".into(), Value::String(address.name().to_string()));
-    out.insert("type".into(), Value::String(address.kind.identity().response_type.to_string()));
+    out.insert("type".into(), Value::String(address.kind.response_type()));
     if let Some(members) = body.as_object_mut() {
         if let Some(Value::String(location)) = members.remove("location") {
             out.insert("location".into(), Value::String(normalize_location(&location)));

@@ -7,20 +7,11 @@ use serde_json::{Value, json};
 use super::CloudProviderOwned;
 use super::load_balancer::FrontendPlan;
 use crate::arm::address::Address;
-use crate::arm::identity::{NETWORK_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::TypeIdentity;
 
 /// Network security groups.
 pub static NETWORK_SECURITY_GROUP: CloudProviderOwned = CloudProviderOwned {
-    identity: TypeIdentity {
-        namespace: NETWORK_NAMESPACE,
-        type_segments: &["networkSecurityGroups"],
-        response_type: "Microsoft.Network/networkSecurityGroups",
-        api_version: NETWORK_API_VERSION,
-        put_is_long_running: true,
-        delete_is_long_running: true,
-        parent: None,
-        name_rule: NameRule::NETWORK,
-    },
+    identity: TypeIdentity::network(&["networkSecurityGroups"]),
 };
 
 /// The name AKS gives the node security group: `aks-agentpool-<8 digits>-nsg`, the digits

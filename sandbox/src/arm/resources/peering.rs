@@ -9,23 +9,15 @@ use super::{PutContext, base, immutable, new_guid, properties_mut, weak_etag};
 use crate::arm::address::{Address, Kind};
 use crate::arm::cidr::overlaps;
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{NETWORK_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::TypeIdentity;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// Peerings of a virtual network.
 pub struct VirtualNetworkPeering;
 
-static IDENTITY: TypeIdentity = TypeIdentity {
-    namespace: NETWORK_NAMESPACE,
-    type_segments: &["virtualNetworks", "virtualNetworkPeerings"],
-    response_type: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
-    api_version: NETWORK_API_VERSION,
-    put_is_long_running: true,
-    delete_is_long_running: true,
-    parent: Some(Kind::VirtualNetwork),
-    name_rule: NameRule::NETWORK,
-};
+static IDENTITY: TypeIdentity =
+    TypeIdentity::network(&["virtualNetworks", "virtualNetworkPeerings"]).in_parent(Kind::VirtualNetwork);
 
 impl ResourceType for VirtualNetworkPeering {
     fn identity(&self) -> &TypeIdentity {

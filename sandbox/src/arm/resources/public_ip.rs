@@ -11,23 +11,14 @@ use super::{Prepared, ResourceType};
 use super::{PutContext, base, immutable, keep_location, new_guid, properties_mut, require_location, weak_etag};
 use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{NETWORK_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::TypeIdentity;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// Public IP addresses.
 pub struct PublicIpAddress;
 
-static IDENTITY: TypeIdentity = TypeIdentity {
-    namespace: NETWORK_NAMESPACE,
-    type_segments: &["publicIPAddresses"],
-    response_type: "Microsoft.Network/publicIPAddresses",
-    api_version: NETWORK_API_VERSION,
-    put_is_long_running: true,
-    delete_is_long_running: true,
-    parent: None,
-    name_rule: NameRule::NETWORK,
-};
+static IDENTITY: TypeIdentity = TypeIdentity::network(&["publicIPAddresses"]);
 
 impl ResourceType for PublicIpAddress {
     fn identity(&self) -> &TypeIdentity {

@@ -24,7 +24,7 @@ const NAME_RULE: NameRule = NameRule {
 static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: RESOURCES_NAMESPACE,
     type_segments: &["resourceGroups"],
-    response_type: "Microsoft.Resources/resourceGroups",
+    response_type: None,
     api_version: RESOURCES_API_VERSION,
     put_is_long_running: false,
     delete_is_long_running: true,

@@ -11,7 +11,7 @@ use super::{PutContext, base, keep_location, properties_mut, require_location, w
 use crate::arm::address::{Address, Kind};
 use crate::arm::cidr::parse_prefix;
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{NETWORK_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::TypeIdentity;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
@@ -20,16 +20,7 @@ pub struct RouteTable;
 
 const NEXT_HOP_TYPES: [&str; 5] = ["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"];
 
-static IDENTITY: TypeIdentity = TypeIdentity {
-    namespace: NETWORK_NAMESPACE,
-    type_segments: &["routeTables"],
-    response_type: "Microsoft.Network/routeTables",
-    api_version: NETWORK_API_VERSION,
-    put_is_long_running: true,
-    delete_is_long_running: true,
-    parent: None,
-    name_rule: NameRule::NETWORK,
-};
+static IDENTITY: TypeIdentity = TypeIdentity::network(&["routeTables"]);
 
 impl ResourceType for RouteTable {
     fn identity(&self) -> &TypeIdentity {

@@ -10,23 +10,15 @@ use super::{PutContext, base, properties_mut, weak_etag};
 use crate::arm::address::{Address, Kind};
 use crate::arm::cidr::{self, as_v4, overlaps, parse_prefix, usable_addresses, within};
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{NETWORK_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::TypeIdentity;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// Subnets of a virtual network.
 pub struct Subnet;
 
-static IDENTITY: TypeIdentity = TypeIdentity {
-    namespace: NETWORK_NAMESPACE,
-    type_segments: &["virtualNetworks", "subnets"],
-    response_type: "Microsoft.Network/virtualNetworks/subnets",
-    api_version: NETWORK_API_VERSION,
-    put_is_long_running: true,
-    delete_is_long_running: true,
-    parent: Some(Kind::VirtualNetwork),
-    name_rule: NameRule::NETWORK,
-};
+static IDENTITY: TypeIdentity =
+    TypeIdentity::network(&["virtualNetworks", "subnets"]).in_parent(Kind::VirtualNetwork);
 
 impl ResourceType for Subnet {
     fn identity(&self) -> &TypeIdentity {

@@ -9,23 +9,14 @@ use super::{Prepared, PutContext, base, keep_location, new_guid, properties_mut,
 use crate::arm::address::Kind;
 use crate::arm::cidr::{overlaps, parse_prefix, within};
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{NETWORK_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::TypeIdentity;
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
 /// Virtual networks.
 pub struct VirtualNetwork;
 
-static IDENTITY: TypeIdentity = TypeIdentity {
-    namespace: NETWORK_NAMESPACE,
-    type_segments: &["virtualNetworks"],
-    response_type: "Microsoft.Network/virtualNetworks",
-    api_version: NETWORK_API_VERSION,
-    put_is_long_running: true,
-    delete_is_long_running: true,
-    parent: None,
-    name_rule: NameRule::NETWORK,
-};
+static IDENTITY: TypeIdentity = TypeIdentity::network(&["virtualNetworks"]);
 
 impl ResourceType for VirtualNetwork {
     fn identity(&self) -> &TypeIdentity {
