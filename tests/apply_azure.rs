@@ -278,6 +278,21 @@ fn egress_firewall_applies_with_user_defined_routing_plans_clean_and_destroys() 
     });
 }
 
+#[test]
+fn kubenet_nat_gateway_applies_with_its_outbound_through_the_gateway_plans_clean_and_destroys() {
+    apply_check_plan_destroy("kubenet-nat-gateway", |emulator, state, _| {
+        let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/edge/providers/Microsoft.Network");
+        let gateway = emulator.resource(&format!("{group}/natGateways/egress")).expect("the NAT gateway");
+        assert_eq!(gateway["properties"]["publicIpAddresses"][0]["id"], format!("{group}/publicIPAddresses/egress"));
+        assert_eq!(gateway["properties"]["idleTimeoutInMinutes"], 10);
+        assert_eq!(gateway["zones"], serde_json::json!(["1"]));
+        let subnet = emulator.resource(&format!("{group}/virtualNetworks/edge/subnets/nodes")).expect("the subnet");
+        assert_eq!(subnet["properties"]["natGateway"]["id"], format!("{group}/natGateways/egress"));
+        assert_eq!(subnet["properties"]["routeTable"]["id"], format!("{group}/routeTables/pods"));
+        assert_eq!(recorded(state, "nat_gateway.egress")["public_ips"], serde_json::json!(["public_ip.egress"]));
+    });
+}
+
 /// A stack with a route table on a subnet, in `dir`, with `tags` on the table.
 fn routed_stack(dir: &Path, tags: &str) -> std::path::PathBuf {
     let stack = dir.join("routed");

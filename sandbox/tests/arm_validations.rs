@@ -265,3 +265,42 @@ fn route_tables_check_their_routes_and_stay_while_a_subnet_uses_them() {
     assert_eq!(arm.get(&table_path).body["properties"].get("subnets"), None);
     arm.remove(&table_path);
 }
+
+#[test]
+fn nat_gateways_take_existing_public_ips_and_carry_the_outbound_of_their_subnets() {
+    let arm = Arm::start();
+    let subnet_path = arm.network("rg");
+    let gateway_path = network("rg", "natGateways/egress");
+    let ip_path = network("rg", "publicIPAddresses/egress");
+    let gateway = |ip: &str| json!({ "location": "eastus", "sku": { "name": "Standard" }, "properties": { "publicIpAddresses": [{ "id": ip }], "idleTimeoutInMinutes": 10 } });
+    let missing_ip = format!("{}/providers/Microsoft.Network/publicIPAddresses/egress", rg("rg"));
+    arm.put(&gateway_path, gateway(&missing_ip)).expect_error(400, "InvalidResourceReference");
+    let ip = arm.create(&ip_path, json!({ "location": "eastus", "sku": { "name": "Standard" } }));
+    let ip_id = ip["id"].as_str().unwrap().to_string();
+    let mut too_long = gateway(&ip_id);
+    too_long["properties"]["idleTimeoutInMinutes"] = json!(121);
+    arm.put(&gateway_path, too_long).expect_error(400, "InvalidParameter");
+    let created = arm.create(&gateway_path, gateway(&ip_id));
+    let gateway_id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["type"], "Microsoft.Network/natGateways");
+    assert_eq!(arm.get(&ip_path).body["properties"]["natGateway"]["id"], gateway_id.as_str());
+    arm.delete(&ip_path).expect_error(400, "PublicIPAddressCannotBeDeleted");
+
+    // A user-assigned NAT gateway outbound needs the gateway on the node subnet; a managed one
+    // is not for a subnet the cluster brings.
+    let subnet_id = id(&arm, &subnet_path);
+    let cluster_path = aks("rg", "managedClusters/c");
+    let outbound =
+        |kind: &str| json!({ "networkPlugin": "azure", "networkPluginMode": "overlay", "outboundType": kind });
+    arm.put(&cluster_path, cluster(&subnet_id, outbound("userAssignedNATGateway"), json!({})))
+        .expect_error(400, "SubnetNotAssociatedWithNATGateway");
+    arm.put(&cluster_path, cluster(&subnet_id, outbound("managedNATGateway"), json!({})))
+        .expect_error(400, "ManagedNATGatewayWithCustomVNetNotAllowed");
+    arm.create(
+        &subnet_path,
+        json!({ "properties": { "addressPrefix": "10.1.0.0/22", "natGateway": { "id": gateway_id } } }),
+    );
+    assert_eq!(arm.get(&gateway_path).body["properties"]["subnets"], json!([{ "id": subnet_id }]));
+    arm.delete(&gateway_path).expect_error(400, "InUseNatGatewayCannotBeDeleted");
+    arm.create(&cluster_path, cluster(&subnet_id, outbound("userAssignedNATGateway"), json!({})));
+}

@@ -1,10 +1,10 @@
 //! Address rules (AKS1xx): virtual networks, subnets and peerings against each other
 //! ([`networks`]), and each cluster's service and pod ranges against its networks and the
-//! ranges AKS reserves ([`cluster_ranges`]), and the routes user-defined routing needs ([`routes`]).
+//! ranges AKS reserves ([`cluster_ranges`]), and the way out each outbound type needs ([`egress`]).
 
 mod cluster_ranges;
+mod egress;
 mod networks;
-mod routes;
 
 use ipnet::Ipv4Net;
 
@@ -13,8 +13,8 @@ use super::index::Index;
 use crate::diag::{Diagnostic, Span};
 use crate::model::Cluster;
 use cluster_ranges::*;
+use egress::*;
 use networks::*;
-use routes::*;
 
 pub(in crate::check) use cluster_ranges::pod_cidr_proposal;
 
@@ -34,6 +34,8 @@ pub(super) const RULES: &[RuleInfo] = &[
     DNS_SERVICE_IP_OUTSIDE_SERVICE_CIDR,
     DNS_SERVICE_IP_RESERVED,
     UDR_WITHOUT_DEFAULT_ROUTE,
+    NAT_GATEWAY_NOT_ASSOCIATED,
+    MANAGED_NAT_GATEWAY_WITH_OWN_SUBNET,
 ];
 
 pub(super) fn check(index: &Index, out: &mut Vec<Diagnostic>) {
@@ -45,7 +47,7 @@ pub(super) fn check(index: &Index, out: &mut Vec<Diagnostic>) {
         service_range(index, cluster, out);
         pod_range(index, cluster, out);
         dns_service_ip(cluster, out);
-        user_defined_routing(index, cluster, out);
+        egress(index, cluster, out);
     }
 }
 

@@ -98,6 +98,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
 
 fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
     let routes = match b.get("routes") {
+        Some(Value::List(routes)) if routes.is_empty() => None,
         Some(Value::List(routes)) if routes.len() == 1 => Some("1 route".to_string()),
         Some(Value::List(routes)) => Some(format!("{} routes", routes.len())),
         _ => None,

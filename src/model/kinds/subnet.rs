@@ -17,6 +17,8 @@ pub struct Subnet {
     pub service_endpoints: Vec<String>,
     /// The route table associated with the subnet, when the stack associates one.
     pub route_table: Option<Spanned<Address>>,
+    /// The NAT gateway associated with the subnet, when the stack associates one.
+    pub nat_gateway: Option<Spanned<Address>>,
 }
 
 pub(super) const SPEC: KindSpec = KindSpec {
@@ -29,6 +31,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("prefix", T::Cidr),
         attribute("service_endpoints", T::TextList),
         attribute("route_table", T::Address),
+        attribute("nat_gateway", T::Address),
     ],
     brief,
 };
@@ -45,9 +48,11 @@ impl Flatten for Subnet {
             ("service_endpoints", Value::list(self.service_endpoints.iter().cloned())),
         ];
         let mut depends_on = vec![self.vnet.clone()];
-        if let Some(table) = &self.route_table {
-            attributes.push(("route_table", Value::str(table.value.to_string())));
-            depends_on.push(table.value.clone());
+        for (name, association) in [("route_table", &self.route_table), ("nat_gateway", &self.nat_gateway)] {
+            if let Some(target) = association {
+                attributes.push((name, Value::str(target.value.to_string())));
+                depends_on.push(target.value.clone());
+            }
         }
         flat(Kind::Subnet, &self.address, self.span, attributes, depends_on)
     }

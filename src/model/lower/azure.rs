@@ -136,14 +136,17 @@ pub(super) fn vnet(cx: &mut Lowering, block: &Block, label: String, stack: &mut 
             sb.body.as_ref(),
             format!("subnet \"{sub_label}\""),
             sb.header_span(),
-            &["name", "prefix", "service_endpoints", "route_table"],
+            &["name", "prefix", "service_endpoints", "route_table", "nat_gateway"],
             &[],
         );
         let sub_name = azure_name(cx, &sf, &sub_label, "subnet name", |n| names::azure_network_name(n, 1, 80));
         let Some(prefix) = cx.cidr(&sf, "prefix", true) else { continue };
         let service_endpoints = cx.string_list(&sf, "service_endpoints").into_iter().map(|s| s.value).collect();
-        let route_table =
-            cx.reference(&sf, "route_table", &[Kind::RouteTable], false).map(|t| Spanned::new(t.address, t.span));
+        let association = |cx: &mut Lowering, key: &str, kind: Kind| {
+            cx.reference(&sf, key, &[kind], false).map(|t| Spanned::new(t.address, t.span))
+        };
+        let route_table = association(cx, "route_table", Kind::RouteTable);
+        let nat_gateway = association(cx, "nat_gateway", Kind::NatGateway);
         stack.subnets.push(Subnet {
             address: address.child(Kind::Subnet, sub_label),
             span: sb.header_span(),
@@ -152,6 +155,7 @@ pub(super) fn vnet(cx: &mut Lowering, block: &Block, label: String, stack: &mut 
             prefix,
             service_endpoints,
             route_table,
+            nat_gateway,
         });
     }
     for pb in f.blocks("peering") {

@@ -53,6 +53,7 @@ const LOWERING_ORDER: [Kind; Kind::COUNT] = [
     Kind::Cluster,
     Kind::NodePool,
     Kind::PublicIp,
+    Kind::NatGateway,
     Kind::Namespace,
     Kind::Service,
     Kind::Ingress,
@@ -157,6 +158,7 @@ impl<'a> Lowering<'a> {
             Kind::Cluster => lower_each(self, stack, cluster::cluster),
             Kind::PublicIp => lower_each(self, stack, azure::public_ip),
             Kind::RouteTable => lower_each(self, stack, crate::model::kinds::lower_route_table),
+            Kind::NatGateway => lower_each(self, stack, crate::model::kinds::lower_nat_gateway),
             Kind::DnsZone => lower_each(self, stack, azure::dns_zone),
             Kind::DnsRecord => lower_each(self, stack, azure::dns_record),
             // Lowered inside their parents' blocks.

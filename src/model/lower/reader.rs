@@ -286,6 +286,12 @@ impl Lowering<'_> {
         items.iter().filter_map(|e| self.expr_string(e, key)).collect()
     }
 
+    /// A list of references to resources of the `expected` kinds.
+    pub fn reference_list(&mut self, f: &BlockFields, key: &str, expected: &[Kind], required: bool) -> Vec<Target> {
+        let items = self.list(f, key, required);
+        items.iter().filter_map(|e| self.expr_reference(e, key, expected)).collect()
+    }
+
     /// Availability zones: numbers or strings, kept as strings as ARM does.
     pub fn zones(&mut self, f: &BlockFields) -> Vec<String> {
         let items = self.list(f, "zones", false);

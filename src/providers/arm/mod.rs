@@ -16,6 +16,7 @@ mod dns_record;
 mod dns_zone;
 mod error;
 mod lro;
+mod nat_gateway;
 mod node_pool;
 mod peering;
 mod policies;
@@ -52,6 +53,7 @@ pub(crate) fn type_of(kind: Kind) -> Option<&'static dyn ArmType> {
         Kind::Peering => Some(&peering::Peering),
         Kind::RouteTable => Some(&route_table::RouteTable),
         Kind::PublicIp => Some(&public_ip::PublicIp),
+        Kind::NatGateway => Some(&nat_gateway::NatGateway),
         Kind::Cluster => Some(&cluster::Cluster),
         Kind::NodePool => Some(&node_pool::NodePool),
         Kind::DnsZone => Some(&dns_zone::DnsZone),

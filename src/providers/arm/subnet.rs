@@ -1,5 +1,6 @@
 //! Subnets (Microsoft.Network/virtualNetworks/subnets), a child resource of their virtual
-//! network: the address prefix, service endpoints and the route table the stack associates.
+//! network: the address prefix, service endpoints, and the route table and NAT gateway the stack
+//! associates.
 //!
 //! What others associate with a subnet (the network team's security group or NAT gateway, the
 //! route table AKS makes for a kubenet cluster, delegations) stays: an update carries it over.
@@ -13,6 +14,15 @@ use crate::model::{Address, Kind, Value};
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct Subnet;
+
+/// What a stack may associate with a subnet: the attribute, the subnet's property, the kind.
+const ASSOCIATIONS: [(&str, &str, Kind); 2] =
+    [("route_table", "routeTable", Kind::RouteTable), ("nat_gateway", "natGateway", Kind::NatGateway)];
+
+/// Whether aksform made the association `attribute` (it is recorded).
+fn manages(recorded: Option<&Attributes>, attribute: &str) -> bool {
+    recorded.and_then(|r| r.get(attribute)).is_some_and(|t| *t != Value::Null)
+}
 
 impl ArmType for Subnet {
     fn identity(&self) -> &'static Identity {
@@ -32,11 +42,13 @@ impl ArmType for Subnet {
             properties["serviceEndpoints"] =
                 Json::Array(endpoints.into_iter().map(|s| json!({ "service": s })).collect());
         }
-        if let Some(table) = fields.str("route_table")? {
-            let table: Address = table.parse().map_err(|e| {
-                fields.reader().invalid("route_table", "an address", &Value::str(format!("{table} ({e})")))
-            })?;
-            properties["routeTable"] = id_ref(&resolver.path_of(&table)?);
+        for (attribute, property, _) in ASSOCIATIONS {
+            if let Some(target) = fields.str(attribute)? {
+                let target: Address = target.parse().map_err(|e| {
+                    fields.reader().invalid(attribute, "an address", &Value::str(format!("{target} ({e})")))
+                })?;
+                properties[property] = id_ref(&resolver.path_of(&target)?);
+            }
         }
         Ok(json!({ "properties": properties }))
     }
@@ -46,10 +58,12 @@ impl ArmType for Subnet {
     }
 
     fn keep_foreign(&self, live: &Json, recorded: Option<&Attributes>, body: &mut Json) {
-        let manages_route_table = recorded.and_then(|r| r.get("route_table")).is_some_and(|t| *t != Value::Null);
+        let manages = |property: &str| {
+            ASSOCIATIONS.iter().any(|(attribute, p, _)| *p == property && manages(recorded, attribute))
+        };
         let Some(properties) = body.get_mut("properties").and_then(Json::as_object_mut) else { return };
         for key in ["networkSecurityGroup", "natGateway", "delegations", "routeTable"] {
-            if key == "routeTable" && manages_route_table {
+            if manages(key) {
                 continue;
             }
             if let Some(value) = live.pointer(&format!("/properties/{key}"))
@@ -72,11 +86,13 @@ impl ArmType for Subnet {
             .map(|items| items.iter().filter_map(|e| e.get("service").and_then(Json::as_str)).map(Value::str).collect())
             .unwrap_or_default();
         out.insert("service_endpoints".into(), Value::List(endpoints));
-        // The association is read back only where aksform made it: a route table AKS or the
+        // An association is read back only where aksform made it: a route table AKS or the
         // network team associated is theirs.
-        if recorded.get("route_table").is_some_and(|t| *t != Value::Null) {
-            let table = str_at(live, "/properties/routeTable/id");
-            out.insert("route_table".into(), resolver.reference(Kind::RouteTable, table, recorded.get("route_table")));
+        for (attribute, property, kind) in ASSOCIATIONS {
+            if manages(Some(recorded), attribute) {
+                let id = str_at(live, &format!("/properties/{property}/id"));
+                out.insert(attribute.into(), resolver.reference(kind, id, recorded.get(attribute)));
+            }
         }
         out
     }

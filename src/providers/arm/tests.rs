@@ -180,8 +180,24 @@ fn documented(kind: Kind) -> &'static [&'static str] {
             "properties.routes[].properties.nextHopType",
             "properties.routes[].properties.nextHopIpAddress",
         ],
-        // arm-aks-facts.md §3.1: a subnet's `routeTable {id}`.
-        Kind::Subnet => &["properties.routeTable", "properties.routeTable.id"],
+        // natGateway.json 2024-05-01: NatGateway (location, tags, zones, sku.name,
+        // NatGatewayPropertiesFormat); no example of it is at hand.
+        Kind::NatGateway => &[
+            "location",
+            "tags",
+            "tags.*",
+            "zones",
+            "sku",
+            "sku.name",
+            "properties",
+            "properties.idleTimeoutInMinutes",
+            "properties.publicIpAddresses",
+            "properties.publicIpAddresses[].id",
+        ],
+        // arm-aks-facts.md §3.1: a subnet's `routeTable {id}` and `natGateway {id}`.
+        Kind::Subnet => {
+            &["properties.routeTable", "properties.routeTable.id", "properties.natGateway", "properties.natGateway.id"]
+        }
         Kind::ResourceGroup | Kind::Vnet | Kind::PublicIp | Kind::DnsZone | Kind::DnsRecord => &["tags", "tags.*"],
         _ => &[],
     }

@@ -215,37 +215,58 @@ pub fn check_service_cidr_against_subnets(
     Ok(())
 }
 
-/// RouteTableMissingDefaultRouteError: with `outboundType: userDefinedRouting`, every node
-/// subnet's route table must have a route for 0.0.0.0/0, which is where egress goes.
-pub fn check_user_defined_routing(
+/// The way out each outbound type needs: with `userDefinedRouting` a 0.0.0.0/0 route in every
+/// node subnet's route table (RouteTableMissingDefaultRouteError); with `userAssignedNATGateway`
+/// a NAT gateway on every node subnet (SubnetNotAssociatedWithNATGateway); `managedNATGateway`
+/// only in the network AKS manages (ManagedNATGatewayWithCustomVNetNotAllowed).
+pub fn check_outbound(
     store: &Store,
     profile: &Value,
     pools: &[(Address, Map<String, Value>, bool)],
 ) -> Result<(), ArmError> {
-    let outbound = profile.get("outboundType").and_then(Value::as_str).unwrap_or_default();
-    if !outbound.eq_ignore_ascii_case("userDefinedRouting") {
-        return Ok(());
-    }
+    let outbound = profile.get("outboundType").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+    let target = || "properties.networkProfile.outboundType";
     for (_, pool, _) in pools {
         let Some(subnet_id) = pool.get("vnetSubnetID").and_then(Value::as_str) else { continue };
-        let Some(subnet) = Address::parse_id(subnet_id).and_then(|a| store.get(&a)) else { continue };
-        let table = subnet.str_property("/properties/routeTable/id");
-        let routes = table.and_then(|id| store.get_by_id(id)).and_then(|t| t.property("/properties/routes"));
-        let has_default = routes.and_then(Value::as_array).is_some_and(|routes| {
-            routes.iter().any(|r| r.pointer("/properties/addressPrefix").and_then(Value::as_str) == Some("0.0.0.0/0"))
-        });
-        if !has_default {
-            let found = match table {
-                Some(id) => format!("route table {id} has no route for 0.0.0.0/0"),
-                None => "no route table is associated with it".to_string(),
-            };
+        if outbound == "managednatgateway" {
             return Err(ArmError::bad_request(
-                "RouteTableMissingDefaultRouteError",
-                format!(
-                    "OutboundType userDefinedRouting requires a default route 0.0.0.0/0 in the route table of subnet {subnet_id}, but {found}."
-                ),
+                "ManagedNATGatewayWithCustomVNetNotAllowed",
+                format!("OutboundType managedNATGateway is only allowed with the virtual network AKS manages; the agent pools use the custom subnet {subnet_id}. Use userAssignedNATGateway with a NAT gateway associated with the subnet."),
             )
-            .with_target("properties.networkProfile.outboundType"));
+            .with_target(target()));
+        }
+        let Some(subnet) = Address::parse_id(subnet_id).and_then(|a| store.get(&a)) else { continue };
+        match outbound.as_str() {
+            "userdefinedrouting" => {
+                let table = subnet.str_property("/properties/routeTable/id");
+                let routes = table.and_then(|id| store.get_by_id(id)).and_then(|t| t.property("/properties/routes"));
+                let has_default = routes.and_then(Value::as_array).is_some_and(|routes| {
+                    routes
+                        .iter()
+                        .any(|r| r.pointer("/properties/addressPrefix").and_then(Value::as_str) == Some("0.0.0.0/0"))
+                });
+                if !has_default {
+                    let found = match table {
+                        Some(id) => format!("route table {id} has no route for 0.0.0.0/0"),
+                        None => "no route table is associated with it".to_string(),
+                    };
+                    return Err(ArmError::bad_request(
+                        "RouteTableMissingDefaultRouteError",
+                        format!(
+                            "OutboundType userDefinedRouting requires a default route 0.0.0.0/0 in the route table of subnet {subnet_id}, but {found}."
+                        ),
+                    )
+                    .with_target(target()));
+                }
+            }
+            "userassignednatgateway" if subnet.property("/properties/natGateway/id").is_none() => {
+                return Err(ArmError::bad_request(
+                    "SubnetNotAssociatedWithNATGateway",
+                    format!("OutboundType userAssignedNATGateway requires subnet {subnet_id} to be associated with a NAT gateway."),
+                )
+                .with_target(target()));
+            }
+            _ => {}
         }
     }
     Ok(())

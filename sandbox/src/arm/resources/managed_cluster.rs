@@ -286,7 +286,7 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmErr
         .with_target("properties.agentPoolProfiles"));
     }
     super::cluster_network::check_service_cidr_against_subnets(context.store, &network_profile, &pools)?;
-    super::cluster_network::check_user_defined_routing(context.store, &network_profile, &pools)?;
+    super::cluster_network::check_outbound(context.store, &network_profile, &pools)?;
     let plans: Vec<(String, Map<String, Value>, bool)> =
         pools.iter().map(|(pool_address, pool, exists)| (pool_address.key(), pool.clone(), *exists)).collect();
     super::cluster_network::check_capacity(context.store, &plans, &network)?;

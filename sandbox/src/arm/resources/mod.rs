@@ -129,6 +129,7 @@ resource_types! {
     Subnet => subnet::Subnet,
     VirtualNetworkPeering => peering::VirtualNetworkPeering,
     PublicIpAddress => public_ip::PublicIpAddress,
+    NatGateway => nat_gateway::NatGateway,
     RouteTable => route_table::RouteTable,
     LoadBalancer => load_balancer::LOAD_BALANCER,
     NetworkSecurityGroup => network_security_group::NETWORK_SECURITY_GROUP,

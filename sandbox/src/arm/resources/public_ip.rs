@@ -52,6 +52,11 @@ impl ResourceType for PublicIpAddress {
         {
             properties.insert("ipConfiguration".into(), json!({ "id": by }));
         }
+        if let Some(gateway) = super::nat_gateway::user_of(store, &pip.address.id())
+            && let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            properties.insert("natGateway".into(), json!({ "id": gateway }));
+        }
     }
 }
 
@@ -203,6 +208,9 @@ pub fn user(store: &Store, pip: &Resource) -> Option<String> {
                 return Some(frontend.id);
             }
         }
+    }
+    if let Some(gateway) = super::nat_gateway::user_of(store, &id) {
+        return Some(gateway);
     }
     for cluster in store.all_of(Kind::ManagedCluster) {
         let outbound = cluster.property("/properties/networkProfile/loadBalancerProfile/outboundIPs/publicIPs");

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
+use super::subnet::Association;
 use super::{Prepared, ResourceType};
 use super::{PutContext, base, keep_location, properties_mut, require_location, weak_etag};
-use crate::arm::address::{Address, Kind};
 use crate::arm::cidr::parse_prefix;
 use crate::arm::errors::ArmError;
 use crate::arm::identity::TypeIdentity;
@@ -21,6 +21,9 @@ pub struct RouteTable;
 const NEXT_HOP_TYPES: [&str; 5] = ["VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None"];
 
 static IDENTITY: TypeIdentity = TypeIdentity::network(&["routeTables"]);
+
+const ROUTE_TABLE: Association =
+    Association { property: "routeTable", noun: "Route table", in_use_code: "InUseRouteTableCannotBeDeleted" };
 
 impl ResourceType for RouteTable {
     fn identity(&self) -> &TypeIdentity {
@@ -77,26 +80,11 @@ impl ResourceType for RouteTable {
     }
 
     fn check_delete(&self, store: &Store, table: &Resource) -> Result<(), ArmError> {
-        match subnets_using(store, &table.address).first() {
-            Some(subnet) => Err(ArmError::bad_request(
-                "InUseRouteTableCannotBeDeleted",
-                format!(
-                    "Route table {} is in use by subnet {subnet} and cannot be deleted. Disassociate the route table from the subnet first.",
-                    table.address.id()
-                ),
-            )),
-            None => Ok(()),
-        }
+        ROUTE_TABLE.check_delete(store, table)
     }
 
     fn render(&self, store: &Store, table: &Resource, body: &mut Value) {
-        let subnets: Vec<Value> =
-            subnets_using(store, &table.address).into_iter().map(|id| json!({ "id": id })).collect();
-        if !subnets.is_empty()
-            && let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut)
-        {
-            properties.insert("subnets".into(), Value::Array(subnets));
-        }
+        ROUTE_TABLE.render(store, table, body);
     }
 }
 
@@ -152,15 +140,4 @@ fn check_route(
         "etag": weak_etag(),
         "properties": properties,
     }))
-}
-
-/// The ids of the subnets associated with `table`.
-pub fn subnets_using(store: &Store, table: &Address) -> Vec<String> {
-    let id = table.id();
-    store
-        .all_of(Kind::Subnet)
-        .into_iter()
-        .filter(|subnet| subnet.str_property("/properties/routeTable/id").is_some_and(|t| t.eq_ignore_ascii_case(&id)))
-        .map(|subnet| subnet.address.id())
-        .collect()
 }

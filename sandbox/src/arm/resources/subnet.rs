@@ -176,8 +176,10 @@ pub fn check(
             .with_target("properties.addressPrefix"));
         }
     }
-    if let Some(table) = body.pointer("/properties/routeTable/id").and_then(Value::as_str) {
-        check_reference(store, &id, table, Kind::RouteTable)?;
+    for (property, kind) in [("routeTable", Kind::RouteTable), ("natGateway", Kind::NatGateway)] {
+        if let Some(target) = body.pointer(&format!("/properties/{property}/id")).and_then(Value::as_str) {
+            check_reference(store, &id, target, kind)?;
+        }
     }
     if let Some(existing) = existing {
         let old = stored_prefixes(existing);
@@ -193,6 +195,56 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+/// What a subnet may be associated with (a route table, a NAT gateway): the subnet's property
+/// that names it, and what the associated resource shows and refuses because of it.
+pub struct Association {
+    pub property: &'static str,
+    /// How messages name the associated type, capitalised ("Route table").
+    pub noun: &'static str,
+    /// The code of the refusal to delete it while a subnet uses it.
+    pub in_use_code: &'static str,
+}
+
+impl Association {
+    /// The ids of the subnets associated with `resource`.
+    pub fn subnets(&self, store: &Store, resource: &Address) -> Vec<String> {
+        let id = resource.id();
+        let pointer = format!("/properties/{}/id", self.property);
+        store
+            .all_of(Kind::Subnet)
+            .into_iter()
+            .filter(|subnet| subnet.str_property(&pointer).is_some_and(|t| t.eq_ignore_ascii_case(&id)))
+            .map(|subnet| subnet.address.id())
+            .collect()
+    }
+
+    /// The refusal to delete the resource while a subnet uses it.
+    pub fn check_delete(&self, store: &Store, resource: &Resource) -> Result<(), ArmError> {
+        match self.subnets(store, &resource.address).first() {
+            Some(subnet) => Err(ArmError::bad_request(
+                self.in_use_code,
+                format!(
+                    "{} {} is in use by subnet {subnet} and cannot be deleted. Disassociate it from the subnet first.",
+                    self.noun,
+                    resource.address.id()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The subnets a GET of the resource lists back.
+    pub fn render(&self, store: &Store, resource: &Resource, body: &mut Value) {
+        let subnets: Vec<Value> =
+            self.subnets(store, &resource.address).into_iter().map(|id| json!({ "id": id })).collect();
+        if !subnets.is_empty()
+            && let Some(properties) = body.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            properties.insert("subnets".into(), Value::Array(subnets));
+        }
+    }
 }
 
 /// A subnet's association must name an existing resource of its type.
