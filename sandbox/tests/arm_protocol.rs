@@ -153,14 +153,14 @@ fn missing_groups_resources_and_parents_are_404s_with_arm_codes() {
     arm.put(&network("rg", "virtualNetworks/v/subnets/s"), json!({ "properties": { "addressPrefix": "10.0.0.0/24" } }))
         .expect_error(404, "ParentResourceNotFound");
     // A type the emulator does not serve is answered as ARM answers a type its namespace lacks.
-    let unknown = arm.get(&network("rg", "natGateways/n")).expect_error(400, "InvalidResourceType");
-    let put = arm.put(&network("rg", "natGateways/n"), json!({ "location": "eastus" }));
+    let unknown = arm.get(&network("rg", "applicationGateways/n")).expect_error(400, "InvalidResourceType");
+    let put = arm.put(&network("rg", "applicationGateways/n"), json!({ "location": "eastus" }));
     let put = put.expect_error(400, "InvalidResourceType");
     assert_eq!(
         put.body,
         json!({ "error": {
             "code": "InvalidResourceType",
-            "message": "The resource type 'natGateways' could not be found in the namespace 'Microsoft.Network' for api version '2024-05-01'."
+            "message": "The resource type 'applicationGateways' could not be found in the namespace 'Microsoft.Network' for api version '2024-05-01'."
         }})
     );
     assert_eq!(unknown.body, put.body);

@@ -114,10 +114,10 @@ pub enum Target {
         namespace: String,
         id: String,
     },
-    /// A resource path whose type the emulator does not serve (`Microsoft.Network/natGateways`).
+    /// A resource path whose type the emulator does not serve (`Microsoft.Network/applicationGateways`).
     UnknownType {
         namespace: String,
-        /// The type segments as given, e.g. `natGateways`.
+        /// The type segments as given, e.g. `applicationGateways`.
         type_name: String,
     },
 }
@@ -245,8 +245,11 @@ mod tests {
         let operation = parse_path("/subscriptions/s/providers/Microsoft.Network/locations/eastus/operations/abc");
         assert_eq!(operation, Some(Target::AsyncOperation { namespace: "Microsoft.Network".into(), id: "abc".into() }));
         assert_eq!(
-            parse_path("/subscriptions/s/resourceGroups/rg/providers/microsoft.network/natGateways/r"),
-            Some(Target::UnknownType { namespace: "Microsoft.Network".into(), type_name: "natGateways".into() })
+            parse_path("/subscriptions/s/resourceGroups/rg/providers/microsoft.network/applicationGateways/r"),
+            Some(Target::UnknownType {
+                namespace: "Microsoft.Network".into(),
+                type_name: "applicationGateways".into()
+            })
         );
     }
 }
