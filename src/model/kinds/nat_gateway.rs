@@ -13,7 +13,7 @@ use crate::model::lower::{BlockFields, Lowering};
 use crate::model::names;
 use crate::model::stack::Stack;
 use crate::model::{Address, Kind, Resource, Value};
-use crate::syntax::ast::Block;
+use crate::syntax::ast::{Block, ExprKind};
 
 /// Azure's bounds of a NAT gateway's TCP idle timeout, in minutes; 4 is its default.
 pub const IDLE_TIMEOUT_MINUTES: (u64, u64, u32) = (4, 120, 4);
@@ -111,10 +111,20 @@ pub(crate) fn lower(cx: &mut Lowering, block: &Block, label: String, stack: &mut
         );
     }
     let tags = tags(cx, &f);
-    let Some((resource_group, resource_group_address, rg_location)) = rg else { return };
-    if public_ips.is_empty() && f.has("public_ips") {
+    if public_ips.is_empty() {
+        // A missing list or a wrong reference was reported already; an empty one is not.
+        if let Some(given) =
+            f.get("public_ips").filter(|a| matches!(&a.value.kind, ExprKind::List(items) if items.is_empty()))
+        {
+            cx.push(
+                Diagnostic::error("AKS012", format!("NAT gateway \"{label}\" has no public IP"))
+                    .with_primary(given.value.span, "an empty list")
+                    .with_help("a NAT gateway's connections leave from its public IPs: give at least one, e.g. `public_ips = [public_ip.egress]`"),
+            );
+        }
         return;
     }
+    let Some((resource_group, resource_group_address, rg_location)) = rg else { return };
     let location = location(cx, &f, &rg_location);
     stack.nat_gateways.push(NatGateway {
         address: Address::new(Kind::NatGateway, label),

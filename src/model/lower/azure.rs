@@ -1,5 +1,6 @@
 //! Lowering of the stack block and the Azure resources: resource groups, virtual networks
-//! with subnets and peerings, public IPs, DNS zones and records; clusters are lowered in [`super::cluster`].
+//! with subnets and peerings, public IPs, DNS zones and records; clusters are lowered in
+//! [`super::cluster`], route tables and NAT gateways in their kind files.
 
 use std::borrow::Cow;
 

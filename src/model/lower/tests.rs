@@ -360,3 +360,25 @@ fn routes_are_checked_as_azure_checks_them() {
         assert!(text.contains(expected), "{routes}: expected {expected:?} in\n{text}");
     }
 }
+
+#[test]
+fn a_nat_gateway_needs_a_public_ip() {
+    let gateway = |ips: &str| {
+        format!(
+            "public_ip \"ip\" {{ resource_group = resource_group.rg }}\nnat_gateway \"n\" {{\n  resource_group = resource_group.rg\n  {ips}\n}}\n"
+        )
+    };
+    let stack = ok(&gateway("public_ips = [public_ip.ip]"));
+    assert_eq!(stack.nat_gateways[0].public_ips[0].value.to_string(), "public_ip.ip");
+    for (ips, expected) in [
+        ("public_ips = []", "has no public IP"),
+        ("", "public_ips"),
+        ("public_ips = [vnet.net]", "must refer to a public IP"),
+    ] {
+        let loaded = load(&gateway(ips));
+        let text = rendered(&loaded);
+        assert!(codes(&loaded).iter().any(|c| c.starts_with("AKS01")), "{ips}: {text}");
+        assert!(text.contains(expected), "{ips}: expected {expected:?} in\n{text}");
+        assert!(loaded.stack.nat_gateways.is_empty(), "{ips}");
+    }
+}

@@ -1,7 +1,8 @@
 //! The Azure Resource Manager provider: resource groups, virtual networks with their subnets
-//! and peerings, public IPs, managed clusters with their node pools, DNS zones and record sets,
-//! created and updated by PUT (waiting out their long-running operations), read back into
-//! aksform's attributes for refresh, deleted through their long-running operations.
+//! and peerings, route tables, public IPs, NAT gateways, managed clusters with their node pools,
+//! DNS zones and record sets, created and updated by PUT (waiting out their long-running
+//! operations), read back into aksform's attributes for refresh, deleted through their
+//! long-running operations.
 //!
 //! Every resource that has tags (record sets: metadata) carries `aksform-address: <address>`,
 //! which is how `list_owned` finds them; it is not an attribute, so it never shows as drift.
