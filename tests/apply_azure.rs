@@ -394,4 +394,16 @@ fn routes_and_associations_others_add_are_kept_by_updates_and_never_show_as_chan
     assert_eq!(subnet["properties"]["routeTable"]["id"], table_id.as_str());
     let plan = run(&emulator, &["plan", "--detailed-exitcode"], &stack, &state);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+
+    // The stack now associates the table the team associated: the plan reads the association
+    // back and finds nothing to do.
+    std::fs::write(
+        stack.join("main.aks"),
+        std::fs::read_to_string(stack.join("main.aks"))
+            .unwrap()
+            .replace("prefix = 10.40.0.0/21", "prefix      = 10.40.0.0/21\n    route_table = route_table.egress"),
+    )
+    .unwrap();
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], &stack, &state);
+    assert_eq!(plan.status.code(), Some(0), "the association made outside shows as a change:\n{}", text(&plan));
 }

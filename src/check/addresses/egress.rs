@@ -6,7 +6,7 @@
 use crate::check::RuleInfo;
 use crate::check::index::Index;
 use crate::diag::Diagnostic;
-use crate::model::Cluster;
+use crate::model::{Cluster, Subnet};
 
 pub(super) const UDR_WITHOUT_DEFAULT_ROUTE: RuleInfo = rule!(
     "AKS115",
@@ -29,16 +29,51 @@ pub(super) const MANAGED_NAT_GATEWAY_WITH_OWN_SUBNET: RuleInfo = rule!(
 );
 
 pub(super) fn egress(index: &Index, cluster: &Cluster, out: &mut Vec<Diagnostic>) {
+    let (rule, keyword, needs) = match cluster.network.outbound_type.as_str() {
+        "userDefinedRouting" => {
+            (UDR_WITHOUT_DEFAULT_ROUTE, "user_defined_routing", "a route table with a 0.0.0.0/0 route")
+        }
+        "userAssignedNATGateway" => (NAT_GATEWAY_NOT_ASSOCIATED, "user_assigned_nat_gateway", "a NAT gateway"),
+        "managedNATGateway" => return managed_nat_gateway(cluster, out),
+        _ => return,
+    };
+    // Both need the nodes on a subnet of your own, which carries the way out.
+    let on_own_subnet =
+        cluster.network.subnet.is_some() || index.pools(&cluster.address).iter().any(|p| p.subnet.is_some());
+    if !on_own_subnet {
+        out.push(
+            rule.diagnostic(format!("{} needs its nodes on a subnet of your own for its outbound type", cluster.address))
+            .with_primary(cluster.network.span, format!("outbound_type = {keyword}, but no `subnet`"))
+            .with_help(format!(
+                "AKS makes no way out with this outbound type: give `subnet = vnet.NAME.subnet.NAME` with {needs} on it, \
+                 or choose `outbound_type = load_balancer`"
+            )),
+        );
+        return;
+    }
     match cluster.network.outbound_type.as_str() {
         "userDefinedRouting" => user_defined_routing(index, cluster, out),
-        "userAssignedNATGateway" => user_assigned_nat_gateway(index, cluster, out),
-        "managedNATGateway" => managed_nat_gateway(cluster, out),
-        _ => {}
+        _ => user_assigned_nat_gateway(index, cluster, out),
     }
 }
 
+/// The subnets of the stack the cluster's nodes are on, each once: egress is the nodes', so
+/// pod subnets do not count.
+fn node_subnets<'a>(index: &Index<'a>, cluster: &Cluster) -> Vec<&'a Subnet> {
+    let mut out: Vec<&Subnet> = Vec::new();
+    let pools = index.pools(&cluster.address).iter().filter_map(|p| p.subnet.as_ref());
+    for address in cluster.network.subnet.iter().chain(pools) {
+        if let Some(subnet) = index.subnets.get(&address.value)
+            && !out.iter().any(|s| s.address == subnet.address)
+        {
+            out.push(subnet);
+        }
+    }
+    out
+}
+
 fn user_assigned_nat_gateway(index: &Index, cluster: &Cluster, out: &mut Vec<Diagnostic>) {
-    for subnet in index.cluster_subnets(cluster).into_iter().filter(|s| s.nat_gateway.is_none()) {
+    for subnet in node_subnets(index, cluster).into_iter().filter(|s| s.nat_gateway.is_none()) {
         out.push(
             NAT_GATEWAY_NOT_ASSOCIATED
                 .diagnostic(format!(
@@ -74,7 +109,7 @@ fn managed_nat_gateway(cluster: &Cluster, out: &mut Vec<Diagnostic>) {
 
 fn user_defined_routing(index: &Index, cluster: &Cluster, out: &mut Vec<Diagnostic>) {
     // A subnet outside the stack is the network team's: its routes are not known here.
-    for subnet in index.cluster_subnets(cluster) {
+    for subnet in node_subnets(index, cluster) {
         let table = subnet.route_table.as_ref();
         let found = table.and_then(|t| index.stack.route_tables.iter().find(|rt| rt.address == t.value));
         let d = match (table, found) {
@@ -206,5 +241,31 @@ cluster "aks" {
     fn a_managed_nat_gateway_is_not_for_a_subnet_the_stack_brings() {
         let out = failing(&egress("managed_nat_gateway", "", "nat_gateway = nat_gateway.egress"), "AKS117");
         assert!(out.contains("ManagedNATGatewayWithCustomVNetNotAllowed"), "{out}");
+    }
+
+    #[test]
+    fn user_defined_routing_and_a_user_assigned_nat_gateway_need_a_subnet_of_your_own() {
+        for (outbound, code) in [("user_defined_routing", "AKS115"), ("user_assigned_nat_gateway", "AKS116")] {
+            let text = egress(outbound, DEFAULT_ROUTE, "").replace("    subnet        = vnet.net.subnet.nodes\n", "");
+            let out = failing(&text, code);
+            assert!(out.contains("needs its nodes on a subnet of your own"), "{outbound}: {out}");
+            assert!(out.contains(&format!("outbound_type = {outbound}, but no `subnet`")), "{outbound}: {out}");
+        }
+    }
+
+    #[test]
+    fn only_node_subnets_carry_the_way_out() {
+        let text = egress("user_assigned_nat_gateway", "", "nat_gateway = nat_gateway.egress")
+            .replace("network azure_cni overlay {", "network azure_cni {")
+            .replace(
+                "    outbound_type = user_assigned_nat_gateway\n",
+                "    outbound_type = user_assigned_nat_gateway\n    pod_subnet    = vnet.net.subnet.pods\n",
+            )
+            .replace(
+                "  subnet \"nodes\" {",
+                "  subnet \"pods\" {\n    prefix = 10.1.8.0/22\n  }\n\n  subnet \"nodes\" {",
+            );
+        let loaded = load(&text);
+        assert!(!loaded.diagnostics.iter().any(|d| d.code == "AKS116"), "a pod subnet needs no NAT gateway");
     }
 }

@@ -1,6 +1,6 @@
 //! What each ARM resource type owns: its type name, api-version, path, request body, the
 //! attributes read back and those the cloud fills in. The registry from the model's kinds to
-//! their types is [`super::arm_type`].
+//! their types is [`super::type_of`].
 
 use serde_json::Value as Json;
 

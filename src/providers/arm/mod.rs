@@ -197,7 +197,9 @@ impl Provider for ArmProvider {
         // each pool being a resource of its own.
         let creating = request.provider_id.is_none();
         let mut body = self.body(&request, creating)?;
-        if !creating && arm_type.keeps_foreign() {
+        // On a create too: the resource may exist already (a state lost, a create retried
+        // after its operation failed), and what others wrote into it stays.
+        if arm_type.keeps_foreign() {
             let live =
                 self.client.get(&path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(address))?;
             if let Some(live) = live {

@@ -150,6 +150,13 @@ impl Resolver {
         found.first().map(ToString::to_string)
     }
 
+    /// The attributes this run knows (desired, else recorded) of the resource of `kind` whose
+    /// ARM id is `id`.
+    pub fn known(&self, kind: Kind, id: &str) -> Option<&Attributes> {
+        let address: Address = self.address_of(kind, id)?.parse().ok()?;
+        self.attributes.get(&address)
+    }
+
     /// The recorded address `recorded` when it names the resource with ARM id `id`, else
     /// whichever address does, else the id itself (which then shows as a change).
     pub fn reference(&self, kind: Kind, id: Option<&str>, recorded: Option<&Value>) -> Value {

@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 use super::arm_json::{NETWORK_API, bool_at, named, read_tags, resource_group_of, same_or_live, str_at, tags};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::resolver::Resolver;
-use crate::model::Value;
+use crate::model::{Kind, Value};
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct RouteTable;
@@ -83,12 +83,15 @@ impl ArmType for RouteTable {
         ));
     }
 
-    fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {
+    fn observed(&self, live: &Json, recorded: &Attributes, resolver: &Resolver) -> Attributes {
         let mut out = named(live, recorded);
         let id = str_at(live, "/id").unwrap_or_default();
         out.insert("resource_group".into(), same_or_live(resource_group_of(id), recorded.get("resource_group")));
         out.insert("location".into(), same_or_live(str_at(live, "/location"), recorded.get("location")));
-        let ours = route_names(Some(recorded));
+        // The routes aksform made, and those the stack declares now (so that the plan shows a
+        // route of the same name it would overwrite).
+        let mut ours = route_names(Some(recorded));
+        ours.extend(route_names(str_at(live, "/id").and_then(|id| resolver.known(Kind::RouteTable, id))));
         let routes = live_routes(live)
             .iter()
             .filter(|r| ours.contains(&route_name(r)))

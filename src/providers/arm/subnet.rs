@@ -86,10 +86,12 @@ impl ArmType for Subnet {
             .map(|items| items.iter().filter_map(|e| e.get("service").and_then(Json::as_str)).map(Value::str).collect())
             .unwrap_or_default();
         out.insert("service_endpoints".into(), Value::List(endpoints));
-        // An association is read back only where aksform made it: a route table AKS or the
-        // network team associated is theirs.
+        // An association is read back only where aksform made it or the stack makes it now (so
+        // that the plan shows what it replaces): a route table AKS or the network team
+        // associated is otherwise theirs.
+        let desired = str_at(live, "/id").and_then(|id| resolver.known(Kind::Subnet, id));
         for (attribute, property, kind) in ASSOCIATIONS {
-            if manages(Some(recorded), attribute) {
+            if manages(Some(recorded), attribute) || manages(desired, attribute) {
                 let id = str_at(live, &format!("/properties/{property}/id"));
                 out.insert(attribute.into(), resolver.reference(kind, id, recorded.get(attribute)));
             }

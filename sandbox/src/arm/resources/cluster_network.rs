@@ -259,7 +259,7 @@ pub fn check_outbound(
                     .with_target(target()));
                 }
             }
-            "userassignednatgateway" if subnet.property("/properties/natGateway/id").is_none() => {
+            "userassignednatgateway" if subnet.str_property("/properties/natGateway/id").is_none() => {
                 return Err(ArmError::bad_request(
                     "SubnetNotAssociatedWithNATGateway",
                     format!("OutboundType userAssignedNATGateway requires subnet {subnet_id} to be associated with a NAT gateway."),

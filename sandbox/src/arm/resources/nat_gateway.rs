@@ -1,5 +1,5 @@
-//! Microsoft.Network/natGateways: Standard SKU, at least one existing public IP, a TCP idle
-//! timeout of 4 to 120 minutes, at most one zone; the subnets that use the gateway listed back;
+//! Microsoft.Network/natGateways: Standard SKU, public IPs that exist, a TCP idle timeout of 4
+//! to 120 minutes, at most one zone; the subnets that use the gateway listed back;
 //! not deletable while a subnet uses it.
 
 use serde_json::{Value, json};

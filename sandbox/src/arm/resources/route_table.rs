@@ -1,6 +1,6 @@
 //! Microsoft.Network/routeTables: routes inline (unique names and prefixes, a next hop address
-//! exactly for a virtual appliance), each shown with its id and state; the subnets that use the
-//! table listed back; not deletable while a subnet uses it.
+//! required for a virtual appliance), each shown with its id and state; the subnets that use
+//! the table listed back; not deletable while a subnet uses it.
 
 use std::collections::HashSet;
 
