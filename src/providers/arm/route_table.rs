@@ -20,8 +20,13 @@ pub(crate) struct RouteTable;
 
 /// The route names a table's attributes hold, compared as Azure compares them (without case).
 fn route_names(attributes: Option<&Attributes>) -> BTreeSet<String> {
+    route_order(attributes).into_iter().collect()
+}
+
+/// The route names a table's attributes hold, in their order, as Azure compares them.
+fn route_order(attributes: Option<&Attributes>) -> Vec<String> {
     let routes = attributes.and_then(|a| a.get("routes"));
-    let Some(Value::List(routes)) = routes else { return BTreeSet::new() };
+    let Some(Value::List(routes)) = routes else { return Vec::new() };
     routes
         .iter()
         .filter_map(|r| match r {
@@ -92,9 +97,12 @@ impl ArmType for RouteTable {
         // route of the same name it would overwrite).
         let mut ours = route_names(Some(recorded));
         ours.extend(route_names(str_at(live, "/id").and_then(|id| resolver.known(Kind::RouteTable, id))));
-        let routes = live_routes(live)
-            .iter()
-            .filter(|r| ours.contains(&route_name(r)))
+        // In the recorded order, which is the stack's, whatever order Azure lists them in.
+        let recorded_order: Vec<String> = route_order(Some(recorded));
+        let mut listed: Vec<&Json> = live_routes(live).iter().filter(|r| ours.contains(&route_name(r))).collect();
+        listed.sort_by_key(|r| recorded_order.iter().position(|n| *n == route_name(r)).unwrap_or(usize::MAX));
+        let routes = listed
+            .into_iter()
             .map(|r| {
                 let property = |key: &str| str_at(r, &format!("/properties/{key}"));
                 let mut fields = vec![
@@ -174,5 +182,19 @@ mod tests {
                 ("next_hop_ip", "10.0.1.4"),
             ])
         );
+    }
+
+    #[test]
+    fn routes_read_back_in_the_stacks_order_whatever_order_azure_lists_them_in() {
+        let observed = RouteTable.observed(&live(), &attributes(&["Old", "default"]), &Resolver::default());
+        let Some(Value::List(routes)) = observed.get("routes") else { panic!("no routes: {observed:?}") };
+        let names: Vec<Option<&str>> = routes
+            .iter()
+            .map(|r| match r {
+                Value::Map(route) => route.get("name").and_then(Value::as_str),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, [Some("Old"), Some("default")]);
     }
 }

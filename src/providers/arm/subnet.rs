@@ -19,6 +19,20 @@ pub(crate) struct Subnet;
 const ASSOCIATIONS: [(&str, &str, Kind); 2] =
     [("route_table", "routeTable", Kind::RouteTable), ("nat_gateway", "natGateway", Kind::NatGateway)];
 
+/// The writable properties of a subnet that aksform keeps as they are unless the stack sets them.
+const FOREIGN: [&str; 10] = [
+    "networkSecurityGroup",
+    "natGateway",
+    "routeTable",
+    "delegations",
+    "serviceEndpointPolicies",
+    "ipAllocations",
+    "privateEndpointNetworkPolicies",
+    "privateLinkServiceNetworkPolicies",
+    "defaultOutboundAccess",
+    "sharingScope",
+];
+
 /// Whether aksform made the association `attribute` (it is recorded).
 fn manages(recorded: Option<&Attributes>, attribute: &str) -> bool {
     recorded.and_then(|r| r.get(attribute)).is_some_and(|t| *t != Value::Null)
@@ -62,7 +76,7 @@ impl ArmType for Subnet {
             ASSOCIATIONS.iter().any(|(attribute, p, _)| *p == property && manages(recorded, attribute))
         };
         let Some(properties) = body.get_mut("properties").and_then(Json::as_object_mut) else { return };
-        for key in ["networkSecurityGroup", "natGateway", "delegations", "routeTable"] {
+        for key in FOREIGN {
             if manages(key) {
                 continue;
             }
@@ -110,10 +124,16 @@ fn writable(key: &str, live: &Json) -> Json {
                 .map(|d| json!({ "name": d.get("name"), "properties": { "serviceName": d.pointer("/properties/serviceName") } }))
                 .collect(),
         ),
-        (_, reference) => match reference.get("id") {
-            Some(id) => json!({ "id": id }),
-            None => reference.clone(),
-        },
+        (_, Json::Array(references)) => Json::Array(references.iter().map(reference).collect()),
+        (_, value) => reference(value),
+    }
+}
+
+/// A reference read back, as a PUT carries it: its id alone; any other value as it is.
+fn reference(value: &Json) -> Json {
+    match value.get("id") {
+        Some(id) => json!({ "id": id }),
+        None => value.clone(),
     }
 }
 
@@ -128,6 +148,8 @@ mod tests {
             "networkSecurityGroup": { "id": "/nsg", "resourceGuid": "x" },
             "routeTable": { "id": "/aks-route-table" },
             "delegations": [{ "name": "d", "id": "/d", "etag": "e", "properties": { "serviceName": "Microsoft.Web/serverFarms", "actions": [], "provisioningState": "Succeeded" } }],
+            "serviceEndpointPolicies": [{ "id": "/policy", "location": "westeurope" }],
+            "defaultOutboundAccess": false,
         } });
         let mut body = json!({ "properties": { "addressPrefix": "10.1.0.0/23" } });
         Subnet.keep_foreign(&live, Some(&Attributes::new()), &mut body);
@@ -138,6 +160,8 @@ mod tests {
                 "networkSecurityGroup": { "id": "/nsg" },
                 "routeTable": { "id": "/aks-route-table" },
                 "delegations": [{ "name": "d", "properties": { "serviceName": "Microsoft.Web/serverFarms" } }],
+                "serviceEndpointPolicies": [{ "id": "/policy" }],
+                "defaultOutboundAccess": false,
             } })
         );
     }
