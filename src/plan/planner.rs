@@ -190,6 +190,38 @@ impl<'a> Planner<'a> {
             .map(|&i| self.desired[i].address.clone())
     }
 
+    /// AKS184: a resource this one uses and stays on (a subnet's route table or NAT gateway, a
+    /// NAT gateway's public IP) would be replaced. Its provider refuses to delete it while it
+    /// is in use, and the new one would not be associated.
+    fn replaced_in_use(&self, resource: &Resource, needs: &[usize]) -> Option<Diagnostic> {
+        let replaced = |i: usize| self.decisions[i].as_ref().is_some_and(|d| d.action == Some(ActionKind::Replace));
+        needs.iter().filter(|&&i| replaced(i)).find_map(|&i| {
+            let used = &self.desired[i];
+            let refusal = used.address.kind.spec().in_use_refusal?;
+            let field = resource.attributes.iter().find_map(|(field, value)| {
+                let names_it = match value {
+                    Value::List(items) => items.iter().any(|item| names(item, used)),
+                    other => names(other, used),
+                };
+                names_it.then_some(field)
+            })?;
+            Some(
+                Diagnostic::error(
+                    "AKS184",
+                    format!("`{}` would be replaced while `{}` uses it", used.address, resource.address),
+                )
+                .with_primary(used.span, "replaced: deleted, then created again")
+                .with_secondary(resource.span, format!("uses it in `{field}`"))
+                .with_help(format!(
+                    "Azure refuses to delete it while it is in use ({refusal}); replace it in two applies: declare the \
+                     new one under another name and point `{field}` at it, apply, then remove `{}`",
+                    used.address
+                ))
+                .with_subject(used.address.to_string()),
+            )
+        })
+    }
+
     /// Decides for one resource, from the decisions for what it needs (all made before).
     fn decide(&self, index: usize, needs: &[usize]) -> Decided {
         let all: &'a [Resource] = self.desired;
@@ -226,9 +258,11 @@ impl<'a> Planner<'a> {
                 }
             }
         };
-        let diagnostic =
-            (action == Some(ActionKind::Replace) && resource.address.kind == Kind::Cluster && !resource.allow_replace)
-                .then(|| cluster_replace_error(resource, &changes, replaced_along_with.as_ref()));
+        let diagnostic = (action == Some(ActionKind::Replace)
+            && resource.address.kind == Kind::Cluster
+            && !resource.allow_replace)
+            .then(|| cluster_replace_error(resource, &changes, replaced_along_with.as_ref()))
+            .or_else(|| (action != Some(ActionKind::Replace)).then(|| self.replaced_in_use(resource, needs)).flatten());
         let changing = match action {
             Some(ActionKind::Update) => changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect(),
             _ => BTreeSet::new(),

@@ -102,6 +102,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("web_app_routing", T::Boolean),
         TAGS_ATTRIBUTE,
     ],
+    in_use_refusal: None,
     brief,
 };
 

@@ -55,6 +55,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("records", T::ValueList),
         attribute("cname", T::Text),
     ],
+    in_use_refusal: None,
     brief,
 };
 

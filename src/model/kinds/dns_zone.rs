@@ -29,6 +29,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         ARM_GROUP_ATTRIBUTE,
         TAGS_ATTRIBUTE,
     ],
+    in_use_refusal: None,
     brief: no_brief,
 };
 

@@ -95,6 +95,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("labels", T::TextMap),
         attribute("annotations", T::TextMap),
     ],
+    in_use_refusal: None,
     brief,
 };
 

@@ -228,6 +228,9 @@ pub struct KindSpec {
     pub provider: Provider,
     /// Every attribute of the generic form, computed ones included.
     pub attributes: &'static [Attribute],
+    /// The error code with which the provider refuses to delete a resource of the kind while
+    /// another uses it (a route table on a subnet), if it refuses.
+    pub in_use_refusal: Option<&'static str>,
     /// The parts of the one-line summary of a resource being created (`Standard_D4s_v5 × 3`).
     pub brief: fn(&Brief<'_>) -> Vec<Option<String>>,
 }

@@ -47,6 +47,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("zones", T::TextList).forces("the zone of a NAT gateway is fixed at creation"),
         TAGS_ATTRIBUTE,
     ],
+    in_use_refusal: Some("InUseNatGatewayCannotBeDeleted"),
     brief,
 };
 

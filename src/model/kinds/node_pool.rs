@@ -79,6 +79,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("labels", T::TextMap),
         attribute("taints", T::TextList),
     ],
+    in_use_refusal: None,
     brief,
 };
 

@@ -30,6 +30,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("allow_gateway_transit", T::Boolean),
         attribute("use_remote_gateways", T::Boolean),
     ],
+    in_use_refusal: None,
     brief,
 };
 

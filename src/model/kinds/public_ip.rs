@@ -63,6 +63,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("idle_timeout_minutes", T::Integer),
         TAGS_ATTRIBUTE,
     ],
+    in_use_refusal: Some("PublicIPAddressCannotBeDeleted"),
     brief,
 };
 

@@ -26,6 +26,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("location", T::Text).forces("a resource group's location cannot change"),
         TAGS_ATTRIBUTE,
     ],
+    in_use_refusal: None,
     brief,
 };
 

@@ -93,6 +93,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("disable_bgp_route_propagation", T::Boolean),
         TAGS_ATTRIBUTE,
     ],
+    in_use_refusal: Some("InUseRouteTableCannotBeDeleted"),
     brief,
 };
 

@@ -33,6 +33,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("route_table", T::Address),
         attribute("nat_gateway", T::Address),
     ],
+    in_use_refusal: None,
     brief,
 };
 

@@ -39,6 +39,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
         attribute("dns_servers", T::IpList),
         TAGS_ATTRIBUTE,
     ],
+    in_use_refusal: None,
     brief,
 };
 

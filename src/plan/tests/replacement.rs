@@ -217,3 +217,46 @@ fn a_replaced_vnet_takes_its_subnets_along() {
     assert_eq!(replaced_along_with(&planned.plan, "vnet.shop.subnet.nodes").as_deref(), Some("vnet.shop"));
     assert!(action(&planned.plan, "vnet.shop.subnet.nodes").changes().is_empty());
 }
+
+fn route_table(location: &str) -> Resource {
+    let table = resource(
+        "route_table.egress",
+        &[
+            ("name", Value::str("egress")),
+            ("resource_group", Value::str("shop-prod")),
+            ("location", Value::str(location)),
+            ("routes", Value::List(vec![])),
+        ],
+    );
+    needing(table, &["resource_group.shop"])
+}
+
+fn routed_subnet() -> Resource {
+    let mut subnet = subnet("nodes", "10.20.0.0/22");
+    subnet.attributes.insert("route_table".into(), Value::str("route_table.egress"));
+    needing(subnet, &["route_table.egress"])
+}
+
+#[test]
+fn replacing_a_route_table_a_subnet_stays_on_is_an_error_that_says_how_to_do_it() {
+    let before = [resource_group(), vnet(), route_table("westeurope"), routed_subnet()];
+    let recorded = state(before.iter().map(record).collect());
+    let after = [resource_group(), vnet(), route_table("northeurope"), routed_subnet()];
+    let shown = planned(&after, &recorded);
+    assert_eq!(action(&shown.plan, "route_table.egress").action, ActionKind::Replace, "the plan is still shown");
+    let errors: Vec<&Diagnostic> = shown.diagnostics.iter().filter(|d| d.code == "AKS184").collect();
+    assert_eq!(errors.len(), 1, "{:?}", shown.diagnostics);
+    assert_eq!(errors[0].message, "`route_table.egress` would be replaced while `vnet.shop.subnet.nodes` uses it");
+    let help = errors[0].help.as_deref().unwrap_or_default();
+    assert!(help.contains("InUseRouteTableCannotBeDeleted") && help.contains("point `route_table` at it"), "{help}");
+
+    // A table no subnet uses is replaced without a word.
+    let mut unused = routed_subnet();
+    unused.attributes.remove("route_table");
+    let before = [resource_group(), vnet(), route_table("westeurope"), unused.clone()];
+    let quiet = planned(
+        &[resource_group(), vnet(), route_table("northeurope"), unused],
+        &state(before.iter().map(record).collect()),
+    );
+    assert!(quiet.diagnostics.iter().all(|d| d.code != "AKS184"), "{:?}", quiet.diagnostics);
+}
