@@ -382,8 +382,19 @@ fn routes_and_associations_others_add_are_kept_by_updates_and_never_show_as_chan
         std::fs::read_to_string(stack.join("main.aks")).unwrap().replace("10.40.0.0/22", "10.40.0.0/21"),
     )
     .unwrap();
+    // Someone writes the table between aksform's read and its write: the write is refused
+    // (412 on the etag read) and merged again, not lost.
+    use aksform_sandbox::arm::{Fault, RequestMatch};
+    emulator.inject_fault(Fault::Status {
+        status: 412,
+        count: 1,
+        matching: RequestMatch { method: Some("PUT".into()), path_contains: Some("/routeTables/".into()) },
+        code: Some("PreconditionFailed".into()),
+        retry_after_seconds: None,
+    });
     let apply = run(&emulator, &["apply", "--auto-approve"], &stack, &state);
     assert!(apply.status.success(), "apply failed:\n{}", text(&apply));
+    assert!(emulator.operations().iter().any(|w| w.status == 412), "the fault was not met");
     let table = emulator.resource(&table_id).unwrap();
     assert_eq!(table["tags"]["team"], "network");
     let names: Vec<&str> =

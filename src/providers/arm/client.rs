@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use azure_core::credentials::TokenCredential;
-use azure_core::http::headers::{CONTENT_TYPE, Headers};
+use azure_core::http::headers::{CONTENT_TYPE, Headers, IF_MATCH};
 use azure_core::http::policies::Policy;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{
@@ -151,8 +151,23 @@ impl ArmClient {
 
     /// Sends one request through the pipeline; any status comes back as an [`Answer`].
     pub(super) async fn send(&self, method: Method, url: Url, body: Option<&Json>) -> Result<Answer, ArmError> {
+        self.send_matching(method, url, body, None).await
+    }
+
+    /// [`ArmClient::send`] with `If-Match: if_match` when given: ARM answers 412 when the
+    /// resource's etag is another by then.
+    async fn send_matching(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Json>,
+        if_match: Option<&str>,
+    ) -> Result<Answer, ArmError> {
         let doing = describe(&method, &url);
         let mut request = Request::new(url, method);
+        if let Some(etag) = if_match {
+            request.insert_header(IF_MATCH, etag.to_string());
+        }
         if let Some(body) = body {
             let bytes =
                 serde_json::to_vec(body).map_err(|e| self.local_error("Serialization", e.to_string(), &doing))?;
@@ -191,8 +206,20 @@ impl ArmClient {
     /// Creates or updates a resource and waits for its operation; returns the resource as ARM
     /// shows it afterwards.
     pub async fn put(&self, path: &str, api_version: &str, body: &Json) -> Result<Json, ArmError> {
+        self.put_matching(path, api_version, body, None).await
+    }
+
+    /// [`ArmClient::put`] of a body made from the resource as it was when its etag was
+    /// `if_match`: refused with 412 (`is_precondition_failed`) if someone wrote it since.
+    pub async fn put_matching(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &Json,
+        if_match: Option<&str>,
+    ) -> Result<Json, ArmError> {
         let doing = format!("PUT {path}");
-        let answer = self.send_through_conflicts(Method::Put, path, api_version, Some(body)).await?;
+        let answer = self.send_through_conflicts(Method::Put, path, api_version, Some(body), if_match).await?;
         let polling = lro::polling_after_put(&answer);
         if polling == Polling::Done {
             return Ok(answer.json());
@@ -206,7 +233,7 @@ impl ArmClient {
     /// Deletes a resource and waits until it is gone; absent already is success.
     pub async fn delete(&self, path: &str, api_version: &str) -> Result<(), ArmError> {
         let doing = format!("DELETE {path}");
-        let answer = match self.send_through_conflicts(Method::Delete, path, api_version, None).await {
+        let answer = match self.send_through_conflicts(Method::Delete, path, api_version, None, None).await {
             Err(error) if error.is_not_found() => return Ok(()),
             other => other?,
         };
@@ -223,7 +250,7 @@ impl ArmClient {
     /// An action (`listClusterUserCredential`): its answer's body.
     pub async fn post(&self, path: &str, api_version: &str) -> Result<Json, ArmError> {
         let answer = self
-            .send_through_conflicts(Method::Post, path, api_version, Some(&Json::Object(Default::default())))
+            .send_through_conflicts(Method::Post, path, api_version, Some(&Json::Object(Default::default())), None)
             .await?;
         Ok(answer.json())
     }
@@ -236,13 +263,14 @@ impl ArmClient {
         path: &str,
         api_version: &str,
         body: Option<&Json>,
+        if_match: Option<&str>,
     ) -> Result<Answer, ArmError> {
         let doing = format!("{} {path}", method_name(&method));
         let started = Instant::now();
         let mut wait = Duration::from_secs(2);
         loop {
             let url = self.url(path, api_version)?;
-            let answer = self.send(method, url, body).await?;
+            let answer = self.send_matching(method, url, body, if_match).await?;
             if answer.is_success() {
                 return Ok(answer);
             }

@@ -91,6 +91,11 @@ impl ArmError {
     }
 
     /// Another operation holds the resource: the same call succeeds once it finishes.
+    /// 412: an `If-Match` etag that is not the resource's any more.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.status == Some(412)
+    }
+
     pub fn is_conflicting_operation(&self) -> bool {
         self.status == Some(409)
             && matches!(

@@ -135,6 +135,34 @@ impl ArmProvider {
         Ok(systems <= 1)
     }
 
+    /// A PUT of `body` with what others wrote into the live resource carried over. On a create
+    /// too: the resource may exist already (a state lost, a create retried after its
+    /// operation failed). The PUT goes under the etag read, so that a write in between (the
+    /// cluster's route for a new node) is refused with 412 rather than lost, and merged again.
+    async fn put_keeping_foreign(
+        &self,
+        arm_type: &dyn ArmType,
+        address: &Address,
+        path: &str,
+        body: &Json,
+    ) -> Result<Json, ProviderError> {
+        const ATTEMPTS: usize = 5;
+        let version = arm_type.api_version();
+        let mut attempt = 1;
+        loop {
+            let live = self.client.get(path, version).await.map_err(|e| e.into_provider_error(address))?;
+            let mut merged = body.clone();
+            if let Some(live) = &live {
+                arm_type.keep_foreign(live, self.resolver.recorded(address), &mut merged);
+            }
+            let etag = live.as_ref().and_then(|l| l.get("etag")).and_then(Json::as_str);
+            match self.client.put_matching(path, version, &merged, etag).await {
+                Err(error) if error.is_precondition_failed() && attempt < ATTEMPTS => attempt += 1,
+                other => return other.map_err(|e| e.into_provider_error(address)),
+            }
+        }
+    }
+
     async fn list_tagged(&self, path: &str, out: &mut Vec<Owned>) -> Result<(), ProviderError> {
         let mut next = Some(path.to_string());
         while let Some(page_path) = next.take() {
@@ -196,18 +224,12 @@ impl Provider for ArmProvider {
         // A cluster's first PUT carries its pools; an existing one is updated without them,
         // each pool being a resource of its own.
         let creating = request.provider_id.is_none();
-        let mut body = self.body(&request, creating)?;
-        // On a create too: the resource may exist already (a state lost, a create retried
-        // after its operation failed), and what others wrote into it stays.
-        if arm_type.keeps_foreign() {
-            let live =
-                self.client.get(&path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(address))?;
-            if let Some(live) = live {
-                arm_type.keep_foreign(&live, self.resolver.recorded(address), &mut body);
-            }
-        }
-        let live =
-            self.client.put(&path, arm_type.api_version(), &body).await.map_err(|e| e.into_provider_error(address))?;
+        let body = self.body(&request, creating)?;
+        let live = if arm_type.keeps_foreign() {
+            self.put_keeping_foreign(arm_type, address, &path, &body).await?
+        } else {
+            self.client.put(&path, arm_type.api_version(), &body).await.map_err(|e| e.into_provider_error(address))?
+        };
         Ok(Applied { provider_id: path, computed: arm_type.computed(&live) })
     }
 
