@@ -146,6 +146,29 @@ impl<'a> AttributeFields<'a> {
             .collect()
     }
 
+    /// Another resource's address (`vnet.hub`), `None` when absent or null.
+    pub(crate) fn address(&self, key: &str) -> Result<Option<Address>, ProviderError> {
+        self.str(key)?.map(|text| self.parse_address(&self.field(key), text)).transpose()
+    }
+
+    pub(crate) fn required_address(&self, key: &str) -> Result<Address, ProviderError> {
+        self.address(key)?.ok_or_else(|| self.reader.invalid(&self.field(key), "an address", &Value::Null))
+    }
+
+    /// A list of addresses; absent or null is empty.
+    pub(crate) fn address_list(&self, key: &str) -> Result<Vec<Address>, ProviderError> {
+        let texts = self.string_list(key)?;
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| self.parse_address(&format!("{}[{i}]", self.field(key)), text))
+            .collect()
+    }
+
+    fn parse_address(&self, field: &str, text: &str) -> Result<Address, ProviderError> {
+        text.parse().map_err(|e| self.reader.invalid(field, "an address", &Value::str(format!("{text} ({e})"))))
+    }
+
     /// Every key of the map is one of `known`: a key this provider does not know would be
     /// silently dropped otherwise.
     pub(crate) fn only(&self, known: &[&str]) -> Result<(), ProviderError> {

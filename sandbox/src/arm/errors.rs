@@ -88,6 +88,17 @@ impl ArmError {
         .with_target(property)
     }
 
+    /// A reference to a resource that is not there (`InvalidResourceReference`, or
+    /// `InvalidGlobalResourceReference` for one that may be in another region).
+    pub fn reference_not_found(code: &str, id: &str, referrer: &str) -> ArmError {
+        ArmError::bad_request(
+            code,
+            format!(
+                "Resource {id} referenced by resource {referrer} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+            ),
+        )
+    }
+
     pub fn invalid_parameter(target: &str, message: impl Into<String>) -> ArmError {
         ArmError::bad_request("InvalidParameter", message).with_target(target)
     }

@@ -29,14 +29,21 @@ pub(super) const MANAGED_NAT_GATEWAY_WITH_OWN_SUBNET: RuleInfo = rule!(
 );
 
 pub(super) fn egress(index: &Index, cluster: &Cluster, out: &mut Vec<Diagnostic>) {
-    let (rule, keyword, needs) = match cluster.network.outbound_type.as_str() {
-        "userDefinedRouting" => {
-            (UDR_WITHOUT_DEFAULT_ROUTE, "user_defined_routing", "a route table with a 0.0.0.0/0 route")
-        }
-        "userAssignedNATGateway" => (NAT_GATEWAY_NOT_ASSOCIATED, "user_assigned_nat_gateway", "a NAT gateway"),
-        "managedNATGateway" => return managed_nat_gateway(cluster, out),
-        _ => return,
-    };
+    type SubnetCheck = fn(&Index, &Cluster, &mut Vec<Diagnostic>);
+    let (rule, keyword, needs, check): (RuleInfo, &str, &str, SubnetCheck) =
+        match cluster.network.outbound_type.as_str() {
+            "userDefinedRouting" => (
+                UDR_WITHOUT_DEFAULT_ROUTE,
+                "user_defined_routing",
+                "a route table with a 0.0.0.0/0 route",
+                user_defined_routing,
+            ),
+            "userAssignedNATGateway" => {
+                (NAT_GATEWAY_NOT_ASSOCIATED, "user_assigned_nat_gateway", "a NAT gateway", user_assigned_nat_gateway)
+            }
+            "managedNATGateway" => return managed_nat_gateway(cluster, out),
+            _ => return,
+        };
     // Both need the nodes on a subnet of your own, which carries the way out.
     let on_own_subnet =
         cluster.network.subnet.is_some() || index.pools(&cluster.address).iter().any(|p| p.subnet.is_some());
@@ -51,10 +58,7 @@ pub(super) fn egress(index: &Index, cluster: &Cluster, out: &mut Vec<Diagnostic>
         );
         return;
     }
-    match cluster.network.outbound_type.as_str() {
-        "userDefinedRouting" => user_defined_routing(index, cluster, out),
-        _ => user_assigned_nat_gateway(index, cluster, out),
-    }
+    check(index, cluster, out);
 }
 
 /// The subnets of the stack the cluster's nodes are on, each once: egress is the nodes', so

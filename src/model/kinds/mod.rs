@@ -246,6 +246,19 @@ impl Brief<'_> {
     pub fn show(&self, name: &str) -> Option<String> {
         self.get(name).map(Value::plain)
     }
+
+    /// How many items the list `name` has, `None` when it is absent or not a list.
+    pub fn len(&self, name: &str) -> Option<usize> {
+        match self.get(name) {
+            Some(Value::List(items)) => Some(items.len()),
+            _ => None,
+        }
+    }
+}
+
+/// `1 port`, `3 ports`.
+pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// No brief: the kind's address says it all.

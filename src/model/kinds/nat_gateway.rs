@@ -5,7 +5,7 @@
 use super::AttributeType as T;
 use super::{
     ARM_GROUP_ATTRIBUTE, ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Labels, Provider, Spanned, TAGS_ATTRIBUTE,
-    attribute, flat, labels_value,
+    attribute, counted, flat, labels_value,
 };
 use crate::diag::{Diagnostic, Span};
 use crate::model::lower::azure::{azure_name, location, resource_group_of, tags};
@@ -52,12 +52,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
 };
 
 fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
-    let ips = match b.get("public_ips") {
-        Some(Value::List(ips)) if ips.len() == 1 => Some("1 public IP".to_string()),
-        Some(Value::List(ips)) => Some(format!("{} public IPs", ips.len())),
-        _ => None,
-    };
-    vec![ips, b.show("location")]
+    vec![b.len("public_ips").map(|n| counted(n, "public IP", "public IPs")), b.show("location")]
 }
 
 impl Flatten for NatGateway {

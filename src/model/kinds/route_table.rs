@@ -9,7 +9,7 @@ use ipnet::Ipv4Net;
 use super::AttributeType as T;
 use super::{
     ARM_GROUP_ATTRIBUTE, ARM_NAME_ATTRIBUTE, Brief, Flatten, KindSpec, Labels, Provider, Spanned, TAGS_ATTRIBUTE,
-    attribute, flat, labels_value,
+    attribute, counted, flat, labels_value,
 };
 use crate::diag::{Diagnostic, Span};
 use crate::model::lower::azure::{azure_name, location, resource_group_of, tags};
@@ -98,12 +98,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
 };
 
 fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
-    let routes = match b.get("routes") {
-        Some(Value::List(routes)) if routes.is_empty() => None,
-        Some(Value::List(routes)) if routes.len() == 1 => Some("1 route".to_string()),
-        Some(Value::List(routes)) => Some(format!("{} routes", routes.len())),
-        _ => None,
-    };
+    let routes = b.len("routes").filter(|&n| n > 0).map(|n| counted(n, "route", "routes"));
     vec![routes, b.show("location")]
 }
 

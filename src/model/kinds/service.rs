@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use super::AttributeType as T;
 use super::{
     Brief, Flatten, KUBE_CLUSTER_ATTRIBUTE, KUBE_NAME_ATTRIBUTE, KUBE_NAMESPACE_ATTRIBUTE, KindSpec, Labels, Provider,
-    Spanned, attribute, flat, labels_value,
+    Spanned, attribute, counted, flat, labels_value,
 };
 use crate::diag::Span;
 use crate::model::{Address, Kind, Resource, Value};
@@ -126,12 +126,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
 };
 
 fn brief(b: &Brief<'_>) -> Vec<Option<String>> {
-    let ports = match b.get("ports") {
-        Some(Value::List(ports)) if ports.len() == 1 => Some("1 port".to_string()),
-        Some(Value::List(ports)) => Some(format!("{} ports", ports.len())),
-        _ => None,
-    };
-    vec![b.show("type"), ports]
+    vec![b.show("type"), b.len("ports").map(|n| counted(n, "port", "ports"))]
 }
 
 fn port_value(p: &ServicePort) -> Value {

@@ -8,7 +8,7 @@ use super::arm_json::{
 };
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::resolver::Resolver;
-use crate::model::{Address, Kind, Value};
+use crate::model::{Kind, Value};
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct NatGateway;
@@ -21,10 +21,7 @@ impl ArmType for NatGateway {
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
         let BodyRequest { fields, address, resolver, .. } = *request;
         let mut ips = Vec::new();
-        for ip in fields.string_list("public_ips")? {
-            let ip: Address = ip
-                .parse()
-                .map_err(|e| fields.reader().invalid("public_ips", "addresses", &Value::str(format!("{ip} ({e})"))))?;
+        for ip in fields.address_list("public_ips")? {
             ips.push(id_ref(&resolver.path_of(&ip)?));
         }
         let mut properties = json!({ "publicIpAddresses": ips });
@@ -59,15 +56,9 @@ impl ArmType for NatGateway {
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .filter_map(|ip| ip.get("id").and_then(Json::as_str))
-            .map(|ip| {
-                // The recorded address of the same IP, else the one the id names.
-                let same = recorded_ips.iter().find(|r| {
-                    r.as_str()
-                        .and_then(|a| a.parse::<Address>().ok())
-                        .is_some_and(|a| resolver.path_of(&a).is_ok_and(|path| path.eq_ignore_ascii_case(ip)))
-                });
-                same.cloned().unwrap_or_else(|| resolver.reference(Kind::PublicIp, Some(ip), None))
-            })
+            .enumerate()
+            // The recorded address in that place when it names the same IP, else the one that does.
+            .map(|(i, ip)| resolver.reference(Kind::PublicIp, Some(ip), recorded_ips.get(i)))
             .collect();
         out.insert("public_ips".into(), Value::List(ips));
         out.insert("idle_timeout_minutes".into(), int_at(live, "/properties/idleTimeoutInMinutes"));

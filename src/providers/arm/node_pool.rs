@@ -11,7 +11,7 @@ use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::resolver::Resolver;
 use crate::model::{Address, Kind, Value};
 use crate::providers::attributes::AttributeFields;
-use crate::providers::{Attributes, ErrorKind, ProviderError};
+use crate::providers::{Attributes, ProviderError};
 
 /// The pool's properties. `creating`: the count of an autoscaled pool is given only at
 /// creation; afterwards it is the autoscaler's.
@@ -43,11 +43,7 @@ pub fn properties(
         p.insert("maxPods".into(), json!(max_pods));
     }
     for (field, property) in [("subnet", "vnetSubnetID"), ("pod_subnet", "podSubnetID")] {
-        if let Some(subnet) = fields.str(field)? {
-            let subnet: Address = subnet.parse().map_err(|e| ProviderError {
-                kind: ErrorKind::Rejected,
-                message: format!("{address}: `{field}` {e}"),
-            })?;
+        if let Some(subnet) = fields.address(field)? {
             p.insert(property.into(), json!(resolver.path_of(&subnet)?));
         }
     }

@@ -6,8 +6,8 @@ use serde_json::{Value as Json, json};
 use super::arm_json::{NETWORK_API, bool_at, id_ref, named, str_at};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::resolver::Resolver;
-use crate::model::{Address, Kind};
-use crate::providers::{Attributes, ErrorKind, ProviderError};
+use crate::model::Kind;
+use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct Peering;
 
@@ -21,12 +21,8 @@ impl ArmType for Peering {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, resolver, .. } = *request;
-        let remote_text = fields.required_str("remote_vnet")?;
-        let remote: Address = remote_text.parse().map_err(|e| ProviderError {
-            kind: ErrorKind::Rejected,
-            message: format!("{address}: `remote_vnet` {e}"),
-        })?;
+        let BodyRequest { fields, resolver, .. } = *request;
+        let remote = fields.required_address("remote_vnet")?;
         let remote_id = resolver.path_of(&remote)?;
         Ok(json!({ "properties": {
             "remoteVirtualNetwork": id_ref(&remote_id),

@@ -140,21 +140,22 @@ impl Resolver {
 
     /// The address (as text) of the resource of `kind` whose ARM id is `id`, if this run knows it.
     pub fn address_of(&self, kind: Kind, id: &str) -> Option<String> {
-        let mut found: Vec<&Address> = self
-            .attributes
+        self.address_named(kind, id).map(ToString::to_string)
+    }
+
+    /// The first, in address order, of the known resources of `kind` whose ARM id is `id`.
+    fn address_named(&self, kind: Kind, id: &str) -> Option<&Address> {
+        self.attributes
             .keys()
             .filter(|a| a.kind == kind)
             .filter(|a| self.path_of(a).is_ok_and(|p| p.eq_ignore_ascii_case(id.trim_end_matches('/'))))
-            .collect();
-        found.sort();
-        found.first().map(ToString::to_string)
+            .min()
     }
 
     /// The attributes this run knows (desired, else recorded) of the resource of `kind` whose
     /// ARM id is `id`.
     pub fn known(&self, kind: Kind, id: &str) -> Option<&Attributes> {
-        let address: Address = self.address_of(kind, id)?.parse().ok()?;
-        self.attributes.get(&address)
+        self.attributes.get(self.address_named(kind, id)?)
     }
 
     /// The recorded address `recorded` when it names the resource with ARM id `id`, else

@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 use super::arm_json::{NETWORK_API, id_ref, named, str_at};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::resolver::Resolver;
-use crate::model::{Address, Kind, Value};
+use crate::model::{Kind, Value};
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct Subnet;
@@ -57,10 +57,7 @@ impl ArmType for Subnet {
                 Json::Array(endpoints.into_iter().map(|s| json!({ "service": s })).collect());
         }
         for (attribute, property, _) in ASSOCIATIONS {
-            if let Some(target) = fields.str(attribute)? {
-                let target: Address = target.parse().map_err(|e| {
-                    fields.reader().invalid(attribute, "an address", &Value::str(format!("{target} ({e})")))
-                })?;
+            if let Some(target) = fields.address(attribute)? {
                 properties[property] = id_ref(&resolver.path_of(&target)?);
             }
         }
@@ -72,12 +69,12 @@ impl ArmType for Subnet {
     }
 
     fn keep_foreign(&self, live: &Json, recorded: Option<&Attributes>, body: &mut Json) {
-        let manages = |property: &str| {
+        let made_by_aksform = |property: &str| {
             ASSOCIATIONS.iter().any(|(attribute, p, _)| *p == property && manages(recorded, attribute))
         };
         let Some(properties) = body.get_mut("properties").and_then(Json::as_object_mut) else { return };
         for key in FOREIGN {
-            if manages(key) {
+            if made_by_aksform(key) {
                 continue;
             }
             if let Some(value) = live.pointer(&format!("/properties/{key}"))

@@ -295,6 +295,14 @@ fn new_guid() -> Value {
     Value::String(uuid::Uuid::new_v4().to_string())
 }
 
+/// A reference in a resource (`referrer`, by id) must name an existing resource of `kind`.
+fn check_reference(store: &Store, referrer: &str, id: &str, kind: Kind) -> Result<(), ArmError> {
+    match Address::parse_id(id).filter(|a| a.kind == kind).and_then(|a| store.get(&a)) {
+        Some(_) => Ok(()),
+        None => Err(ArmError::reference_not_found("InvalidResourceReference", id, referrer)),
+    }
+}
+
 /// A property that may not change once the resource exists.
 fn immutable(context: &PutContext<'_>, pointer: &str, name: &str, new: Option<&Value>) -> Result<(), ArmError> {
     let Some(existing) = context.existing else { return Ok(()) };

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::subnet::Association;
 use super::{Prepared, ResourceType};
-use super::{PutContext, base, keep_location, new_guid, properties_mut, require_location, weak_etag};
-use crate::arm::address::{Address, Kind};
+use super::{PutContext, base, check_reference, keep_location, new_guid, properties_mut, require_location, weak_etag};
+use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
 use crate::arm::identity::TypeIdentity;
 use crate::arm::schema::Schema;
@@ -78,13 +78,7 @@ impl ResourceType for NatGateway {
         }
         let ips = body.pointer("/properties/publicIpAddresses").and_then(Value::as_array).cloned().unwrap_or_default();
         for ip in ips.iter().filter_map(|ip| ip.get("id").and_then(Value::as_str)) {
-            let found = Address::parse_id(ip).filter(|a| a.kind == Kind::PublicIpAddress).and_then(|a| context.store.get(&a));
-            if found.is_none() {
-                return Err(ArmError::bad_request(
-                    "InvalidResourceReference",
-                    format!("Resource {ip} referenced by resource {id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."),
-                ));
-            }
+            check_reference(context.store, &id, ip, Kind::PublicIpAddress)?;
         }
         let mut out = base(context.address, body);
         out.insert("etag".into(), weak_etag());

@@ -156,11 +156,8 @@ pub fn remote_peerings_to<'a>(store: &'a Store, from: &Address, to: &Address) ->
 }
 
 fn missing_remote(remote_id: &str, id: &str) -> ArmError {
-    ArmError::bad_request(
-        "InvalidGlobalResourceReference",
-        format!("Resource {remote_id} referenced by resource {id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."),
-    )
-    .with_target("properties.remoteVirtualNetwork.id")
+    ArmError::reference_not_found("InvalidGlobalResourceReference", remote_id, id)
+        .with_target("properties.remoteVirtualNetwork.id")
 }
 
 /// After a peering is written Connected, the remote VNet's peerings back connect too.

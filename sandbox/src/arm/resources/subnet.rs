@@ -178,7 +178,7 @@ pub fn check(
     }
     for (property, kind) in [("routeTable", Kind::RouteTable), ("natGateway", Kind::NatGateway)] {
         if let Some(target) = body.pointer(&format!("/properties/{property}/id")).and_then(Value::as_str) {
-            check_reference(store, &id, target, kind)?;
+            super::check_reference(store, &id, target, kind)?;
         }
     }
     if let Some(existing) = existing {
@@ -245,20 +245,6 @@ impl Association {
             properties.insert("subnets".into(), Value::Array(subnets));
         }
     }
-}
-
-/// A subnet's association must name an existing resource of its type.
-fn check_reference(store: &Store, subnet_id: &str, id: &str, kind: Kind) -> Result<(), ArmError> {
-    let found = Address::parse_id(id).filter(|a| a.kind == kind).and_then(|a| store.get(&a)).is_some();
-    if found {
-        return Ok(());
-    }
-    Err(ArmError::bad_request(
-        "InvalidResourceReference",
-        format!(
-            "Resource {id} referenced by resource {subnet_id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
-        ),
-    ))
 }
 
 pub fn in_use(subnet: &Address, by: &str) -> ArmError {
