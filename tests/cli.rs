@@ -80,7 +80,7 @@ fn state_commands_read_the_recorded_state() {
 fn state_mv_and_rm_edit_a_copy_of_the_state() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shop.json");
-    std::fs::copy("examples/../state/shop-prod.json", &path).unwrap();
+    std::fs::copy("examples/shop/state/shop-prod.json", &path).unwrap();
     let state = path.to_str().unwrap();
     aksform().args(["state", "mv", "vnet.shop", "vnet.main", "--state", state]).assert().success();
     let output = aksform().args(["state", "list", "--state", state]).output().unwrap();

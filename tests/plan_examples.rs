@@ -24,11 +24,10 @@ fn examples() -> Vec<PathBuf> {
 
 /// A state file for the example: the recorded one for `shop`, else none (an empty temp path).
 fn state_for(example: &Path, empty: &Path) -> PathBuf {
-    let recorded =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("state").join(match example.file_name().and_then(|n| n.to_str()) {
-            Some("shop") => "shop-prod.json",
-            _ => "",
-        });
+    let recorded = example.join("state").join(match example.file_name().and_then(|n| n.to_str()) {
+        Some("shop") => "shop-prod.json",
+        _ => "",
+    });
     if recorded.is_file() { recorded } else { empty.join("none.json") }
 }
 
@@ -63,7 +62,7 @@ fn plans_of_every_example() {
 
 #[test]
 fn without_credentials_plan_says_it_used_the_recorded_state() {
-    let output = aksform().args(["plan", "examples/shop", "--state", "state/shop-prod.json"]).output().unwrap();
+    let output = aksform().args(["plan", "examples/shop", "--state", "examples/shop/state/shop-prod.json"]).output().unwrap();
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("17 recorded resources are planned against the state as recorded"), "{stderr}");
@@ -82,7 +81,7 @@ fn saved_plan_records_the_state_and_configuration_it_was_made_from() {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("shop.plan");
     aksform()
-        .args(["plan", "examples/shop", "--state", "state/shop-prod.json", "--out"])
+        .args(["plan", "examples/shop", "--state", "examples/shop/state/shop-prod.json", "--out"])
         .arg(&saved)
         .assert()
         .success();
@@ -108,7 +107,7 @@ fn replacing_a_cluster_needs_permission() {
     .unwrap();
     std::fs::copy("examples/shop/services.aks", stack.join("services.aks")).unwrap();
     let state = dir.path().join("state.json");
-    std::fs::copy("state/shop-prod.json", &state).unwrap();
+    std::fs::copy("examples/shop/state/shop-prod.json", &state).unwrap();
     let output = aksform().arg("plan").arg(&stack).arg("--state").arg(&state).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -132,7 +131,7 @@ fn a_second_plan_waits_for_nobody_but_fails_at_once_while_the_state_is_locked() 
     use aksform::state::{Backend, LocalBackend, LockInfo};
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("shop.json");
-    std::fs::copy("state/shop-prod.json", &state).unwrap();
+    std::fs::copy("examples/shop/state/shop-prod.json", &state).unwrap();
     let backend = LocalBackend::new(&state);
     let _guard = backend.lock(LockInfo::new("aksform apply")).unwrap();
     let output = aksform().args(["plan", "examples/shop", "--state"]).arg(&state).output().unwrap();
@@ -150,7 +149,7 @@ fn a_corrupt_state_is_reported_and_left_untouched() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&state).unwrap(), "{ \"version\": 1, \"serial\": ");
     let newer =
-        std::fs::read_to_string("state/shop-prod.json").unwrap().replacen("\"version\": 1", "\"version\": 9", 1);
+        std::fs::read_to_string("examples/shop/state/shop-prod.json").unwrap().replacen("\"version\": 1", "\"version\": 9", 1);
     std::fs::write(&state, &newer).unwrap();
     let output = aksform().args(["plan", "examples/shop", "--state"]).arg(&state).output().unwrap();
     assert_eq!(output.status.code(), Some(1));

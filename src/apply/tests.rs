@@ -36,6 +36,10 @@ impl Backend for Writes {
         Ok(())
     }
 
+    fn force_unlock(&self, _id: &str) -> Result<LockInfo, StateError> {
+        unreachable!("the executor never unlocks")
+    }
+
     fn describe(&self) -> String {
         "memory".into()
     }

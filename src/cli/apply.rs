@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::StackArgs;
+use super::backend::{LockArgs, StateLocationArgs, backend_for, lock_and_read};
 use super::output::{Output, stdout};
 use super::providers::{ProviderArgs, Providers};
 use crate::apply::{self, Observer, Options, Report, Run, cluster_of};
@@ -41,9 +42,10 @@ enum ApplyError {
 pub struct ApplyArgs {
     #[command(flatten)]
     stack: StackArgs,
-    /// The state file (default: the stack's `state` setting, else state/<stack>.json).
-    #[arg(long, env = "AKSFORM_STATE")]
-    state: Option<PathBuf>,
+    #[command(flatten)]
+    location: StateLocationArgs,
+    #[command(flatten)]
+    lock: LockArgs,
     /// Carry out exactly this saved plan (`aksform plan --out FILE`) instead of planning anew.
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
@@ -86,10 +88,17 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let backend = super::state::backend_for(args.state.as_deref(), &loaded);
+    let env = |name: &str| std::env::var(name).ok();
+    let backend = match backend_for(&args.location, &loaded, args.providers.access(), &env) {
+        Ok(backend) => backend,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
     let command = if destroy { "aksform destroy" } else { "aksform apply" };
     // The lock is held from reading the state to the last write.
-    let (guard, recorded) = match super::lock_and_read(&backend, command, out) {
+    let (guard, recorded) = match lock_and_read(backend.as_ref(), command, args.lock.lock_timeout, out) {
         Ok(read) => read,
         Err(code) => return code,
     };
@@ -172,16 +181,36 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     let run = Run {
         plan: &plan,
         desired: &desired,
-        backend: &backend,
+        backend: backend.as_ref(),
         router: &providers,
         observer: &observer,
         options: Options { parallelism: usize::from(args.parallelism) },
     };
+    let lost = guard.lost();
     let cancel = async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nStopping: no new changes start; waiting for the ones in flight, then the state is saved.");
-        } else {
-            std::future::pending::<()>().await;
+        let lock_lost = async {
+            match lost {
+                Some(mut lost) => match lost.wait_for(Option::is_some).await {
+                    Ok(reason) => reason.clone().unwrap_or_default(),
+                    Err(_) => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => {
+                if interrupted.is_ok() {
+                    eprintln!("\nStopping: no new changes start; waiting for the ones in flight, then the state is saved.");
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            }
+            reason = lock_lost => {
+                eprintln!(
+                    "\nStopping: the state lock was lost ({reason}); no new changes start, and nothing more is written \
+                     to the state."
+                );
+            }
         }
     };
     let (final_state, report) = runtime.block_on(apply::execute(run, state, cancel));

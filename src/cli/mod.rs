@@ -2,6 +2,7 @@
 //! Thin by design: the logic lives in the stages.
 
 mod apply;
+mod backend;
 mod explain;
 mod fmt;
 mod output;
@@ -94,23 +95,6 @@ impl StackArgs {
         }
         Ok(loaded)
     }
-}
-
-/// Locks the state for `command` and reads it; on an error it is printed and the exit code
-/// comes back. The lock is held until the guard is dropped.
-pub fn lock_and_read(
-    backend: &crate::state::LocalBackend,
-    command: &str,
-    out: &output::Output,
-) -> Result<(Box<dyn crate::state::LockGuard>, Option<crate::state::State>), u8> {
-    use crate::state::{Backend, LockInfo};
-    let fail = |e: crate::state::StateError| {
-        out.error(&e.to_string());
-        1
-    };
-    let guard = backend.lock(LockInfo::new(command)).map_err(fail)?;
-    let state = backend.read().map_err(fail)?;
-    Ok((guard, state))
 }
 
 /// Exit codes: 0 success (no changes), 1 error, 2 success with changes (`--detailed-exitcode`).

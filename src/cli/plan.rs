@@ -13,7 +13,8 @@ use crate::model::Address;
 use crate::plan::render::{json, markdown, text};
 use crate::plan::{self, SavedPlan};
 use crate::refresh;
-use crate::state::{Backend, State};
+use super::backend::{StateLocationArgs, backend_for, no_state_note};
+use crate::state::State;
 
 /// A plan that was made but could not be shown or saved.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +31,8 @@ enum PlanCommandError {
 pub struct PlanArgs {
     #[command(flatten)]
     stack: StackArgs,
-    /// The state file (default: the stack's `state` setting, else state/<stack>.json).
-    #[arg(long, env = "AKSFORM_STATE")]
-    state: Option<PathBuf>,
+    #[command(flatten)]
+    location: StateLocationArgs,
     /// Print the plan as JSON (schema in docs/plan-json.md).
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
@@ -66,12 +66,27 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         Ok(loaded) => ManuallyDrop::new(loaded),
         Err(code) => return code,
     };
-    let backend = super::state::backend_for(args.state.as_deref(), &loaded);
-    let (guard, recorded) = match super::lock_and_read(&backend, "aksform plan", out) {
-        Ok((guard, recorded)) => (guard, ManuallyDrop::new(recorded)),
-        Err(code) => return code,
+    // A plan is a dry run: it takes no lock and writes nothing, and needs only read access to
+    // the state. What it read (serial and lineage) goes into a saved plan, so that applying
+    // it after the state moved on is refused.
+    let env = |name: &str| std::env::var(name).ok();
+    let backend = match backend_for(&args.location, &loaded, args.providers.access(), &env) {
+        Ok(backend) => backend,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
     };
-    drop(guard);
+    let recorded = match backend.read() {
+        Ok(recorded) => ManuallyDrop::new(recorded),
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    if recorded.is_none() {
+        eprintln!("{}", no_state_note(backend.as_ref(), &loaded));
+    }
     if let Some(state) = &*recorded
         && state.stack != loaded.stack.name
     {

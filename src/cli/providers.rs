@@ -109,6 +109,11 @@ pub struct ProviderArgs {
 }
 
 impl ProviderArgs {
+    /// How a state in Azure Blob Storage is reached when no SAS or key is given.
+    pub fn access(&self) -> super::backend::Access {
+        super::backend::Access { auth: self.auth, cloud: self.cloud }
+    }
+
     fn kubeconfig_for(&self, cluster: &Address) -> Option<&KubeconfigArg> {
         self.kubeconfig
             .iter()

@@ -18,8 +18,8 @@ macro_rules! declare_stack {
             /// `None` when it comes from an environment variable that is not set (apply needs it).
             pub subscription: Option<String>,
             pub location: String,
-            /// Local state path given in the stack (`state = local { path = "..." }`), relative to the stack folder.
-            pub state_path: Option<String>,
+            /// Where the state is kept, as the stack says (`state = ...`); `None` when it does not.
+            pub state: Option<StateSetting>,
             $(pub $field: Vec<$type>,)*
         }
 
@@ -36,6 +36,17 @@ macro_rules! declare_stack {
 }
 
 for_each_kind!(declare_stack);
+
+/// The stack's `state` setting. Each part may also come from the command line or the
+/// environment, which win (a CI job names the storage account; the stack names its key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateSetting {
+    /// `state = local` or `local { path = "..." }`: a file, its path relative to the stack folder.
+    Local,
+    LocalPath(String),
+    /// `state = azure_blob { account = "...", container = "...", key = "..." }`.
+    AzureBlob { account: Option<String>, container: Option<String>, key: Option<String> },
+}
 
 /// Flattens one kind's resources into `out`; a large kind (Services and Ingresses are nearly
 /// all of a large stack) on every core.

@@ -28,6 +28,10 @@ pub trait Backend: Send + Sync {
     /// another lineage or one whose serial is not greater than the recorded one.
     fn write(&self, state: &State) -> Result<(), StateError>;
 
+    /// Breaks the lock whose id is `id` (the one a refused run was told), for a run that is
+    /// gone for good; refused when the lock has another id. Returns who held it.
+    fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError>;
+
     /// Where the state lives, for messages (`state/shop.json`).
     fn describe(&self) -> String;
 }
@@ -40,6 +44,12 @@ pub trait LockGuard: Send {
     fn info(&self) -> &LockInfo;
 
     fn release(self: Box<Self>) -> Result<(), StateError>;
+
+    /// For a lock that can be lost while held (a lease that could not be renewed): becomes
+    /// `Some(why)` when it is. A local lock is held until released.
+    fn lost(&self) -> Option<tokio::sync::watch::Receiver<Option<String>>> {
+        None
+    }
 }
 
 /// Who holds a state lock, recorded with the lock so that whoever is refused can be told.

@@ -18,10 +18,40 @@ pub enum StateError {
     },
 
     #[error(
-        "{state} is locked by {}; wait for it to finish and try again (the lock is released as soon as that process exits)",
-        holder_text(holder)
+        "{state} is locked by {}; wait for it to finish and try again, or pass --lock-timeout 10m to wait for it \
+         ({}){}",
+        holder_text(holder),
+        if *remote { "the lock is released when that run ends, or within a minute if it died" } else { "the lock is released as soon as that process exits" },
+        force_hint(holder, *remote)
     )]
-    Locked { state: String, holder: Option<Box<LockInfo>> },
+    Locked { state: String, holder: Option<Box<LockInfo>>, remote: bool },
+
+    #[error(
+        "{origin} was written by someone else since this run read it. Nothing was written over it; run the command again so that it starts from the current state"
+    )]
+    ChangedSinceRead { origin: String },
+
+    #[error(
+        "the lock on {origin} was lost: {reason}. Nothing more was written to the state; check what the other run did, then run the command again"
+    )]
+    LockLost { origin: String, reason: String },
+
+    #[error("{origin} is not locked: there is nothing to unlock")]
+    NotLockedNow { origin: String },
+
+    #[error(
+        "{origin} is locked by {holder} with the lock id {}, not {given}: nothing was unlocked. Pass the id the lock was taken with",
+        holder.id
+    )]
+    WrongLockId { origin: String, given: String, holder: Box<LockInfo> },
+
+    #[error(
+        "{origin} is locked by {holder}, a process that is still running: stop it instead (a local lock is released as soon as its process exits, so it never needs forcing)"
+    )]
+    HeldByLiveProcess { origin: String, holder: String },
+
+    #[error("could not {action} {origin}: {message}{}", if hint.is_empty() { String::new() } else { format!("; {hint}") })]
+    Blob { origin: String, action: &'static str, message: String, hint: String },
 
     #[error(
         "{origin} cannot be read: {message} at line {line}, column {column}. The file was left untouched; {}",
@@ -116,6 +146,13 @@ fn holder_text(holder: &Option<Box<LockInfo>>) -> String {
         // The holder writes its details just after taking the lock, so they can be missing
         // for a moment; Windows also keeps a locked file from being read.
         None => "another process whose details could not be read".to_string(),
+    }
+}
+
+fn force_hint(holder: &Option<Box<LockInfo>>, remote: bool) -> String {
+    match holder {
+        Some(info) if remote => format!("; if that run is gone for good, `aksform state force-unlock {}`", info.id),
+        _ => String::new(),
     }
 }
 

@@ -90,7 +90,7 @@ impl Backend for LocalBackend {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                return Err(StateError::Locked { state: self.describe(), holder: read_holder(&lock_path) });
+                return Err(StateError::Locked { state: self.describe(), holder: read_holder(&lock_path), remote: false });
             }
             Err(TryLockError::Error(e)) => return Err(StateError::io("lock", &lock_path, e)),
         }
@@ -132,6 +132,32 @@ impl Backend for LocalBackend {
         replace_atomically(&self.path, &bytes, None)?;
         // The renames are durable only once the directory itself is on disk.
         sync_directory(self.directory())
+    }
+
+    fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        let lock_path = self.lock_path();
+        let origin = self.describe();
+        let file = match OpenOptions::new().read(true).write(true).open(&lock_path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(StateError::NotLockedNow { origin }),
+            Err(e) => return Err(StateError::io("open the lock file", &lock_path, e)),
+        };
+        let holder = read_holder(&lock_path);
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let holder = holder.map_or_else(|| "another process".to_string(), |h| h.to_string());
+                return Err(StateError::HeldByLiveProcess { origin, holder });
+            }
+            Err(TryLockError::Error(e)) => return Err(StateError::io("lock", &lock_path, e)),
+        }
+        // Not held: only details a crash left behind can be there.
+        let Some(holder) = holder else { return Err(StateError::NotLockedNow { origin }) };
+        if holder.id != id {
+            return Err(StateError::WrongLockId { origin, given: id.to_string(), holder });
+        }
+        file.set_len(0).map_err(|e| StateError::io("empty the lock file", &lock_path, e))?;
+        Ok(*holder)
     }
 
     fn describe(&self) -> String {

@@ -3,10 +3,12 @@
 //! so that a state of another stack is never mistaken for this one).
 
 pub mod backend;
+pub mod blob;
 pub mod document;
 pub mod error;
 pub mod local;
 pub mod ops;
+pub mod sas;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -17,6 +19,7 @@ use crate::model::{Address, Kind, Value};
 
 pub use backend::{Backend, LockGuard, LockInfo};
 pub use error::StateError;
+pub use blob::{BlobAuth, BlobBackend, BlobLocation};
 pub use local::LocalBackend;
 
 /// The state format this build reads and writes.

@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use crate::model::address::{Address, Kind};
 use crate::model::kinds::*;
 use crate::model::names;
-use crate::model::stack::Stack;
+use crate::model::stack::{StateSetting, Stack};
 use crate::model::value::AttributeRef;
 use crate::syntax::ast::{Block, ExprKind};
 
@@ -43,17 +43,36 @@ pub(super) fn stack(cx: &mut Lowering, block: &Block, stack: &mut Stack) {
     }
     stack.location = cx.word(&f, "location", &[], true).map_or_else(String::new, |l| l.value.to_lowercase());
     if let Some(expr) = cx.value(&f, "state", false) {
-        match &expr.kind {
-            ExprKind::Constructor { name, args, body } if name.name == "local" && args.is_empty() => {
-                let sf = BlockFields::new(cx, body.as_ref(), "state local", expr.span, &["path"], &[]);
-                stack.state_path = cx.string(&sf, "path", true).map(|p| p.value);
-            }
-            ExprKind::Word(w) if w == "local" => {}
-            _ => cx.push(
-                Diagnostic::error("AKS012", "`state` must be `local` or `local { path = \"...\" }`")
+        stack.state = Some(state_setting(cx, &expr));
+    }
+}
+
+fn state_setting(cx: &mut Lowering, expr: &crate::syntax::ast::Expr) -> StateSetting {
+    match &expr.kind {
+        ExprKind::Constructor { name, args, body } if name.name == "local" && args.is_empty() => {
+            let sf = BlockFields::new(cx, body.as_ref(), "state local", expr.span, &["path"], &[]);
+            cx.string(&sf, "path", true).map_or(StateSetting::Local, |p| StateSetting::LocalPath(p.value))
+        }
+        ExprKind::Constructor { name, args, body } if name.name == "azure_blob" && args.is_empty() => {
+            let sf =
+                BlockFields::new(cx, body.as_ref(), "state azure_blob", expr.span, &["account", "container", "key"], &[]);
+            let mut part = |field: &str| cx.string(&sf, field, false).map(|s| s.value);
+            let (account, container, key) = (part("account"), part("container"), part("key"));
+            StateSetting::AzureBlob { account, container, key }
+        }
+        ExprKind::Word(w) if w == "local" => StateSetting::Local,
+        ExprKind::Word(w) if w == "azure_blob" => StateSetting::AzureBlob { account: None, container: None, key: None },
+        _ => {
+            cx.push(
+                Diagnostic::error("AKS012", "`state` must be `local { path = \"...\" }` or `azure_blob { ... }`")
                     .with_primary(expr.span, "unsupported state backend")
-                    .with_help("write `state = local { path = \"state/prod.json\" }`; without it the state is state/<stack>.json"),
-            ),
+                    .with_help(
+                        "write `state = local { path = \"state/prod.json\" }` (without it the state is \
+                         state/<stack>.json beside the stack), or `state = azure_blob { account = \"...\", \
+                         container = \"...\", key = \"prod.json\" }`",
+                    ),
+            );
+            StateSetting::Local
         }
     }
 }

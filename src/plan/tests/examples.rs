@@ -44,7 +44,7 @@ fn every_example_plans_and_then_has_no_changes() {
 fn the_shop_example_plans_against_its_recorded_state() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let desired = load(&root.join("examples/shop"));
-    let text = std::fs::read_to_string(root.join("state/shop-prod.json")).unwrap();
+    let text = std::fs::read_to_string(root.join("examples/shop/state/shop-prod.json")).unwrap();
     let state: State = serde_json::from_str(&text).unwrap();
     let planned = planned(&desired, &state);
     assert!(!planned.diagnostics.has_errors(), "{:?}", planned.diagnostics);
