@@ -62,7 +62,8 @@ fn plans_of_every_example() {
 
 #[test]
 fn without_credentials_plan_says_it_used_the_recorded_state() {
-    let output = aksform().args(["plan", "examples/shop", "--state", "examples/shop/state/shop-prod.json"]).output().unwrap();
+    let output =
+        aksform().args(["plan", "examples/shop", "--state", "examples/shop/state/shop-prod.json"]).output().unwrap();
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("17 recorded resources are planned against the state as recorded"), "{stderr}");
@@ -127,17 +128,34 @@ fn replacing_a_cluster_needs_permission() {
 }
 
 #[test]
-fn a_second_plan_waits_for_nobody_but_fails_at_once_while_the_state_is_locked() {
+fn a_plan_reads_a_locked_state_and_writes_nothing_while_a_write_fails_at_once() {
     use aksform::state::{Backend, LocalBackend, LockInfo};
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("shop.json");
     std::fs::copy("examples/shop/state/shop-prod.json", &state).unwrap();
     let backend = LocalBackend::new(&state);
     let _guard = backend.lock(LockInfo::new("aksform apply")).unwrap();
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        names
+    };
+    let before = (listing(), std::fs::read(&state).unwrap(), std::fs::read(backend.lock_path()).unwrap());
     let output = aksform().args(["plan", "examples/shop", "--state"]).arg(&state).output().unwrap();
+    assert!(matches!(output.status.code(), Some(0 | 2)), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!((listing(), std::fs::read(&state).unwrap(), std::fs::read(backend.lock_path()).unwrap()), before);
+
+    let started = std::time::Instant::now();
+    let output = aksform()
+        .args(["state", "rm", "--stack", "examples/shop", "vnet.shop", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is locked by `aksform apply`"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(std::fs::read(&state).unwrap(), before.1);
 }
 
 #[test]
@@ -148,8 +166,11 @@ fn a_corrupt_state_is_reported_and_left_untouched() {
     let output = aksform().args(["plan", "examples/shop", "--state"]).arg(&state).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&state).unwrap(), "{ \"version\": 1, \"serial\": ");
-    let newer =
-        std::fs::read_to_string("examples/shop/state/shop-prod.json").unwrap().replacen("\"version\": 1", "\"version\": 9", 1);
+    let newer = std::fs::read_to_string("examples/shop/state/shop-prod.json").unwrap().replacen(
+        "\"version\": 1",
+        "\"version\": 9",
+        1,
+    );
     std::fs::write(&state, &newer).unwrap();
     let output = aksform().args(["plan", "examples/shop", "--state"]).arg(&state).output().unwrap();
     assert_eq!(output.status.code(), Some(1));

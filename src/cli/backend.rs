@@ -14,7 +14,9 @@ use crate::loading::Loaded;
 use crate::model::stack::StateSetting;
 use crate::providers::arm::cloud::{CloudName, is_loopback};
 use crate::providers::arm::credentials::{AuthMethod, Chain};
-use crate::state::{Backend, BlobAuth, BlobBackend, BlobLocation, LocalBackend, LockGuard, LockInfo, State, StateError};
+use crate::state::{
+    Backend, BlobAuth, BlobBackend, BlobLocation, LocalBackend, LockGuard, LockInfo, State, StateError,
+};
 
 /// The state's location, as the command line and the environment give it.
 #[derive(Debug, Clone, Default, Args)]
@@ -137,8 +139,11 @@ pub fn blob_backend(
         BlobAuth::SharedKey(key.into())
     } else {
         let cloud = crate::providers::arm::cloud::Cloud::named(access.cloud);
-        let chain = Chain::new(access.auth, &cloud, env).map_err(|e| {
-            StateError::Blob { origin: location.to_string(), action: "sign in to", message: e.to_string(), hint: String::new() }
+        let chain = Chain::new(access.auth, &cloud, env).map_err(|e| StateError::Blob {
+            origin: location.to_string(),
+            action: "sign in to",
+            message: e.to_string(),
+            hint: String::new(),
         })?;
         BlobAuth::Token(Arc::new(chain))
     };

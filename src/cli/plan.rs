@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::backend::{StateLocationArgs, backend_for, no_state_note};
 use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use super::{Format, StackArgs};
@@ -13,7 +14,6 @@ use crate::model::Address;
 use crate::plan::render::{json, markdown, text};
 use crate::plan::{self, SavedPlan};
 use crate::refresh;
-use super::backend::{StateLocationArgs, backend_for, no_state_note};
 use crate::state::State;
 
 /// A plan that was made but could not be shown or saved.

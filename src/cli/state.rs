@@ -158,11 +158,7 @@ fn blob_url_parts(place: &str) -> Option<(String, String, String)> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    let mut segments: Vec<String> = url
-        .path_segments()?
-        .filter(|s| !s.is_empty())
-        .map(percent_decode)
-        .collect();
+    let mut segments: Vec<String> = url.path_segments()?.filter(|s| !s.is_empty()).map(percent_decode).collect();
     let on_loopback = url.scheme() == "http" || url.host_str().is_some_and(|h| !h.contains(".blob."));
     let mut endpoint = format!("{}://{}", url.scheme(), url.host_str()?);
     if let Some(port) = url.port() {
@@ -296,12 +292,7 @@ fn migrate(source: &dyn Backend, target: &dyn Backend, common: &Common) -> Resul
             return Ok(format!("{to} already holds this state (serial {}): nothing to migrate\n", state.serial));
         }
         Some(there) => {
-            return Err(StateCommandError::DestinationTaken {
-                from,
-                to,
-                lineage: there.lineage,
-                serial: there.serial,
-            });
+            return Err(StateCommandError::DestinationTaken { from, to, lineage: there.lineage, serial: there.serial });
         }
         None => {}
     }

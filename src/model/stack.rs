@@ -45,7 +45,11 @@ pub enum StateSetting {
     Local,
     LocalPath(String),
     /// `state = azure_blob { account = "...", container = "...", key = "..." }`.
-    AzureBlob { account: Option<String>, container: Option<String>, key: Option<String> },
+    AzureBlob {
+        account: Option<String>,
+        container: Option<String>,
+        key: Option<String>,
+    },
 }
 
 /// Flattens one kind's resources into `out`; a large kind (Services and Ingresses are nearly

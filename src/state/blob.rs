@@ -54,7 +54,8 @@ impl BlobLocation {
     fn url_of(&self, name: &str) -> Result<Url, StateError> {
         let mut url = self.endpoint.clone();
         {
-            let mut segments = url.path_segments_mut().map_err(|()| self.invalid("the endpoint cannot be a base URL"))?;
+            let mut segments =
+                url.path_segments_mut().map_err(|()| self.invalid("the endpoint cannot be a base URL"))?;
             segments.pop_if_empty().push(&self.container);
             for part in name.split('/') {
                 segments.push(part);
@@ -135,7 +136,12 @@ impl BlobBackend {
     /// A backend whose leases last `lease` (15 to 60 seconds) unless renewed.
     pub fn with_lease(location: BlobLocation, auth: BlobAuth, lease: Duration) -> Result<Self, StateError> {
         let io = Io::start().map_err(|e| location.invalid(&format!("cannot start the I/O runtime: {e}")))?;
-        let shared = Arc::new(Shared { location, auth, lease: lease.clamp(Duration::from_secs(15), Duration::from_secs(60)), held: Mutex::new(None) });
+        let shared = Arc::new(Shared {
+            location,
+            auth,
+            lease: lease.clamp(Duration::from_secs(15), Duration::from_secs(60)),
+            held: Mutex::new(None),
+        });
         Ok(BlobBackend { shared, io })
     }
 
@@ -156,8 +162,14 @@ impl Backend for BlobBackend {
         let lock_info = info.clone();
         let (metadata, etag) = self.io.run(async move { shared.acquire(&lock_info).await })??;
         let (lost, lost_rx) = watch::channel(None);
-        *self.shared.held() =
-            Some(Held { info: info.clone(), metadata, etag, document: Vec::new(), versioned: false, lost: Arc::new(lost) });
+        *self.shared.held() = Some(Held {
+            info: info.clone(),
+            metadata,
+            etag,
+            document: Vec::new(),
+            versioned: false,
+            lost: Arc::new(lost),
+        });
         let renewing = self.io.handle.spawn(Arc::clone(&self.shared).renew(info.id.clone()));
         Ok(Box::new(BlobLockGuard {
             shared: Arc::clone(&self.shared),
@@ -241,10 +253,7 @@ impl Backend for BlobBackend {
 
 impl BlobBackend {
     fn backup_hint(&self) -> String {
-        format!(
-            "{}.backup (or the blob's previous version, where versioning is on)",
-            self.shared.location
-        )
+        format!("{}.backup (or the blob's previous version, where versioning is on)", self.shared.location)
     }
 }
 
@@ -306,9 +315,11 @@ impl Shared {
                 "create the container `{}` in the storage account `{}` (`az storage container create`)",
                 self.location.container, self.location.account
             ),
-            (Some(401 | 403), _) => "check the credentials: applying needs the Storage Blob Data Contributor role on the \
+            (Some(401 | 403), _) => {
+                "check the credentials: applying needs the Storage Blob Data Contributor role on the \
                  container (planning, Storage Blob Data Reader), or a SAS that allows it"
-                .to_string(),
+                    .to_string()
+            }
             _ => String::new(),
         };
         self.error(action, describe_error(error), &hint)
@@ -642,7 +653,10 @@ mod tests {
             "http://127.0.0.1:10000/devstoreaccount1/tfstate/prod/shop%20one.json"
         );
         let azure = location("https://acct.blob.core.windows.net", "shop.json");
-        assert_eq!(azure.url_of("shop.json.backup").unwrap().as_str(), "https://acct.blob.core.windows.net/tfstate/shop.json.backup");
+        assert_eq!(
+            azure.url_of("shop.json.backup").unwrap().as_str(),
+            "https://acct.blob.core.windows.net/tfstate/shop.json.backup"
+        );
         assert_eq!(azure.to_string(), "https://acct.blob.core.windows.net/tfstate/shop.json");
     }
 

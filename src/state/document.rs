@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn documented_examples_are_valid_and_in_written_form() {
-        for page in [include_str!("../../docs/state-format.md"), include_str!("../../state/README.md")] {
+        for page in [include_str!("../../docs/state-format.md"), include_str!("../../examples/shop/state/README.md")] {
             let example = first_json_block(page);
             let state = decode(example.as_bytes(), "example").unwrap();
             assert_eq!(text(&encode(&state).unwrap()), example);

@@ -18,8 +18,7 @@ pub enum StateError {
     },
 
     #[error(
-        "{state} is locked by {}; wait for it to finish and try again, or pass --lock-timeout 10m to wait for it \
-         ({}){}",
+        "{state} is locked by {}; try again when it has finished, or pass --lock-timeout 10m to wait for it ({}){}",
         holder_text(holder),
         if *remote { "the lock is released when that run ends, or within a minute if it died" } else { "the lock is released as soon as that process exits" },
         force_hint(holder, *remote)

@@ -90,7 +90,11 @@ impl Backend for LocalBackend {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                return Err(StateError::Locked { state: self.describe(), holder: read_holder(&lock_path), remote: false });
+                return Err(StateError::Locked {
+                    state: self.describe(),
+                    holder: read_holder(&lock_path),
+                    remote: false,
+                });
             }
             Err(TryLockError::Error(e)) => return Err(StateError::io("lock", &lock_path, e)),
         }
@@ -404,8 +408,9 @@ mod tests {
         assert_eq!(
             error.to_string(),
             format!(
-                "{} is locked by `aksform apply` (pid 4242, alice@build-7) since 2026-11-25T10:02:11Z; wait for it \
-                 to finish and try again (the lock is released as soon as that process exits)",
+                "{} is locked by `aksform apply` (pid 4242, alice@build-7) since 2026-11-25T10:02:11Z; try again \
+                 when it has finished, or pass --lock-timeout 10m to wait for it (the lock is released as soon as \
+                 that process exits)",
                 first.path().display()
             )
         );

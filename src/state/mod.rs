@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Address, Kind, Value};
 
 pub use backend::{Backend, LockGuard, LockInfo};
-pub use error::StateError;
 pub use blob::{BlobAuth, BlobBackend, BlobLocation};
+pub use error::StateError;
 pub use local::LocalBackend;
 
 /// The state format this build reads and writes.

@@ -66,7 +66,10 @@ mod tests {
     #[test]
     fn signs_the_documented_fields_in_order() {
         let text = string_to_sign("rcw", "2026-12-02T10:00:00Z", "2026-12-02T11:00:00Z", "/blob/acct/state");
-        assert_eq!(text, "rcw\n2026-12-02T10:00:00Z\n2026-12-02T11:00:00Z\n/blob/acct/state\n\n\n\n2022-11-02\nc\n\n\n\n\n\n\n");
+        assert_eq!(
+            text,
+            "rcw\n2026-12-02T10:00:00Z\n2026-12-02T11:00:00Z\n/blob/acct/state\n\n\n\n2022-11-02\nc\n\n\n\n\n\n\n"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub const KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz
 /// A running Azurite Blob service.
 pub struct Azurite {
     child: Child,
+    /// Held open while Azurite should run.
+    _stdin: std::process::ChildStdin,
     /// `http://127.0.0.1:<port>/devstoreaccount1`
     pub endpoint: String,
 }
@@ -21,13 +23,22 @@ impl Azurite {
     /// `tests/azurite/`) and starts its Blob service.
     pub fn start(workspace: &Path) -> Azurite {
         let dir = crate::npm::install(&workspace.join("tests/azurite"), &workspace.join("target/azurite"), &[]);
+        // Azurite stops when its standard input closes, that is when the test process ends
+        // however it ends: a static Azurite is never dropped, and a killed test drops nothing.
+        let main = dir.join("node_modules/azurite/dist/src/blob/main.js");
+        let script = format!(
+            "process.stdin.on('end', () => process.exit(0)).resume(); process.argv.splice(1, 0, {main:?}); require({main:?})",
+            main = main.display().to_string()
+        );
         let mut child = Command::new("node")
-            .arg(dir.join("node_modules/azurite/dist/src/blob/main.js"))
+            .args(["-e", &script, "--"])
             .args(["--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--loose"])
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::null())
             .spawn()
             .expect("node must be on PATH to run Azurite");
+        let stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
@@ -41,7 +52,7 @@ impl Azurite {
         };
         // The rest of its output is read (and dropped) so that it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Azurite { child, endpoint: format!("{}/{ACCOUNT}", url.trim_end_matches('/')) }
+        Azurite { child, _stdin: stdin, endpoint: format!("{}/{ACCOUNT}", url.trim_end_matches('/')) }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use crate::model::address::{Address, Kind};
 use crate::model::kinds::*;
 use crate::model::names;
-use crate::model::stack::{StateSetting, Stack};
+use crate::model::stack::{Stack, StateSetting};
 use crate::model::value::AttributeRef;
 use crate::syntax::ast::{Block, ExprKind};
 
@@ -54,8 +54,14 @@ fn state_setting(cx: &mut Lowering, expr: &crate::syntax::ast::Expr) -> StateSet
             cx.string(&sf, "path", true).map_or(StateSetting::Local, |p| StateSetting::LocalPath(p.value))
         }
         ExprKind::Constructor { name, args, body } if name.name == "azure_blob" && args.is_empty() => {
-            let sf =
-                BlockFields::new(cx, body.as_ref(), "state azure_blob", expr.span, &["account", "container", "key"], &[]);
+            let sf = BlockFields::new(
+                cx,
+                body.as_ref(),
+                "state azure_blob",
+                expr.span,
+                &["account", "container", "key"],
+                &[],
+            );
             let mut part = |field: &str| cx.string(&sf, field, false).map(|s| s.value);
             let (account, container, key) = (part("account"), part("container"), part("key"));
             StateSetting::AzureBlob { account, container, key }
