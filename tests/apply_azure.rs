@@ -64,7 +64,9 @@ fn apply_check_plan_destroy(example_name: &str, applied: impl FnOnce(&Emulator, 
     // Every LoadBalancer Service shows its address.
     let balancers = std::fs::read_dir(&example)
         .unwrap()
-        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "aks"))
+        .map(|path| std::fs::read_to_string(path).unwrap())
         .map(|text| {
             text.lines().filter(|l| l.trim_start().starts_with("type") && l.contains("= load_balancer")).count()
         })

@@ -235,8 +235,12 @@ fn child_holder() {
         Ok(()) => println!("holder: written"),
         Err(e) => println!("holder: refused: {e}"),
     }
-    let lost = guard.lost().unwrap().borrow().clone();
-    println!("holder: lost: {}", lost.unwrap_or_default());
+    let mut lost = guard.lost().unwrap();
+    let started = Instant::now();
+    while lost.borrow().is_none() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("holder: lost: {}", lost.borrow_and_update().clone().unwrap_or_default());
 }
 
 /// The child's lines that start with `holder: `, without it, as they come.
@@ -470,4 +474,158 @@ fn a_dry_run_in_a_read_only_checkout_with_a_read_only_sas_writes_nothing() {
         .output();
     let stderr = String::from_utf8_lossy(&apply.unwrap().stderr).to_string();
     assert!(stderr.contains("403") || stderr.contains("Authorization"), "{stderr}");
+}
+
+/// A stack of Azure resources only (a resource group and a VNet with two subnets), applied
+/// against the ARM emulator.
+fn network_stack_text() -> String {
+    format!(
+        "stack \"net\" {{\n  subscription = \"00000000-0000-0000-0000-0000000000aa\"\n  location     = westeurope\n}}\n\n\
+         resource_group \"rg\" {{}}\n{}",
+        aksform_testkit::stacks::NETWORK
+    )
+}
+
+fn slow_emulator(operation_ms: u64) -> aksform_sandbox::arm::Emulator {
+    use aksform_sandbox::arm::{Emulator, EmulatorOptions, LatencySettings};
+    Emulator::start(EmulatorOptions {
+        latency: LatencySettings { default_ms: operation_ms, ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn network_stack() -> tempfile::TempDir {
+    let stack = tempfile::tempdir().unwrap();
+    std::fs::write(stack.path().join("main.aks"), network_stack_text()).unwrap();
+    stack
+}
+
+/// `aksform apply --auto-approve` of `stack` on the blob `net.json` of `container`, started.
+fn spawn_apply(
+    container: &str,
+    emulator: &aksform_sandbox::arm::Emulator,
+    stack: &Path,
+    extra: &[&str],
+) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("aksform"))
+        .args(["apply", "--auto-approve"])
+        .arg(stack)
+        .args(blob_flags(container))
+        .args(["--state-blob-key", "net.json"])
+        .args(extra)
+        .env_remove("AKSFORM_STATE")
+        .env_remove("AZURE_STORAGE_SAS_TOKEN")
+        .env("NO_COLOR", "1")
+        .env("AZURE_STORAGE_KEY", azurite::KEY)
+        .envs(emulator.environment())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// How a run ended, what it printed and when it ended.
+type Outcome = (Option<i32>, String, Duration);
+
+fn outcome(child: std::process::Child, started: Instant) -> Outcome {
+    let output = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code(), text, started.elapsed())
+}
+
+/// Ten `aksform apply` processes at once on one blob state, each slowed by the emulator's
+/// three-second operations.
+fn ten_applies(container: &str, extra: &[&str]) -> (Vec<Outcome>, aksform_sandbox::arm::Emulator) {
+    let emulator = slow_emulator(3000);
+    let stack = network_stack();
+    // Each waited for on a thread of its own, so that each ends when it ends.
+    let started = Instant::now();
+    let waiting: Vec<_> = (0..10)
+        .map(|_| spawn_apply(container, &emulator, stack.path(), extra))
+        .map(|child| std::thread::spawn(move || outcome(child, started)))
+        .collect();
+    let outcomes = waiting.into_iter().map(|thread| thread.join().unwrap()).collect();
+    (outcomes, emulator)
+}
+
+/// The resources the emulator created (201), by id: none twice.
+fn created_once(emulator: &aksform_sandbox::arm::Emulator) -> usize {
+    let mut created = std::collections::BTreeMap::new();
+    for write in emulator.operations() {
+        if write.method == "PUT" && write.status == 201 {
+            *created.entry(write.id.to_ascii_lowercase()).or_insert(0) += 1;
+        }
+    }
+    assert!(created.values().all(|&n| n == 1), "created twice: {created:?}");
+    created.len()
+}
+
+#[test]
+fn of_ten_concurrent_applies_one_proceeds_and_the_others_fail_at_once_naming_it() {
+    let container = container("ten-at-once");
+    let (outcomes, emulator) = ten_applies(&container, &[]);
+    let (applied, refused): (Vec<_>, Vec<_>) = outcomes.iter().partition(|(code, ..)| *code == Some(0));
+    assert_eq!(applied.len(), 1, "exactly one apply proceeds: {outcomes:#?}");
+    assert!(applied[0].1.contains("Apply complete"), "{}", applied[0].1);
+    assert_eq!(refused.len(), 9);
+    // The refused runs did not wait for the holder, whose operations take 3 s each, one after another.
+    let holder_took = applied[0].2;
+    for (code, text, took) in &refused {
+        assert_eq!(*code, Some(1), "{text}");
+        assert!(text.contains("is locked by `aksform apply`"), "the refusal names the holder: {text}");
+        assert!(*took < holder_took / 2, "refused after {took:?}, the holder took {holder_took:?}: {text}");
+    }
+    let slowest = refused.iter().map(|(.., took)| *took).max().unwrap();
+    eprintln!("ten concurrent applies: nine refused within {slowest:?}; the holder applied in {holder_took:?}");
+    assert_eq!(created_once(&emulator), 4, "the resource group, the VNet and its two subnets");
+    let state: State = serde_json::from_str(&content(&container, "net.json")).unwrap();
+    assert_eq!(state.resources.len(), 4);
+    assert_eq!(lease_and_holder(&container, "net.json").0, "available", "the lock is released");
+}
+
+#[test]
+fn ten_concurrent_applies_that_wait_for_the_lock_proceed_one_after_the_other() {
+    let container = container("ten-in-turn");
+    let (outcomes, emulator) = ten_applies(&container, &["--lock-timeout", "5m"]);
+    assert!(outcomes.iter().all(|(code, ..)| *code == Some(0)), "{outcomes:#?}");
+    let complete = outcomes.iter().filter(|(_, text, _)| text.contains("Apply complete")).count();
+    let nothing = outcomes.iter().filter(|(_, text, _)| text.contains("No changes")).count();
+    assert_eq!((complete, nothing), (1, 9), "the first creates, the others find it done: {outcomes:#?}");
+    assert!(outcomes.iter().filter(|(_, text, _)| text.contains("waiting for the lock")).count() >= 9);
+    assert_eq!(created_once(&emulator), 4);
+    let state: State = serde_json::from_str(&content(&container, "net.json")).unwrap();
+    assert_eq!(state.resources.len(), 4);
+}
+
+#[test]
+fn an_apply_whose_lock_is_broken_stops_as_ctrl_c_does_and_says_why() {
+    let container = container("broken-mid-apply");
+    let emulator = slow_emulator(8000);
+    let stack = network_stack();
+    let started = Instant::now();
+    let apply = spawn_apply(&container, &emulator, stack.path(), &[]);
+    assert!(
+        wait_until(Duration::from_secs(20), || lease_and_holder(&container, "net.json").0 == "leased"),
+        "the apply took the lock"
+    );
+    let (_, id) = lease_and_holder(&container, "net.json");
+    let unlock = aksform_cli()
+        .args(["state", "force-unlock", id.as_deref().unwrap(), "--state-blob-key", "net.json"])
+        .args(blob_flags(&container))
+        .arg("--stack")
+        .arg(stack.path())
+        .output()
+        .unwrap();
+    assert!(unlock.status.success(), "{}", String::from_utf8_lossy(&unlock.stderr));
+    let (code, text, took) = outcome(apply, started);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("lock") && text.contains("lost"), "says why it stopped: {text}");
+    assert!(!text.contains("Apply complete"), "{text}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    // What it wrote before the lock was broken is all there is: the next apply, with a lock
+    // of its own, finishes the stack.
+    let again = outcome(spawn_apply(&container, &emulator, stack.path(), &[]), Instant::now());
+    assert_eq!(again.0, Some(0), "{}", again.1);
+    assert_eq!(created_once(&emulator), 4);
 }

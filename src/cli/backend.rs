@@ -184,10 +184,7 @@ pub fn lock_and_read(
         out.error(&e.to_string());
         1
     };
-    let guard = lock_waiting(backend, LockInfo::new(command), timeout, &mut |holder, waited| {
-        eprintln!("waiting for the state lock ({}s of {}s): {holder}", waited.as_secs(), timeout.as_secs());
-    })
-    .map_err(fail)?;
+    let guard = lock_waiting(backend, LockInfo::new(command), timeout).map_err(fail)?;
     let state = backend.read().map_err(fail)?;
     Ok((guard, state))
 }
@@ -196,13 +193,12 @@ pub fn lock_and_read(
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 const SAY_EVERY: Duration = Duration::from_secs(30);
 
-/// Takes the lock, trying again until `timeout` while another run holds it; `waiting` is told
+/// Takes the lock, trying again until `timeout` while another run holds it; says on stderr
 /// who holds it when the wait starts and every 30 s.
 pub fn lock_waiting(
     backend: &dyn Backend,
     info: LockInfo,
     timeout: Duration,
-    waiting: &mut dyn FnMut(&str, Duration),
 ) -> Result<Box<dyn LockGuard>, StateError> {
     let started = Instant::now();
     let mut said: Option<Instant> = None;
@@ -211,7 +207,12 @@ pub fn lock_waiting(
             Err(StateError::Locked { holder, .. }) if started.elapsed() < timeout => {
                 if said.is_none_or(|at| at.elapsed() >= SAY_EVERY) {
                     let who = holder.map_or_else(|| "another run".to_string(), |h| h.to_string());
-                    waiting(&who, started.elapsed());
+                    eprintln!(
+                        "waiting for the lock on {} ({}s of {}s): held by {who}",
+                        backend.describe(),
+                        started.elapsed().as_secs(),
+                        timeout.as_secs()
+                    );
                     said = Some(Instant::now());
                 }
                 std::thread::sleep(RETRY_EVERY.min(timeout.saturating_sub(started.elapsed())));

@@ -220,9 +220,7 @@ pub fn run(args: &StateArgs, out: &Output) -> u8 {
 }
 
 fn lock(backend: &dyn Backend, verb: &str, common: &Common) -> Result<Box<dyn crate::state::LockGuard>, StateError> {
-    lock_waiting(backend, LockInfo::new(format!("aksform {verb}")), common.lock.lock_timeout, &mut |holder, waited| {
-        eprintln!("waiting for the lock on {} ({}s): {holder}", backend.describe(), waited.as_secs());
-    })
+    lock_waiting(backend, LockInfo::new(format!("aksform {verb}")), common.lock.lock_timeout)
 }
 
 fn execute(command: &StateCommand, backend: &dyn Backend, common: &Common) -> Result<String, StateCommandError> {

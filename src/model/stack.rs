@@ -44,7 +44,7 @@ pub enum StateSetting {
     /// `state = local` or `local { path = "..." }`: a file, its path relative to the stack folder.
     Local,
     LocalPath(String),
-    /// `state = azure_blob { account = "...", container = "...", key = "..." }`.
+    /// `state = azure_blob { account = "..." container = "..." key = "..." }`.
     AzureBlob {
         account: Option<String>,
         container: Option<String>,

@@ -414,18 +414,26 @@ impl Shared {
             metadata: Some(held.metadata.clone()),
             ..Default::default()
         };
-        match client.upload(RequestContent::from(bytes), Some(options)).await {
-            Ok(result) => Ok(result.etag),
-            Err(e) => Err(match status_and_code(&e) {
-                (Some(StatusCode::PreconditionFailed), Some(code)) if code == "ConditionNotMet" => {
-                    StateError::ChangedSinceRead { origin: self.location.to_string() }
+        let error = match client.upload(RequestContent::from(bytes), Some(options)).await {
+            Ok(result) => return Ok(result.etag),
+            Err(e) => e,
+        };
+        let lost = match status_and_code(&error) {
+            // The blob changed. Under a lease still ours (it renews) that is another writer's
+            // doing; a lease broken or taken over explains it better.
+            (Some(StatusCode::PreconditionFailed), Some(code)) if code == "ConditionNotMet" => {
+                match client.renew_lease(held.info.id.clone(), None).await {
+                    Err(e) if status_and_code(&e).0.is_some_and(|s| s.is_client_error()) => {
+                        lease_lost_reason(&status_and_code(&e).1.unwrap_or_default())
+                    }
+                    _ => return Err(StateError::ChangedSinceRead { origin: self.location.to_string() }),
                 }
-                (Some(StatusCode::PreconditionFailed), Some(code)) if code.starts_with("Lease") => {
-                    StateError::LockLost { origin: self.location.to_string(), reason: lease_lost_reason(&code) }
-                }
-                _ => self.service_error("write", &e),
-            }),
-        }
+            }
+            (Some(StatusCode::PreconditionFailed), Some(code)) if code.starts_with("Lease") => lease_lost_reason(&code),
+            _ => return Err(self.service_error("write", &error)),
+        };
+        held.lost.send_replace(Some(lost.clone()));
+        Err(StateError::LockLost { origin: self.location.to_string(), reason: lost })
     }
 
     /// Renews the lease until the guard stops it; when the lease cannot be renewed before it

@@ -74,8 +74,8 @@ fn state_setting(cx: &mut Lowering, expr: &crate::syntax::ast::Expr) -> StateSet
                     .with_primary(expr.span, "unsupported state backend")
                     .with_help(
                         "write `state = local { path = \"state/prod.json\" }` (without it the state is \
-                         state/<stack>.json beside the stack), or `state = azure_blob { account = \"...\", \
-                         container = \"...\", key = \"prod.json\" }`",
+                         state/<stack>.json beside the stack), or `state = azure_blob { account = \"...\" \
+                         container = \"...\" key = \"prod.json\" }`",
                     ),
             );
             StateSetting::Local

@@ -1,5 +1,6 @@
 use crate::diag::{RenderOptions, SourceMap, render_terminal};
 use crate::loading::{Loaded, from_sources};
+use crate::model::stack::StateSetting;
 use crate::model::*;
 
 const BASE: &str = r#"
@@ -381,4 +382,38 @@ fn a_nat_gateway_needs_a_public_ip() {
         assert!(text.contains(expected), "{ips}: expected {expected:?} in\n{text}");
         assert!(loaded.stack.nat_gateways.is_empty(), "{ips}");
     }
+}
+
+fn stack_with_state(state: &str) -> Loaded {
+    let mut sources = SourceMap::new();
+    sources.add("main.aks", "main.aks", format!("stack \"t\" {{\n  location = westeurope\n  state = {state}\n}}\n"));
+    from_sources(sources, Vec::new(), None, &[], &|_| None)
+}
+
+#[test]
+fn the_state_setting_names_a_local_file_or_a_blob() {
+    let blob = stack_with_state(r#"azure_blob { account = "acct" container = "aksform" key = "t.json" }"#);
+    assert_eq!(codes(&blob), Vec::<&str>::new(), "{}", rendered(&blob));
+    assert_eq!(
+        blob.stack.state,
+        Some(StateSetting::AzureBlob {
+            account: Some("acct".into()),
+            container: Some("aksform".into()),
+            key: Some("t.json".into())
+        })
+    );
+    // The account may come from the command line, as a CI job sets it.
+    let partial = stack_with_state(r#"azure_blob { key = "t.json" }"#);
+    assert_eq!(
+        partial.stack.state,
+        Some(StateSetting::AzureBlob { account: None, container: None, key: Some("t.json".into()) })
+    );
+    let local = stack_with_state(r#"local { path = "elsewhere/t.json" }"#);
+    assert_eq!(local.stack.state, Some(StateSetting::LocalPath("elsewhere/t.json".into())));
+
+    let typo = stack_with_state(r#"azure_blob { acount = "acct" }"#);
+    assert_eq!(codes(&typo), ["AKS010"], "{}", rendered(&typo));
+    let unknown = stack_with_state(r#"s3 { bucket = "b" }"#);
+    assert_eq!(codes(&unknown), ["AKS012"]);
+    assert!(rendered(&unknown).contains("azure_blob"), "{}", rendered(&unknown));
 }
