@@ -165,9 +165,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             }
         }
     } else if args.markdown {
-        let title = format!("aksform plan for `{}`", loaded.stack.name);
-        markdown::render_drift(&drift)
-            + &markdown::render(plan, &markdown::MarkdownOptions { title, ..Default::default() })
+        markdown::render(plan, &drift, &markdown_options(&loaded.stack.name, None))
     } else {
         text::render_drift(&drift) + &text::render(plan, &text::TextOptions { color: out.color_stdout })
     };
@@ -190,6 +188,16 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         return if args.detailed_exitcode && has_changes { 2 } else { 0 };
     }
     if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 }
+}
+
+/// The pull-request comment of a plan of `stack`, as `plan` and `show` print it.
+pub(super) fn markdown_options(stack: &str, diagram: Option<String>) -> markdown::MarkdownOptions {
+    markdown::MarkdownOptions {
+        title: format!("aksform plan for `{stack}`"),
+        stack: stack.to_string(),
+        diagram,
+        ..Default::default()
+    }
 }
 
 /// Writes the plan file for `aksform apply FILE`.
