@@ -11,7 +11,7 @@ use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use super::{Format, StackArgs};
 use crate::model::Address;
-use crate::plan::render::{json, markdown, text};
+use crate::plan::render::{json, markdown, mermaid, picture, text};
 use crate::plan::{self, SavedPlan};
 use crate::refresh;
 use crate::state::State;
@@ -156,6 +156,9 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         targeted = ManuallyDrop::new(planned.plan.only(|address| super::apply::targeted(&args.target, address)));
         &*targeted
     };
+    // The network the plan lands in, for the comment's diagram and the saved plan.
+    let draw = || picture::picture(&desired, live.as_ref().or(recorded.as_ref()), plan);
+    let mut picture = None;
     let rendered = if args.json {
         match json::render_with_drift(plan, &drift) {
             Ok(rendered) => rendered,
@@ -165,15 +168,18 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             }
         }
     } else if args.markdown {
-        markdown::render(plan, &drift, &markdown_options(&loaded.stack.name, None))
+        let diagram = mermaid::render(picture.get_or_insert_with(draw));
+        markdown::render(plan, &drift, &markdown_options(&loaded.stack.name, Some(diagram)))
     } else {
         text::render_drift(&drift) + &text::render(plan, &text::TextOptions { color: out.color_stdout })
     };
-    super::output::stdout(&format!("{rendered}{}", if rendered.ends_with('\n') { "" } else { "\n" }));
+    super::output::stdout(&with_final_newline(rendered));
     if let Some(path) = &args.out {
         let has_changes = plan.has_changes();
-        let saved =
+        let mut saved =
             SavedPlan::new(plan.clone(), loaded.stack.name.clone(), recorded.as_ref(), loaded.config_hash.clone());
+        saved.drift = drift;
+        saved.picture = Some(picture.unwrap_or_else(draw));
         if let Err(e) = save(&saved, path) {
             out.error(&e.to_string());
             return 1;
@@ -198,6 +204,14 @@ pub(super) fn markdown_options(stack: &str, diagram: Option<String>) -> markdown
         diagram,
         ..Default::default()
     }
+}
+
+/// What is printed: the rendered text, ending with a newline.
+pub(super) fn with_final_newline(mut rendered: String) -> String {
+    if !rendered.ends_with('\n') {
+        rendered.push('\n');
+    }
+    rendered
 }
 
 /// Writes the plan file for `aksform apply FILE`.
