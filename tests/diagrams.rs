@@ -14,10 +14,7 @@ fn workspace() -> &'static Path {
 
 fn aksform() -> Command {
     let mut cmd = Command::cargo_bin("aksform").unwrap();
-    cmd.env_remove("AZURE_SUBSCRIPTION_ID")
-        .env_remove("AKSFORM_STATE")
-        .env("NO_COLOR", "1")
-        .current_dir(workspace());
+    cmd.env_remove("AZURE_SUBSCRIPTION_ID").env_remove("AKSFORM_STATE").env("NO_COLOR", "1").current_dir(workspace());
     cmd
 }
 
@@ -196,7 +193,9 @@ fn the_shop_diagram_shows_its_network_and_what_changes() {
         "dot",
     ]));
     assert!(dot.starts_with("digraph aksform {\n") && dot.ends_with("}\n"), "{dot}");
-    assert!(dot.contains("label=\"service legacy · destroyed\\nClusterIP\\nports 80\", style=\"filled,dashed,rounded\""));
+    assert!(
+        dot.contains("label=\"service legacy · destroyed\\nClusterIP\\nports 80\", style=\"filled,dashed,rounded\"")
+    );
 }
 
 #[test]

@@ -298,3 +298,90 @@ fn json_lists_drift_only_when_there_is_some() {
     assert!(without.get("drift").is_none());
     assert_eq!(json::render_with_drift(&plan, &[]).unwrap(), json::render(&plan).unwrap());
 }
+
+fn realistic_picture() -> super::picture::Picture {
+    let (desired, state) = realistic();
+    let plan = plan(&desired, &state).unwrap().plan;
+    super::picture::picture(&desired, Some(&state), &plan)
+}
+
+#[test]
+fn the_picture_marks_each_resource_and_draws_the_relations() {
+    use super::picture::Status;
+    let picture = realistic_picture();
+    let node = |first: &str| {
+        picture.nodes.iter().position(|n| n.lines[0] == first).unwrap_or_else(|| panic!("{first}: {picture:#?}"))
+    };
+    let status = |first: &str| picture.nodes[node(first)].status;
+    assert_eq!(status("subnet ilb"), Status::Created);
+    assert_eq!(status("subnet nodes"), Status::Unchanged);
+    assert_eq!(status("cluster shop"), Status::Changed);
+    assert_eq!(status("node pool apps"), Status::Replaced);
+    assert_eq!(status("public IP old"), Status::Destroyed, "a recorded resource the stack no longer has");
+    assert_eq!(status("service web"), Status::Created);
+    assert_eq!(picture.nodes[node("subnet ilb")].lines, ["subnet ilb", "10.20.8.0/24"]);
+    assert_eq!(
+        picture.nodes[node("service web")].lines,
+        ["service web", "LoadBalancer", "(known after apply)", "ports 80, 443"]
+    );
+    let group = |index: usize| picture.nodes[index].group.map(|g| picture.groups[g].label.as_str());
+    assert_eq!(group(node("subnet nodes")), Some("vnet shop · 10.20.0.0/16"));
+    assert_eq!(group(node("cluster shop")), Some("resource group shop-prod"));
+    assert_eq!(group(node("service web")), Some("namespace shop"));
+    assert_eq!(group(node("DNS record shop")), Some("DNS zone example.com"));
+    let edge = |from: &str, to: &str| picture.edges.contains(&super::picture::Edge { from: node(from), to: node(to) });
+    assert!(edge("public IP web", "service web"));
+    assert!(edge("DNS record shop", "service web"));
+    assert!(edge("subnet nodes", "cluster shop"), "a node pool's subnet, drawn to its cluster");
+    assert!(edge("cluster shop", "node pool apps"));
+    assert!(!edge("service web", "public IP web"), "relations have a direction");
+}
+
+#[test]
+fn dot_declares_every_node_it_links_and_escapes_labels() {
+    use super::dot;
+    let mut picture = realistic_picture();
+    picture.nodes[0].lines[0] = "a \"quoted\" \\ name\nover lines".to_string();
+    let text = dot::render(&picture);
+    assert!(text.starts_with("digraph aksform {\n") && text.ends_with("}\n"));
+    assert_eq!(text.matches('{').count(), text.matches('}').count(), "{text}");
+    assert!(text.contains("label=\"a \\\"quoted\\\" \\\\ name over lines"), "{text}");
+    let declared: Vec<String> =
+        text.lines().filter_map(|l| l.trim().split_once(" [label=").map(|(id, _)| id.to_string())).collect();
+    assert_eq!(declared.len(), picture.nodes.len());
+    for line in text.lines().filter(|l| l.contains(" -> ")) {
+        let (from, to) = line.trim().trim_end_matches(';').split_once(" -> ").unwrap();
+        assert!(declared.iter().any(|d| d == from) && declared.iter().any(|d| d == to), "{line}");
+    }
+    assert_eq!(text.matches(" -> ").count(), picture.edges.len());
+    assert!(text.contains("style=\"filled,dashed\", fillcolor=\"#ffebe9\""), "destroyed nodes are dashed");
+    assert!(text.contains("style=\"filled,bold\", fillcolor=\"#fbefff\""), "replaced nodes are bold");
+    assert_eq!(text.matches("subgraph cluster_g").count(), picture.groups.len());
+}
+
+#[test]
+fn mermaid_labels_cannot_close_their_quotes() {
+    use super::mermaid::escape;
+    assert_eq!(escape("a \"b\" #c <d> [e]"), "a #quot;b#quot; #35;c #lt;d#gt; #91;e#93;");
+    assert_eq!(escape("x\ny"), "x y");
+    assert_eq!(escape("日本 🚀"), "日本 🚀");
+}
+
+#[test]
+fn a_saved_plan_keeps_its_drift_and_picture() {
+    let (_, state) = realistic();
+    let mut saved = SavedPlan::new(realistic_plan(), "shop-prod", Some(&state), "sha256:0123abcd");
+    saved.drift = drift();
+    saved.picture = Some(realistic_picture());
+    let json = json::render_saved(&saved).unwrap();
+    let read = SavedPlan::from_json(&json).unwrap();
+    assert_eq!(read, saved);
+    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        document["drift"][0],
+        serde_json::json!({ "address": "public_ip.web", "kind": "public_ip", "status": "deleted", "changes": [] })
+    );
+    let without = SavedPlan::new(realistic_plan(), "shop-prod", Some(&state), "sha256:0123abcd");
+    let document: serde_json::Value = serde_json::from_str(&json::render_saved(&without).unwrap()).unwrap();
+    assert!(document.get("drift").is_none() && document.get("picture").is_none());
+}
