@@ -219,4 +219,8 @@ fn graph_of_a_saved_plan_marks_what_that_plan_does() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is a plan for the stack `shop-prod`"), "{stderr}");
     assert!(stderr.contains("hint:"), "{stderr}");
+
+    let output = aksform().args(["graph", "examples/kubenet-basic"]).args(state).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "a state of another stack is refused");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("records the stack \"shop-prod\""));
 }

@@ -56,17 +56,24 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
         Err(code) => return code,
     };
     let env = |name: &str| std::env::var(name).ok();
-    let recorded = match backend_for(&args.location, &loaded, args.providers.access(), &env).map(|b| b.read()) {
-        Ok(Ok(recorded)) => recorded,
-        Ok(Err(e)) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+    let backend = match backend_for(&args.location, &loaded, args.providers.access(), &env) {
+        Ok(backend) => backend,
         Err(e) => {
             out.error(&e.to_string());
             return 1;
         }
     };
+    let recorded = match backend.read() {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    if let Err(message) = super::plan::check_state_is_the_stacks(backend.as_ref(), recorded.as_ref(), &loaded) {
+        out.error(&message);
+        return 1;
+    }
     let desired = loaded.stack.resources();
     let plan = match &args.plan {
         Some(path) => {

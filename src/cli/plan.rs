@@ -87,15 +87,8 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     if recorded.is_none() {
         eprintln!("{}", no_state_note(backend.as_ref(), &loaded));
     }
-    if let Some(state) = &*recorded
-        && state.stack != loaded.stack.name
-    {
-        out.error(&format!(
-            "{} records the stack \"{}\", not \"{}\": pass --state for this stack's state",
-            backend.describe(),
-            state.stack,
-            loaded.stack.name
-        ));
+    if let Err(message) = check_state_is_the_stacks(backend.as_ref(), recorded.as_ref(), &loaded) {
+        out.error(&message);
         return 1;
     }
     let empty = State::new(&loaded.stack.name);
@@ -194,6 +187,23 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         return if args.detailed_exitcode && has_changes { 2 } else { 0 };
     }
     if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 }
+}
+
+/// Refuses a state recorded for another stack than the loaded one.
+pub(super) fn check_state_is_the_stacks(
+    backend: &dyn crate::state::Backend,
+    recorded: Option<&State>,
+    loaded: &crate::loading::Loaded,
+) -> Result<(), String> {
+    match recorded {
+        Some(state) if state.stack != loaded.stack.name => Err(format!(
+            "{} records the stack \"{}\", not \"{}\": pass --state for this stack's state",
+            backend.describe(),
+            state.stack,
+            loaded.stack.name
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The pull-request comment of a plan of `stack`, as `plan` and `show` print it.
