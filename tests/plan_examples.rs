@@ -183,3 +183,57 @@ fn a_corrupt_state_is_reported_and_left_untouched() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("newer"));
     assert_eq!(std::fs::read_to_string(&state).unwrap(), newer);
 }
+
+#[test]
+fn show_prints_a_saved_plan_as_plan_printed_it_in_every_format() {
+    let empty = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for example in examples() {
+        let name = example.file_name().unwrap().to_string_lossy().to_string();
+        let state = state_for(&example, empty.path());
+        let saved = dir.path().join(format!("{name}.plan"));
+        aksform()
+            .arg("plan")
+            .arg(&example)
+            .arg("--state")
+            .arg(&state)
+            .arg("--refresh=false")
+            .arg("--out")
+            .arg(&saved)
+            .assert()
+            .success();
+        // From another folder, with the stack and state out of reach: show reads only the file.
+        let show = |format: &str| {
+            let output = aksform()
+                .current_dir(dir.path())
+                .env("AKSFORM_STATE", "/nonexistent/state.json")
+                .args(["show", "--format", format])
+                .arg(&saved)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8(output.stdout).unwrap()
+        };
+        assert_eq!(show("text"), plan(&example, &state, &[]), "{name}");
+        assert_eq!(show("json"), plan(&example, &state, &["--json"]), "{name}");
+        let markdown = show("markdown");
+        assert_eq!(markdown, plan(&example, &state, &["--markdown"]), "{name}");
+        assert!(markdown.contains("```mermaid\nflowchart LR\n"), "{name}: the saved plan keeps its diagram");
+    }
+}
+
+#[test]
+fn show_of_a_file_that_is_not_a_plan_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    std::fs::copy("examples/shop/state/shop-prod.json", &file).unwrap();
+    let output = aksform().arg("show").arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("state.json: the file is not an aksform plan"), "{stderr}");
+    assert!(stderr.contains("hint: make a plan file with `aksform plan --out FILE`"), "{stderr}");
+    let output = aksform().arg("show").arg(dir.path().join("missing.plan")).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the plan"));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}

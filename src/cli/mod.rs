@@ -5,9 +5,11 @@ mod apply;
 mod backend;
 mod explain;
 mod fmt;
+mod graph;
 mod output;
 mod plan;
 mod providers;
+mod show;
 mod state;
 mod validate;
 
@@ -48,6 +50,10 @@ enum Command {
     Validate(StackArgs),
     /// Show the changes `apply` would make to reach the stack from the recorded state.
     Plan(plan::PlanArgs),
+    /// Print a plan saved with `plan --out FILE`, as `plan` printed it, without reading the stack.
+    Show(show::ShowArgs),
+    /// Draw the network a change lands in, each resource marked with what the plan does to it.
+    Graph(graph::GraphArgs),
     /// Carry out the plan: create, update and delete resources, recording the state as it goes.
     Apply(apply::ApplyArgs),
     /// Delete every resource the state records (or the --target ones).
@@ -106,6 +112,8 @@ pub fn run() -> ExitCode {
         Command::State(args) => state::run(&args, &out),
         Command::Fmt(args) => fmt::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
+        Command::Show(args) => show::run(&args, &out),
+        Command::Graph(args) => graph::run(&args, &out),
         Command::Apply(args) => apply::run_apply(&args, &out),
         Command::Destroy(args) => apply::run_destroy(&args, &out),
         Command::Explain(args) => explain::run(&args, &out),

@@ -11,7 +11,7 @@ use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use super::{Format, StackArgs};
 use crate::model::Address;
-use crate::plan::render::{json, markdown, text};
+use crate::plan::render::{json, markdown, mermaid, picture, text};
 use crate::plan::{self, SavedPlan};
 use crate::refresh;
 use crate::state::State;
@@ -87,15 +87,8 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     if recorded.is_none() {
         eprintln!("{}", no_state_note(backend.as_ref(), &loaded));
     }
-    if let Some(state) = &*recorded
-        && state.stack != loaded.stack.name
-    {
-        out.error(&format!(
-            "{} records the stack \"{}\", not \"{}\": pass --state for this stack's state",
-            backend.describe(),
-            state.stack,
-            loaded.stack.name
-        ));
+    if let Err(message) = check_state_is_the_stacks(backend.as_ref(), recorded.as_ref(), &loaded) {
+        out.error(&message);
         return 1;
     }
     let empty = State::new(&loaded.stack.name);
@@ -156,6 +149,9 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         targeted = ManuallyDrop::new(planned.plan.only(|address| super::apply::targeted(&args.target, address)));
         &*targeted
     };
+    // The network the plan lands in, for the comment's diagram and the saved plan.
+    let draw = || picture::picture(&desired, live.as_ref().or(recorded.as_ref()), plan);
+    let mut picture = None;
     let rendered = if args.json {
         match json::render_with_drift(plan, &drift) {
             Ok(rendered) => rendered,
@@ -165,17 +161,18 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             }
         }
     } else if args.markdown {
-        let title = format!("aksform plan for `{}`", loaded.stack.name);
-        markdown::render_drift(&drift)
-            + &markdown::render(plan, &markdown::MarkdownOptions { title, ..Default::default() })
+        let diagram = mermaid::render(picture.get_or_insert_with(draw));
+        markdown::render(plan, &drift, &markdown_options(&loaded.stack.name, Some(diagram)))
     } else {
         text::render_drift(&drift) + &text::render(plan, &text::TextOptions { color: out.color_stdout })
     };
-    super::output::stdout(&format!("{rendered}{}", if rendered.ends_with('\n') { "" } else { "\n" }));
+    super::output::stdout(&with_final_newline(rendered));
     if let Some(path) = &args.out {
         let has_changes = plan.has_changes();
-        let saved =
+        let mut saved =
             SavedPlan::new(plan.clone(), loaded.stack.name.clone(), recorded.as_ref(), loaded.config_hash.clone());
+        saved.drift = drift;
+        saved.picture = Some(picture.unwrap_or_else(draw));
         if let Err(e) = save(&saved, path) {
             out.error(&e.to_string());
             return 1;
@@ -190,6 +187,41 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         return if args.detailed_exitcode && has_changes { 2 } else { 0 };
     }
     if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 }
+}
+
+/// Refuses a state recorded for another stack than the loaded one.
+pub(super) fn check_state_is_the_stacks(
+    backend: &dyn crate::state::Backend,
+    recorded: Option<&State>,
+    loaded: &crate::loading::Loaded,
+) -> Result<(), String> {
+    match recorded {
+        Some(state) if state.stack != loaded.stack.name => Err(format!(
+            "{} records the stack \"{}\", not \"{}\": pass --state for this stack's state",
+            backend.describe(),
+            state.stack,
+            loaded.stack.name
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The pull-request comment of a plan of `stack`, as `plan` and `show` print it.
+pub(super) fn markdown_options(stack: &str, diagram: Option<String>) -> markdown::MarkdownOptions {
+    markdown::MarkdownOptions {
+        title: format!("aksform plan for `{stack}`"),
+        stack: stack.to_string(),
+        diagram,
+        ..Default::default()
+    }
+}
+
+/// What is printed: the rendered text, ending with a newline.
+pub(super) fn with_final_newline(mut rendered: String) -> String {
+    if !rendered.ends_with('\n') {
+        rendered.push('\n');
+    }
+    rendered
 }
 
 /// Writes the plan file for `aksform apply FILE`.

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Plan;
+use super::render::picture::Picture;
+use crate::refresh::Drift;
 use crate::state::State;
 
 /// The plan JSON format this build writes and reads (see `docs/plan-json.md`).
@@ -21,6 +23,13 @@ pub struct SavedPlan {
     pub state_lineage: Option<String>,
     /// A hash of the configuration, computed by the caller (e.g. `sha256:` of the sources).
     pub config_hash: String,
+    /// What the refresh before planning found changed outside aksform, shown again by
+    /// `aksform show`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
+    /// The network the plan lands in, for the diagram `aksform show` draws without the stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<Picture>,
     #[serde(flatten)]
     pub plan: Plan,
 }
@@ -64,6 +73,8 @@ impl SavedPlan {
             state_serial: state.map_or(0, |s| s.serial),
             state_lineage: state.map(|s| s.lineage.clone()),
             config_hash: config_hash.into(),
+            drift: Vec::new(),
+            picture: None,
             plan,
         }
     }

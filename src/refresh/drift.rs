@@ -1,7 +1,7 @@
 //! Drift: what changed outside aksform, resource by resource, as refresh finds it by
 //! comparing what the state records with what is live.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Address, Value};
 use crate::plan::{FieldPath, diff};
@@ -9,7 +9,7 @@ use crate::providers::Attributes;
 use crate::state::ResourceState;
 
 /// One field (or one key of a map field) whose live value is not the recorded one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDrift {
     pub path: FieldPath,
     /// What the state records (`null` when it records nothing there).
@@ -27,11 +27,59 @@ pub enum DriftKind {
     Deleted,
 }
 
-/// A recorded resource that is not live as recorded.
-#[derive(Debug, Clone, PartialEq)]
+/// A recorded resource that is not live as recorded. In JSON (printed and saved plans):
+/// `{ "address", "kind", "status": "changed" | "deleted", "changes" }`, as
+/// `docs/plan-json.md` describes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "DriftRecord", try_from = "DriftRecord")]
 pub struct Drift {
     pub address: Address,
     pub kind: DriftKind,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    Changed,
+    Deleted,
+}
+
+/// How [`Drift`] is written and read.
+#[derive(Serialize, Deserialize)]
+struct DriftRecord {
+    address: Address,
+    /// The address's kind, for readers' convenience; ignored when read.
+    #[serde(default, skip_deserializing)]
+    kind: &'static str,
+    status: Status,
+    #[serde(default)]
+    changes: Vec<FieldDrift>,
+}
+
+impl From<Drift> for DriftRecord {
+    fn from(drift: Drift) -> Self {
+        let kind = drift.address.kind.keyword();
+        let (status, changes) = match drift.kind {
+            DriftKind::Changed(fields) => (Status::Changed, fields),
+            DriftKind::Deleted => (Status::Deleted, Vec::new()),
+        };
+        DriftRecord { address: drift.address, kind, status, changes }
+    }
+}
+
+impl TryFrom<DriftRecord> for Drift {
+    type Error = String;
+
+    fn try_from(record: DriftRecord) -> Result<Self, String> {
+        let kind = match record.status {
+            Status::Deleted => DriftKind::Deleted,
+            Status::Changed if record.changes.is_empty() => {
+                return Err(format!("the drift of {} is `changed` with no changes", record.address));
+            }
+            Status::Changed => DriftKind::Changed(record.changes),
+        };
+        Ok(Drift { address: record.address, kind })
+    }
 }
 
 impl Drift {

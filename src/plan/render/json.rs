@@ -5,44 +5,17 @@
 
 use serde::Serialize;
 
-use crate::model::Address;
 use crate::plan::{FORMAT_VERSION, Plan, SavedPlan};
-use crate::refresh::{Drift, DriftKind, FieldDrift};
+use crate::refresh::Drift;
 
 #[derive(Serialize)]
 struct Document<'a> {
     format_version: u32,
     aksform_version: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    drift: Vec<DriftRepr<'a>>,
+    #[serde(skip_serializing_if = "<[Drift]>::is_empty")]
+    drift: &'a [Drift],
     #[serde(flatten)]
     plan: &'a Plan,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Status {
-    Changed,
-    Deleted,
-}
-
-/// One resource changed or deleted outside aksform.
-#[derive(Serialize)]
-struct DriftRepr<'a> {
-    address: &'a Address,
-    kind: &'static str,
-    status: Status,
-    changes: &'a [FieldDrift],
-}
-
-impl<'a> From<&'a Drift> for DriftRepr<'a> {
-    fn from(drift: &'a Drift) -> Self {
-        let status = match drift.kind {
-            DriftKind::Changed(_) => Status::Changed,
-            DriftKind::Deleted => Status::Deleted,
-        };
-        DriftRepr { address: &drift.address, kind: drift.address.kind.keyword(), status, changes: drift.fields() }
-    }
 }
 
 /// The plan as a JSON document.
@@ -52,12 +25,7 @@ pub fn render(plan: &Plan) -> Result<String, serde_json::Error> {
 
 /// The plan as a JSON document, with the drift a refresh found before planning.
 pub fn render_with_drift(plan: &Plan, drift: &[Drift]) -> Result<String, serde_json::Error> {
-    let document = Document {
-        format_version: FORMAT_VERSION,
-        aksform_version: env!("CARGO_PKG_VERSION"),
-        drift: drift.iter().map(DriftRepr::from).collect(),
-        plan,
-    };
+    let document = Document { format_version: FORMAT_VERSION, aksform_version: env!("CARGO_PKG_VERSION"), drift, plan };
     serde_json::to_string_pretty(&document).map(|text| text + "\n")
 }
 

@@ -1,9 +1,13 @@
 //! Renderers of a plan: [`text`] for terminals, [`json`] for machines (the plan file format),
 //! [`markdown`] for pull-request comments; each also shows the [`Drift`] a refresh found.
+//! [`picture`] is the network a change lands in, drawn by [`mermaid`] and [`dot`].
 //! Shared here: how a change, a resource and drift are summed up.
 
+pub mod dot;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
+pub mod picture;
 pub mod text;
 
 use similar::TextDiff;
