@@ -65,16 +65,6 @@ pub struct ApplyArgs {
     allow_replace: Vec<Address>,
 }
 
-/// True when `address` is selected by the `--target` values (all when there are none).
-pub fn targeted(targets: &[String], address: &Address) -> bool {
-    targets.is_empty()
-        || targets.iter().any(|t| {
-            Kind::from_keyword(t) == Some(address.kind)
-                || address.to_string() == *t
-                || address.parent_address().is_some_and(|p| p.to_string() == *t)
-        })
-}
-
 pub fn run_apply(args: &ApplyArgs, out: &Output) -> u8 {
     run(args, out, false)
 }
@@ -143,7 +133,18 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             }
         },
     };
-    let plan = plan.only(|address| targeted(&args.target, address));
+    let plan = if args.target.is_empty() {
+        plan
+    } else {
+        let recorded_addresses = recorded.iter().flat_map(|state| state.addresses());
+        let known: Vec<&Address> = desired.iter().map(|r| &r.address).chain(recorded_addresses).collect();
+        let unknown = super::target::unknown_targets(&args.target, &known);
+        if !unknown.is_empty() {
+            unknown.iter().for_each(|message| out.error(message));
+            return 1;
+        }
+        super::target::narrow(&plan, &args.target)
+    };
     if !plan.has_changes() {
         stdout("No changes. The stack matches the recorded state.\n");
         return 0;
