@@ -189,7 +189,9 @@ fn sarif_validator() -> jsonschema::Validator {
     // `toolComponent.language`) has a stray `]`, which the schema's own `regex` format refuses;
     // it is read here as the tag it means (two letters, then optionally `-` and two more).
     // aksform writes no language tag.
-    let text = std::fs::read_to_string(path).unwrap().replace("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$", "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$", "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
     jsonschema::options().should_validate_formats(true).build(&schema).unwrap()
 }
@@ -217,7 +219,8 @@ fn sarif_output_is_valid_sarif_2_1_0_with_rules_regions_and_fixes() {
     let mut codes: Vec<&str> = diagnostics.iter().map(|d| d["code"].as_str().unwrap()).collect();
     codes.dedup();
     assert!(codes.len() >= 3, "{codes:?}");
-    let rules: Vec<&str> = run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let rules: Vec<&str> =
+        run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     let mut expected = codes.clone();
     expected.sort();
     expected.dedup();
@@ -257,7 +260,8 @@ fn sarif_output_of_a_clean_stack_is_a_valid_log_without_results() {
     assert_valid_sarif(&log);
     assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
     let mut wrong = log.clone();
-    wrong["runs"][0]["results"] = serde_json::json!([{ "ruleId": "AKS010", "level": "fatal", "message": { "text": "m" } }]);
+    wrong["runs"][0]["results"] =
+        serde_json::json!([{ "ruleId": "AKS010", "level": "fatal", "message": { "text": "m" } }]);
     assert!(!sarif_validator().is_valid(&wrong), "the schema refuses a level SARIF does not have");
     assert_eq!(log["runs"][0]["tool"]["driver"]["name"], "aksform");
 }
@@ -317,13 +321,18 @@ fn usage_errors_exit_1_and_help_and_version_exit_0() {
 
 #[test]
 fn a_target_that_names_nothing_is_an_error_with_the_closest_address() {
-    let output = aksform().args(["plan", "examples/shop", "--refresh=false", "--target", "service.wbe"]).output().unwrap();
+    let output =
+        aksform().args(["plan", "examples/shop", "--refresh=false", "--target", "service.wbe"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--target `service.wbe` names nothing in the stack or the state; did you mean `service.web`?"), "{stderr}");
+    assert!(
+        stderr.contains("--target `service.wbe` names nothing in the stack or the state; did you mean `service.web`?"),
+        "{stderr}"
+    );
     assert!(output.stdout.is_empty());
     // service.legacy is only in the state: a target there is fine.
-    let output = aksform().args(["plan", "examples/shop", "--refresh=false", "--target", "service.legacy"]).output().unwrap();
+    let output =
+        aksform().args(["plan", "examples/shop", "--refresh=false", "--target", "service.legacy"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
@@ -335,12 +344,16 @@ fn a_targeted_create_is_planned_with_what_it_depends_on() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let addresses: Vec<&str> = plan["actions"].as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
+    let addresses: Vec<&str> =
+        plan["actions"].as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
     for needed in ["resource_group.dev", "cluster.dev", "namespace.web", "service.hello"] {
         assert!(addresses.contains(&needed), "{needed} not in {addresses:?}");
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let note = stderr.lines().find(|l| l.starts_with("note: also planned because `service.hello` depends on them: ")).unwrap_or_else(|| panic!("{stderr}"));
+    let note = stderr
+        .lines()
+        .find(|l| l.starts_with("note: also planned because `service.hello` depends on them: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
     assert!(note.contains("`cluster.dev`") && note.contains("`namespace.web`"), "{note}");
     // Every step's dependencies are in the narrowed plan.
     let steps = plan["steps"].as_array().unwrap();
@@ -351,7 +364,11 @@ fn a_targeted_create_is_planned_with_what_it_depends_on() {
 
 #[test]
 fn the_path_may_be_a_file_of_the_stack() {
-    let output = aksform().args(["validate", "main.aks"]).current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop")).output().unwrap();
+    let output = aksform()
+        .args(["validate", "main.aks"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("The stack \"shop-prod\" is valid"));
     let by_file = aksform().args(["plan", "examples/shop/main.aks", "--refresh=false"]).output().unwrap();
@@ -370,15 +387,30 @@ fn the_command_a_saved_plan_prints_applies_it() {
     // carried out only when the printed command names the same stack, variables and state.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("tiny")).unwrap();
-    std::fs::write(dir.path().join("tiny/main.aks"), "stack \"tiny\" { location = westeurope }\nvar \"team\" { default = \"web\" }\n").unwrap();
+    std::fs::write(
+        dir.path().join("tiny/main.aks"),
+        "stack \"tiny\" { location = westeurope }\nvar \"team\" { default = \"web\" }\n",
+    )
+    .unwrap();
     let output = aksform()
-        .args(["plan", "tiny", "--refresh=false", "--var", "team=web ops", "--state", "tiny.json", "--out", "plan.json"])
+        .args([
+            "plan",
+            "tiny",
+            "--refresh=false",
+            "--var",
+            "team=web ops",
+            "--state",
+            "tiny.json",
+            "--out",
+            "plan.json",
+        ])
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let hint = stderr.lines().find(|l| l.starts_with("Saved the plan to plan.json")).unwrap_or_else(|| panic!("{stderr}"));
+    let hint =
+        stderr.lines().find(|l| l.starts_with("Saved the plan to plan.json")).unwrap_or_else(|| panic!("{stderr}"));
     let command = hint.split('`').nth(1).unwrap();
     assert_eq!(command, "aksform apply tiny --plan plan.json --var 'team=web ops' --state tiny.json");
     let binary = assert_cmd::cargo::cargo_bin("aksform");
@@ -410,7 +442,12 @@ fn plan_json_doc_matches_the_json_plan_prints() {
     let blocks: Vec<&str> = doc.split("```json\n").skip(1).map(|b| b.split("\n```").next().unwrap()).collect();
     assert!(blocks.len() >= 2, "{blocks:?}");
     let keys = |v: &serde_json::Value| -> std::collections::BTreeSet<String> {
-        v.as_object().unwrap().keys().filter(|k| !matches!(k.as_str(), "references" | "replaced_along_with")).cloned().collect()
+        v.as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "references" | "replaced_along_with"))
+            .cloned()
+            .collect()
     };
     let example: serde_json::Value = serde_json::from_str(blocks.last().unwrap()).unwrap();
     assert_eq!(keys(&example), keys(&real));
@@ -440,7 +477,9 @@ fn plan_json_doc_matches_the_json_plan_prints() {
 #[test]
 fn colour_follows_the_flag_then_no_color_then_the_terminal() {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    assert!(readme.contains("Colour is used on a terminal unless `NO_COLOR` is set; `--color always` and `--color never` win over both."));
+    assert!(readme.contains(
+        "Colour is used on a terminal unless `NO_COLOR` is set; `--color always` and `--color never` win over both."
+    ));
     let plan = |color: &str, no_color: bool| {
         let mut cmd = aksform();
         cmd.args(["plan", "examples/shop", "--refresh=false", "--color", color]);

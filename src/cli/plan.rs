@@ -113,8 +113,7 @@ impl PlanArgs {
 
 /// A word as a POSIX shell reads it back: as it is when it has nothing special, else quoted.
 fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
     if plain { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
 }
 
@@ -271,7 +270,11 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             return 1;
         }
         if !json_plan {
-            eprintln!("Saved the plan to {}; `{}` carries out exactly this plan.", path.display(), args.apply_command(path));
+            eprintln!(
+                "Saved the plan to {}; `{}` carries out exactly this plan.",
+                path.display(),
+                args.apply_command(path)
+            );
         }
         return if args.detailed_exitcode && has_changes { 2 } else { 0 };
     }

@@ -64,7 +64,8 @@ fn rule(code: &str, doc: Option<RuleDoc>) -> Value {
     let mut descriptor = json!({ "id": code, "helpUri": help_uri(code) });
     if let Some(doc) = doc {
         descriptor["shortDescription"] = json!({ "text": doc.summary });
-        descriptor["fullDescription"] = json!({ "text": first_paragraph(doc.page).unwrap_or_else(|| doc.summary.to_string()) });
+        descriptor["fullDescription"] =
+            json!({ "text": first_paragraph(doc.page).unwrap_or_else(|| doc.summary.to_string()) });
         descriptor["help"] = json!({ "text": doc.page, "markdown": doc.page });
         if let Some(name) = doc.name {
             descriptor["name"] = json!(name);
@@ -205,7 +206,10 @@ mod tests {
             run["tool"]["driver"]["rules"][0]["helpUri"],
             "https://github.com/aksform/aksform/blob/main/docs/rules/AKS010.md"
         );
-        assert_eq!(run["tool"]["driver"]["rules"][0]["fullDescription"]["text"], "An attribute has a value of the wrong kind.");
+        assert_eq!(
+            run["tool"]["driver"]["rules"][0]["fullDescription"]["text"],
+            "An attribute has a value of the wrong kind."
+        );
         let result = &run["results"][0];
         assert_eq!(result["message"]["text"], "no attribute `locaton`\nhelp: did you mean `location`?");
         let physical = &result["locations"][0]["physicalLocation"];
@@ -224,7 +228,10 @@ mod tests {
         let unlocated = Diagnostic::note("AKS302", "n").with_subject("service.web");
         let log = render_sarif(&[located, unlocated], &sources, &|_| None);
         let results = &log["runs"][0]["results"];
-        assert_eq!(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "file:///srv/stack/main.aks");
+        assert_eq!(
+            results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "file:///srv/stack/main.aks"
+        );
         assert_eq!(results[0]["level"], "warning");
         assert_eq!(results[1]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], "service.web");
         assert_eq!(results[1]["level"], "note");

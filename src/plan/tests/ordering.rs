@@ -119,7 +119,14 @@ fn an_object_moved_to_a_new_address_is_deleted_before_it_is_created() {
 
 #[test]
 fn a_targeted_create_takes_the_creates_it_waits_for_and_says_for_which() {
-    let desired = vec![resource_group(), vnet(), subnet("nodes", "10.20.0.0/22"), public_ip("web")];
+    let desired = vec![
+        resource_group(),
+        vnet(),
+        subnet("nodes", "10.20.0.0/22"),
+        cluster("1.30"),
+        node_pool("system", 3, 110),
+        public_ip("web"),
+    ];
     let planned = planned(&desired, &State::new("shop"));
     let subnet_address = address("vnet.shop.subnet.nodes");
     let (plan, added) = planned.plan.only_with_dependencies(|a| a == &subnet_address);
