@@ -133,17 +133,9 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             }
         },
     };
-    let plan = if args.target.is_empty() {
-        plan
-    } else {
-        let recorded_addresses = recorded.iter().flat_map(|state| state.addresses());
-        let known: Vec<&Address> = desired.iter().map(|r| &r.address).chain(recorded_addresses).collect();
-        let unknown = super::target::unknown_targets(&args.target, &known);
-        if !unknown.is_empty() {
-            unknown.iter().for_each(|message| out.error(message));
-            return 1;
-        }
-        super::target::narrow(&plan, &args.target)
+    let plan = match super::target::narrowed(&plan, &args.target, &desired, recorded.as_ref(), out) {
+        Ok(narrowed) => narrowed.unwrap_or(plan),
+        Err(code) => return code,
     };
     if !plan.has_changes() {
         stdout("No changes. The stack matches the recorded state.\n");

@@ -222,20 +222,11 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         other => other,
     };
     out.diagnostics(&diagnostics, &loaded.sources, diagnostics_format);
-    let targeted;
-    let plan = if args.target.is_empty() {
-        &planned.plan
-    } else {
-        let recorded_addresses = recorded.iter().flat_map(|state| state.addresses());
-        let known: Vec<&Address> = desired.iter().map(|r| &r.address).chain(recorded_addresses).collect();
-        let unknown = super::target::unknown_targets(&args.target, &known);
-        if !unknown.is_empty() {
-            unknown.iter().for_each(|message| out.error(message));
-            return 1;
-        }
-        targeted = ManuallyDrop::new(super::target::narrow(&planned.plan, &args.target));
-        &*targeted
+    let targeted = match super::target::narrowed(&planned.plan, &args.target, &desired, recorded.as_ref(), out) {
+        Ok(narrowed) => ManuallyDrop::new(narrowed),
+        Err(code) => return code,
     };
+    let plan = targeted.as_ref().unwrap_or(&planned.plan);
     let plan_on_stderr = args.stack.format == Format::Sarif;
     let rendered = match plan_format {
         PlanFormat::Json => match json::render_with_drift(plan, &drift) {

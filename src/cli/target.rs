@@ -2,8 +2,10 @@
 //! resource of the stack or the state (with its children) or a kind; a target that names
 //! nothing is an error, with the closest address.
 
-use crate::model::{Address, Kind};
+use super::output::Output;
+use crate::model::{Address, Kind, Resource};
 use crate::plan::Plan;
+use crate::state::State;
 
 /// True when `address` is selected by the `--target` values (all when there are none).
 pub fn targeted(targets: &[String], address: &Address) -> bool {
@@ -50,9 +52,32 @@ fn closest_by_edits<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str>
         .map(|(_, c)| c.as_str())
 }
 
+/// The plan narrowed to `targets` (none when there are none), after checking that each names
+/// a resource of the stack (`desired`) or the state; on an unknown target the errors are
+/// printed and the exit code comes back.
+pub fn narrowed(
+    plan: &Plan,
+    targets: &[String],
+    desired: &[Resource],
+    recorded: Option<&State>,
+    out: &Output,
+) -> Result<Option<Plan>, u8> {
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let recorded_addresses = recorded.into_iter().flat_map(|state| state.addresses());
+    let known: Vec<&Address> = desired.iter().map(|r| &r.address).chain(recorded_addresses).collect();
+    let unknown = unknown_targets(targets, &known);
+    if !unknown.is_empty() {
+        unknown.iter().for_each(|message| out.error(message));
+        return Err(1);
+    }
+    Ok(Some(narrow(plan, targets)))
+}
+
 /// The plan narrowed to the targets and what they wait for, with a note on stderr for each
 /// target that brought others in.
-pub fn narrow(plan: &Plan, targets: &[String]) -> Plan {
+fn narrow(plan: &Plan, targets: &[String]) -> Plan {
     let (narrowed, added) = plan.only_with_dependencies(|address| targeted(targets, address));
     for (address, dependencies) in added {
         let names: Vec<String> = dependencies.iter().map(|a| format!("`{a}`")).collect();
