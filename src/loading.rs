@@ -35,11 +35,24 @@ pub enum LoadError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path} has no .aks files")]
     Empty { path: PathBuf },
+    #[error("{path} is not a .aks file: give the stack's folder or one of its .aks files")]
+    NotAStackFile { path: PathBuf },
 }
 
 /// `dir` may be a folder, or one `.aks` file (then its folder is the stack).
 pub fn load(path: &Path, options: &Options, env: &model::Env) -> Result<Loaded, LoadError> {
-    let dir = if path.is_file() { path.parent().unwrap_or(Path::new(".")).to_path_buf() } else { path.to_path_buf() };
+    let dir = if path.is_file() {
+        if path.extension().is_none_or(|e| e != "aks") {
+            return Err(LoadError::NotAStackFile { path: path.to_path_buf() });
+        }
+        // `main.aks` alone has the empty path as its parent: the current folder.
+        match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    } else {
+        path.to_path_buf()
+    };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|source| io_error(&dir, source))?
         .filter_map(|e| e.ok().map(|e| e.path()))

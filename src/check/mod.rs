@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::diag::{Diagnostic, Diagnostics, RuleDoc, Severity};
 use crate::model::Stack;
 
 /// Declares a rule with its documentation page, `docs/rules/<code>.md`.
@@ -43,10 +43,7 @@ pub struct RuleInfo {
 impl RuleInfo {
     /// A finding of this rule, with the rule's code and severity.
     fn diagnostic(&self, message: impl Into<String>) -> Diagnostic {
-        match self.severity {
-            Severity::Error => Diagnostic::error(self.code, message),
-            Severity::Warning => Diagnostic::warning(self.code, message),
-        }
+        Diagnostic { severity: self.severity, ..Diagnostic::error(self.code, message) }
     }
 }
 
@@ -79,6 +76,21 @@ pub fn explain(code: &str) -> Option<&'static str> {
         .find(|r| r.code.eq_ignore_ascii_case(code))
         .map(|r| r.page)
         .or_else(|| OTHER_CODES.iter().find(|(c, _)| c.eq_ignore_ascii_case(code)).map(|(_, page)| *page))
+}
+
+/// What a code is, for the rule descriptors of a SARIF log: a rule's name and summary, or
+/// for the other codes the title of their page.
+pub fn documentation(code: &str) -> Option<RuleDoc> {
+    if let Some(rule) = RULES.iter().find(|r| r.code == code) {
+        return Some(RuleDoc { name: Some(rule.name), summary: rule.summary, page: rule.page });
+    }
+    let (_, page) = OTHER_CODES.iter().find(|(c, _)| *c == code)?;
+    Some(RuleDoc { name: None, summary: page_title(page), page })
+}
+
+/// The title of a code's page: `# AKS012: wrong type or value` gives `wrong type or value`.
+pub fn page_title(page: &str) -> &str {
+    page.lines().next().unwrap_or("").split_once(": ").map_or("", |(_, title)| title)
 }
 
 /// Runs every rule over a stack. The findings come sorted by place, so output is stable.

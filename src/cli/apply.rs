@@ -65,16 +65,6 @@ pub struct ApplyArgs {
     allow_replace: Vec<Address>,
 }
 
-/// True when `address` is selected by the `--target` values (all when there are none).
-pub fn targeted(targets: &[String], address: &Address) -> bool {
-    targets.is_empty()
-        || targets.iter().any(|t| {
-            Kind::from_keyword(t) == Some(address.kind)
-                || address.to_string() == *t
-                || address.parent_address().is_some_and(|p| p.to_string() == *t)
-        })
-}
-
 pub fn run_apply(args: &ApplyArgs, out: &Output) -> u8 {
     run(args, out, false)
 }
@@ -143,7 +133,10 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             }
         },
     };
-    let plan = plan.only(|address| targeted(&args.target, address));
+    let plan = match super::target::narrowed(&plan, &args.target, &desired, recorded.as_ref(), out) {
+        Ok(narrowed) => narrowed.unwrap_or(plan),
+        Err(code) => return code,
+    };
     if !plan.has_changes() {
         stdout("No changes. The stack matches the recorded state.\n");
         return 0;

@@ -14,8 +14,7 @@ pub struct ExplainArgs {
 pub fn run(args: &ExplainArgs, out: &Output) -> u8 {
     let Some(code) = &args.code else {
         for (code, page) in check::OTHER_CODES {
-            let title = page.lines().next().unwrap_or("").split_once(": ").map_or("", |(_, t)| t);
-            super::output::stdout(&format!("{code}  {title}\n"));
+            super::output::stdout(&format!("{code}  {}\n", check::page_title(page)));
         }
         for rule in check::rules() {
             super::output::stdout(&format!("{}  {} ({})\n", rule.code, rule.summary, rule.name));

@@ -11,6 +11,7 @@ mod plan;
 mod providers;
 mod show;
 mod state;
+mod target;
 mod validate;
 
 use std::path::PathBuf;
@@ -26,7 +27,8 @@ use crate::model::Address;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// When to colour output: auto (on a terminal, unless NO_COLOR is set), always or never.
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set), always or never
+    /// (either of which wins over NO_COLOR).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 }
@@ -40,8 +42,14 @@ pub enum ColorChoice {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people, on stderr.
     Text,
+    /// One JSON document on stdout (docs/diagnostics-json.md; for `plan`, the plan's JSON).
     Json,
+    /// GitHub Actions annotations (workflow commands) on stdout.
+    Github,
+    /// A SARIF 2.1.0 log on stdout, for code scanning.
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,7 +86,8 @@ pub struct StackArgs {
     /// Read variables from a file of `name = value` lines (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
-    /// Diagnostics as text for people or JSON for machines.
+    /// Diagnostics for people (text), for machines (json), as GitHub Actions annotations
+    /// (github) or as a SARIF log for code scanning (sarif); docs/ci.md.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -104,8 +113,15 @@ impl StackArgs {
 }
 
 /// Exit codes: 0 success (no changes), 1 error, 2 success with changes (`--detailed-exitcode`).
+/// A usage error exits 1 too: 2 is kept for "changes", which a pipeline acts on.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(usage_exit_code(error.kind()));
+        }
+    };
     let out = output::Output::new(cli.color);
     let code = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
@@ -119,4 +135,13 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain::run(&args, &out),
     };
     ExitCode::from(code)
+}
+
+/// Help and the version are what was asked for; every other parse error is an error.
+fn usage_exit_code(kind: clap::error::ErrorKind) -> u8 {
+    use clap::error::ErrorKind;
+    match kind {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+        _ => 1,
+    }
 }

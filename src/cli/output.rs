@@ -4,7 +4,8 @@
 use std::io::{IsTerminal, Write};
 
 use super::{ColorChoice, Format};
-use crate::diag::{Diagnostic, RenderOptions, SourceMap, render_json, render_terminal};
+use crate::check;
+use crate::diag::{Diagnostic, RenderOptions, SourceMap, render_github, render_json, render_sarif, render_terminal};
 
 /// Writes to stdout. A reader that went away (`aksform plan | head`) ends the program quietly
 /// with the status a shell gives a process stopped by SIGPIPE, rather than a panic.
@@ -39,13 +40,18 @@ impl Output {
         }
     }
 
-    /// Prints diagnostics: text to stderr, or one JSON document to stdout.
+    /// Prints diagnostics: text to stderr; JSON, SARIF or GitHub annotations to stdout.
     pub fn diagnostics(&self, diagnostics: &[Diagnostic], sources: &SourceMap, format: Format) {
         match format {
             Format::Json => {
                 let json = render_json(diagnostics, sources);
                 stdout(&format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()));
             }
+            Format::Sarif => {
+                let log = render_sarif(diagnostics, sources, &check::documentation);
+                stdout(&format!("{}\n", serde_json::to_string_pretty(&log).unwrap_or_default()));
+            }
+            Format::Github => stdout(&render_github(diagnostics, sources)),
             Format::Text => {
                 if diagnostics.is_empty() {
                     return;

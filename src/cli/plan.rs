@@ -33,7 +33,7 @@ pub struct PlanArgs {
     stack: StackArgs,
     #[command(flatten)]
     location: StateLocationArgs,
-    /// Print the plan as JSON (schema in docs/plan-json.md).
+    /// Print the plan as JSON (schema in docs/plan-json.md); the same as `--format json`.
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
     /// Print the plan as Markdown for a pull-request comment.
@@ -58,7 +58,74 @@ pub struct PlanArgs {
     providers: ProviderArgs,
 }
 
+/// How the plan itself is printed; `--format` says how the diagnostics are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl PlanArgs {
+    /// The plan's form, or a usage error for flags that would put two documents on stdout.
+    fn plan_format(&self) -> Result<PlanFormat, String> {
+        let format = self.stack.format;
+        match (format, self.json, self.markdown) {
+            (Format::Json, _, true) => Err("--format json prints the plan as JSON; it cannot be --markdown too".into()),
+            (Format::Github | Format::Sarif, true, _) | (Format::Github | Format::Sarif, _, true) => Err(format!(
+                "--format {} puts the diagnostics on stdout, where --json and --markdown put the plan: \
+                 run `aksform plan` once for each, or save the plan with --out FILE",
+                if format == Format::Sarif { "sarif" } else { "github" }
+            )),
+            (Format::Json, _, _) | (_, true, _) => Ok(PlanFormat::Json),
+            (_, _, true) => Ok(PlanFormat::Markdown),
+            _ => Ok(PlanFormat::Text),
+        }
+    }
+
+    /// The command that applies the plan saved to `path`: the same stack, variables and state.
+    fn apply_command(&self, path: &Path) -> String {
+        let mut words: Vec<String> = vec!["aksform".into(), "apply".into()];
+        words.push(self.stack.path.display().to_string());
+        words.extend(["--plan".into(), path.display().to_string()]);
+        for var in &self.stack.vars {
+            words.extend(["--var".into(), var.clone()]);
+        }
+        for file in &self.stack.var_files {
+            words.extend(["--var-file".into(), file.display().to_string()]);
+        }
+        let location = &self.location;
+        let flags = [
+            ("--state", location.state.as_ref().map(|p| p.display().to_string())),
+            ("--state-blob-account", location.state_blob_account.clone()),
+            ("--state-blob-container", location.state_blob_container.clone()),
+            ("--state-blob-key", location.state_blob_key.clone()),
+            ("--state-blob-endpoint", location.state_blob_endpoint.clone()),
+        ];
+        for (flag, value) in flags {
+            if let Some(value) = value {
+                words.extend([flag.to_string(), value]);
+            }
+        }
+        words.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A word as a POSIX shell reads it back: as it is when it has nothing special, else quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
+    if plain { word.to_string() } else { format!("'{}'", word.replace('\'', "'\\''")) }
+}
+
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
+    let plan_format = match args.plan_format() {
+        Ok(format) => format,
+        Err(message) => {
+            out.error(&message);
+            return 1;
+        }
+    };
+    let json_plan = plan_format == PlanFormat::Json;
     // The process ends once the plan is printed, and the system takes its memory back at
     // once: the stack, the state and the plan (tens of thousands of maps in a large stack)
     // are not dropped one allocation at a time.
@@ -106,7 +173,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
                     eprintln!("hint: pass --refresh=false to plan against the state as recorded, without reading live");
                     return 1;
                 }
-                if refreshed.not_refreshed > 0 && !args.json {
+                if refreshed.not_refreshed > 0 && !json_plan {
                     eprintln!(
                         "note: {} recorded resources are planned against the state as recorded: no credentials to read them live \
                          (sign in to Azure or pass --kubeconfig for their cluster; --refresh=false plans offline)",
@@ -140,33 +207,46 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         out.diagnostics(&diagnostics, &loaded.sources, args.stack.format);
         return 1;
     }
-    // Warnings go to stderr as text, so stdout holds exactly one document in every format.
-    out.diagnostics(&diagnostics, &loaded.sources, Format::Text);
-    let targeted;
-    let plan = if args.target.is_empty() {
-        &planned.plan
-    } else {
-        targeted = ManuallyDrop::new(planned.plan.only(|address| super::apply::targeted(&args.target, address)));
-        &*targeted
+    // Warnings go to stderr as text with a text, JSON or Markdown plan, so stdout holds
+    // exactly one document; GitHub annotations come before the plan, and a SARIF log is
+    // stdout's document, the plan going to stderr.
+    let diagnostics_format = match args.stack.format {
+        Format::Text | Format::Json => Format::Text,
+        other => other,
     };
+    out.diagnostics(&diagnostics, &loaded.sources, diagnostics_format);
+    let targeted = match super::target::narrowed(&planned.plan, &args.target, &desired, recorded.as_ref(), out) {
+        Ok(narrowed) => ManuallyDrop::new(narrowed),
+        Err(code) => return code,
+    };
+    let plan = targeted.as_ref().unwrap_or(&planned.plan);
+    let plan_on_stderr = args.stack.format == Format::Sarif;
     // The network the plan lands in, for the comment's diagram and the saved plan.
     let draw = || picture::picture(&desired, live.as_ref().or(recorded.as_ref()), plan);
     let mut picture = None;
-    let rendered = if args.json {
-        match json::render_with_drift(plan, &drift) {
+    let rendered = match plan_format {
+        PlanFormat::Json => match json::render_with_drift(plan, &drift) {
             Ok(rendered) => rendered,
             Err(e) => {
                 out.error(&PlanCommandError::Render(e).to_string());
                 return 1;
             }
+        },
+        PlanFormat::Markdown => {
+            let diagram = mermaid::render(picture.get_or_insert_with(draw));
+            markdown::render(plan, &drift, &markdown_options(&loaded.stack.name, Some(diagram)))
         }
-    } else if args.markdown {
-        let diagram = mermaid::render(picture.get_or_insert_with(draw));
-        markdown::render(plan, &drift, &markdown_options(&loaded.stack.name, Some(diagram)))
-    } else {
-        text::render_drift(&drift) + &text::render(plan, &text::TextOptions { color: out.color_stdout })
+        PlanFormat::Text => {
+            let color = if plan_on_stderr { out.color_stderr } else { out.color_stdout };
+            text::render_drift(&drift) + &text::render(plan, &text::TextOptions { color })
+        }
     };
-    super::output::stdout(&with_final_newline(rendered));
+    let rendered = with_final_newline(rendered);
+    if plan_on_stderr {
+        eprint!("{rendered}");
+    } else {
+        super::output::stdout(&rendered);
+    }
     if let Some(path) = &args.out {
         let has_changes = plan.has_changes();
         let mut saved =
@@ -177,11 +257,11 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             out.error(&e.to_string());
             return 1;
         }
-        if !args.json {
+        if !json_plan {
             eprintln!(
-                "Saved the plan to {}; `aksform apply {}` carries out exactly this plan.",
+                "Saved the plan to {}; `{}` carries out exactly this plan.",
                 path.display(),
-                path.display()
+                args.apply_command(path)
             );
         }
         return if args.detailed_exitcode && has_changes { 2 } else { 0 };

@@ -1,20 +1,35 @@
 //! One diagnostic model for every stage (syntax, model, checks, state), rendered to the
-//! terminal (through miette) and to JSON. Diagnostics are values returned, never printed
-//! where they arise.
+//! terminal (through miette), to JSON, to GitHub Actions annotations and to SARIF.
+//! Diagnostics are values returned, never printed where they arise.
 
+mod github;
 mod render;
+mod sarif;
 mod source;
 
 use serde::Serialize;
 
+pub use github::render_github;
 pub use render::{RenderOptions, render_json, render_terminal};
-pub use source::{FileId, SourceFile, SourceMap, Span};
+pub use sarif::{RuleDoc, help_uri, render_sarif};
+pub use source::{FileId, Region, SourceFile, SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
+    /// Worth knowing, nothing to fix.
+    Note,
+}
+
+/// A change to the source that resolves a diagnostic, exact enough for a tool to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, e.g. "rename `locaton` to `location`".
+    pub message: String,
+    pub span: Span,
+    pub replacement: String,
 }
 
 /// A place in the source with a message about it.
@@ -36,6 +51,7 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// A resource address or other context when the problem has no source span.
     pub subject: Option<String>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -47,11 +63,16 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             subject: None,
+            fix: None,
         }
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+    }
+
+    pub fn note(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Note, ..Diagnostic::error(code, message) }
     }
 
     /// The primary location.
@@ -71,9 +92,31 @@ impl Diagnostic {
         self
     }
 
+    /// The replacement of `span` by `replacement` that fixes the problem.
+    pub fn with_fix(mut self, message: impl Into<String>, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix { message: message.into(), span, replacement: replacement.into() });
+        self
+    }
+
     pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
         self
+    }
+
+    /// The message, after the subject when there is one: `service.web: ...`.
+    pub fn headline(&self) -> String {
+        match &self.subject {
+            Some(subject) => format!("{subject}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The headline with the help on a line of its own, for renderers with one message field.
+    pub fn message_with_help(&self) -> String {
+        match &self.help {
+            Some(help) => format!("{}\nhelp: {help}", self.headline()),
+            None => self.headline(),
+        }
     }
 
     pub fn is_error(&self) -> bool {
@@ -111,7 +154,7 @@ impl Diagnostics {
     }
 
     pub fn warning_count(&self) -> usize {
-        self.0.len() - self.error_count()
+        self.0.iter().filter(|d| d.severity == Severity::Warning).count()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -43,8 +43,8 @@ pub fn render_terminal(diagnostics: &[Diagnostic], sources: &SourceMap, options:
             ));
         }
     }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
+    let errors = count(diagnostics, Severity::Error);
+    let warnings = count(diagnostics, Severity::Warning);
     if !diagnostics.is_empty() {
         out.push_str(&format!("{} error{}, {} warning{}\n", errors, plural(errors), warnings, plural(warnings)));
     }
@@ -55,20 +55,29 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
+    diagnostics.iter().filter(|d| d.severity == severity).count()
+}
+
 fn severity_word(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "note",
     }
 }
 
 /// Renders diagnostics for machines. The schema is documented in docs/diagnostics-json.md.
 pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> Value {
     let position = |span: Span| {
-        let file = sources.get(span.file);
-        let (line, column) = file.line_col(span.start as usize);
-        let (end_line, end_column) = file.line_col(span.end as usize);
-        json!({ "file": file.name, "line": line, "column": column, "end_line": end_line, "end_column": end_column })
+        let region = sources.region(span);
+        json!({
+            "file": sources.get(span.file).name,
+            "line": region.line,
+            "column": region.column,
+            "end_line": region.end_line,
+            "end_column": region.end_column,
+        })
     };
     let items: Vec<Value> = diagnostics
         .iter()
@@ -99,11 +108,10 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> Value {
             item
         })
         .collect();
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     json!({
         "format_version": 1,
-        "errors": errors,
-        "warnings": diagnostics.len() - errors,
+        "errors": count(diagnostics, Severity::Error),
+        "warnings": count(diagnostics, Severity::Warning),
         "diagnostics": items,
     })
 }
@@ -125,11 +133,9 @@ impl<'a> View<'a> {
         let severity = match diagnostic.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         };
-        let mut message = diagnostic.message.clone();
-        if let Some(subject) = &diagnostic.subject {
-            message = format!("{subject}: {message}");
-        }
+        let message = diagnostic.headline();
         let Some(primary) = diagnostic.primary_span() else {
             return View {
                 diagnostic,

@@ -56,6 +56,23 @@ impl SourceFile {
         SourceFile { path, name, text, line_starts }
     }
 
+    /// The file's path as CI tools take it: relative to the current folder where it is inside
+    /// it, with forward slashes and no leading `./`. `None` for what is not a file (the
+    /// command line's `--var` values).
+    pub fn artifact_path(&self) -> Option<String> {
+        if self.name.starts_with('<') {
+            return None;
+        }
+        let parts: Vec<String> = Path::new(&self.name)
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let joined = parts.join("/");
+        // A root component is already `/`; joining it with `/` would double it.
+        Some(joined.strip_prefix("//").map_or(joined.clone(), |rest| format!("/{rest}")))
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -67,6 +84,16 @@ impl SourceFile {
         let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
         (line + 1, column + 1)
     }
+}
+
+/// Where a span is, in 1-based lines and columns (characters); `end_column` is the column
+/// just after the span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
 }
 
 /// Every file of a stack (and any vars files), addressed by [`FileId`].
@@ -96,6 +123,13 @@ impl SourceMap {
 
     pub fn text(&self, span: Span) -> &str {
         self.get(span.file).text.get(span.range()).unwrap_or("")
+    }
+
+    pub fn region(&self, span: Span) -> Region {
+        let file = self.get(span.file);
+        let (line, column) = file.line_col(span.start as usize);
+        let (end_line, end_column) = file.line_col(span.end as usize);
+        Region { line, column, end_line, end_column }
     }
 
     /// `file:line:col` of the start of a span.

@@ -288,6 +288,40 @@ impl Plan {
         Plan::from_parts(actions, steps, self.summary.unchanged)
     }
 
+    /// The plan narrowed to the actions `keep` selects and to the creates and updates they
+    /// wait for (`--target`): a targeted resource is planned with what it needs. Each entry of
+    /// the second part is a selected action's address with the actions added for it.
+    pub fn only_with_dependencies(&self, keep: impl Fn(&Address) -> bool) -> (Plan, Vec<(Address, Vec<Address>)>) {
+        let mut kept: Vec<bool> = self.actions.iter().map(|a| keep(&a.address)).collect();
+        let selected: Vec<usize> = (0..self.actions.len()).filter(|&i| kept[i]).collect();
+        let mut added = Vec::new();
+        for action in selected {
+            let mut pending: Vec<usize> = self.steps_of(action).collect();
+            let mut pulled = Vec::new();
+            while let Some(step) = pending.pop() {
+                if self.steps[step].operation == Operation::Delete {
+                    continue;
+                }
+                for &dependency in &self.steps[step].depends_on {
+                    let needed = &self.steps[dependency];
+                    if needed.operation != Operation::Delete && !kept[needed.action] {
+                        kept[needed.action] = true;
+                        pulled.push(self.actions[needed.action].address.clone());
+                        pending.extend(self.steps_of(needed.action));
+                    }
+                }
+            }
+            if !pulled.is_empty() {
+                pulled.sort();
+                added.push((self.actions[action].address.clone(), pulled));
+            }
+        }
+        let kept: std::collections::HashSet<&Address> =
+            self.actions.iter().zip(&kept).filter(|(_, kept)| **kept).map(|(a, _)| &a.address).collect();
+        let plan = self.only(|address| kept.contains(address));
+        (plan, added)
+    }
+
     pub(crate) fn from_parts(actions: Vec<ResourceAction>, steps: Vec<Step>, unchanged: usize) -> Plan {
         let summary = Summary::count(&actions, unchanged);
         Plan { actions, steps, summary }

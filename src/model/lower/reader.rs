@@ -55,7 +55,11 @@ impl<'a> BlockFields<'a> {
                         d = if allowed_blocks.contains(&key) {
                             d.with_help(format!("`{key}` is a block here: write `{key} ... {{ ... }}`"))
                         } else if let Some(near) = closest(key, allowed_attributes.iter().copied()) {
-                            d.with_help(format!("did you mean `{near}`?"))
+                            d.with_help(format!("did you mean `{near}`?")).with_fix(
+                                format!("rename `{key}` to `{near}`"),
+                                a.key.span,
+                                near,
+                            )
                         } else {
                             d.with_help(format!("the attributes here are: {}", allowed_attributes.join(", ")))
                         };

@@ -116,3 +116,35 @@ fn an_object_moved_to_a_new_address_is_deleted_before_it_is_created() {
     assert_eq!(planned.plan.dependencies_of(create), [delete], "same name, same resource group: same object");
     assert!(planned.plan.dependencies_of(position(&steps, "create public_ip.api")).is_empty());
 }
+
+#[test]
+fn a_targeted_create_takes_the_creates_it_waits_for_and_says_for_which() {
+    let desired = vec![
+        resource_group(),
+        vnet(),
+        subnet("nodes", "10.20.0.0/22"),
+        cluster("1.30"),
+        node_pool("system", 3, 110),
+        public_ip("web"),
+    ];
+    let planned = planned(&desired, &State::new("shop"));
+    let subnet_address = address("vnet.shop.subnet.nodes");
+    let (plan, added) = planned.plan.only_with_dependencies(|a| a == &subnet_address);
+    let kept: Vec<String> = plan.actions().iter().map(|a| a.address.to_string()).collect();
+    assert_eq!(kept, ["resource_group.shop", "vnet.shop", "vnet.shop.subnet.nodes"]);
+    assert_eq!(added, [(subnet_address, vec![address("resource_group.shop"), address("vnet.shop")])]);
+    let steps = step_list(&plan);
+    let create = position(&steps, "create vnet.shop.subnet.nodes");
+    assert_eq!(plan.dependencies_of(create).len(), 1, "{steps:?}");
+}
+
+#[test]
+fn a_targeted_delete_takes_nothing_more() {
+    let before = [resource_group(), vnet(), subnet("nodes", "10.20.0.0/22")];
+    let state = state(before.iter().map(record).collect());
+    let planned = planned(&[], &state);
+    let vnet_address = address("vnet.shop");
+    let (plan, added) = planned.plan.only_with_dependencies(|a| a == &vnet_address);
+    assert_eq!(plan.actions().len(), 1);
+    assert!(added.is_empty());
+}
