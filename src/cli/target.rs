@@ -22,11 +22,10 @@ pub fn targeted(targets: &[String], address: &Address) -> bool {
 pub fn unknown_targets(targets: &[String], known: &[&Address]) -> Vec<String> {
     targets
         .iter()
+        // A kind is never a slip, even where the stack has none of it.
+        .filter(|target| Kind::from_keyword(target).is_none())
         .filter(|target| !known.iter().any(|address| targeted(std::slice::from_ref(*target), address)))
         .map(|target| {
-            if let Some(kind) = Kind::from_keyword(target) {
-                return format!("--target `{target}`: the stack and the state have no {}", kind.noun());
-            }
             let mut candidates: Vec<String> = known.iter().map(ToString::to_string).collect();
             candidates.extend(Kind::ALL.iter().map(|kind| kind.keyword().to_string()));
             candidates.sort_unstable();
@@ -77,7 +76,13 @@ pub fn narrowed(
 
 /// The plan narrowed to the targets and what they wait for, with a note on stderr for each
 /// target that brought others in.
+///
+/// Targets that are all kinds select exactly those kinds: that is how the Kubernetes objects
+/// of a stack are applied to a cluster reached with `--kubeconfig`, without its Azure side.
 fn narrow(plan: &Plan, targets: &[String]) -> Plan {
+    if targets.iter().all(|t| Kind::from_keyword(t).is_some()) {
+        return plan.only(|address| targeted(targets, address));
+    }
     let (narrowed, added) = plan.only_with_dependencies(|address| targeted(targets, address));
     for (address, dependencies) in added {
         let names: Vec<String> = dependencies.iter().map(|a| format!("`{a}`")).collect();
