@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::StackArgs;
-use super::backend::{LockArgs, StateLocationArgs, backend_for, lock_and_read};
+use super::backend::{LockArgs, StateLocationArgs, lock_and_read, open_backend};
 use super::output::{Output, stdout};
 use super::providers::{ProviderArgs, Providers};
 use crate::apply::{self, Observer, Options, Report, Run, cluster_of};
@@ -78,13 +78,9 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let env = |name: &str| std::env::var(name).ok();
-    let backend = match backend_for(&args.location, &loaded, args.providers.access(), &env) {
+    let backend = match open_backend(&args.location, &loaded, args.providers.access(), out) {
         Ok(backend) => backend,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+        Err(code) => return code,
     };
     let command = if destroy { "aksform destroy" } else { "aksform apply" };
     // The lock is held from reading the state to the last write.

@@ -77,6 +77,21 @@ pub enum LocationError {
     State(#[from] StateError),
 }
 
+/// The stack's state backend, from the process environment; on an error it is printed and
+/// the exit code comes back.
+pub fn open_backend(
+    args: &StateLocationArgs,
+    loaded: &Loaded,
+    access: Access,
+    out: &Output,
+) -> Result<Box<dyn Backend>, u8> {
+    let env = |name: &str| std::env::var(name).ok();
+    backend_for(args, loaded, access, &env).map_err(|e| {
+        out.error(&e.to_string());
+        1
+    })
+}
+
 /// The state backend of `loaded`'s stack, as `args` and the environment say.
 pub fn backend_for(
     args: &StateLocationArgs,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::backend::{StateLocationArgs, backend_for};
+use super::backend::{StateLocationArgs, open_backend};
 use super::output::Output;
 use super::providers::ProviderArgs;
 use super::{Format, StackArgs};
@@ -55,13 +55,9 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let env = |name: &str| std::env::var(name).ok();
-    let backend = match backend_for(&args.location, &loaded, args.providers.access(), &env) {
+    let backend = match open_backend(&args.location, &loaded, args.providers.access(), out) {
         Ok(backend) => backend,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+        Err(code) => return code,
     };
     let recorded = match backend.read() {
         Ok(recorded) => recorded,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::backend::{StateLocationArgs, backend_for, no_state_note};
+use super::backend::{StateLocationArgs, no_state_note, open_backend};
 use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use super::{Format, StackArgs};
@@ -136,13 +136,9 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     // A plan is a dry run: it takes no lock and writes nothing, and needs only read access to
     // the state. What it read (serial and lineage) goes into a saved plan, so that applying
     // it after the state moved on is refused.
-    let env = |name: &str| std::env::var(name).ok();
-    let backend = match backend_for(&args.location, &loaded, args.providers.access(), &env) {
+    let backend = match open_backend(&args.location, &loaded, args.providers.access(), out) {
         Ok(backend) => backend,
-        Err(e) => {
-            out.error(&e.to_string());
-            return 1;
-        }
+        Err(code) => return code,
     };
     let recorded = match backend.read() {
         Ok(recorded) => ManuallyDrop::new(recorded),
