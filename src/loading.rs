@@ -17,6 +17,9 @@ pub struct Options {
     /// `name=value` pairs from `--var`.
     pub vars: Vec<String>,
     pub allow_replace: Vec<Address>,
+    /// Variable values recorded in a saved plan, as a vars file's text, with the name it is
+    /// shown under in diagnostics: `apply --plan` loads the stack with them.
+    pub recorded_vars: Option<(String, String)>,
 }
 
 /// A loaded stack: its sources (for diagnostics), the model, and every diagnostic found.
@@ -27,6 +30,9 @@ pub struct Loaded {
     pub diagnostics: Diagnostics,
     /// SHA-256 of the stack's files and variable values, to tie a saved plan to its configuration.
     pub config_hash: String,
+    /// The value of each variable given in a vars file or with `--var`, as the source text
+    /// that reads back as it (a vars file's `name = text` line): what a saved plan records.
+    pub variables: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,22 +79,35 @@ pub fn load(path: &Path, options: &Options, env: &model::Env) -> Result<Loaded, 
         sources.add(p, display_name(p), text);
     }
     let mut var_sources = Vec::new();
+    if let Some((name, text)) = &options.recorded_vars {
+        var_sources.push(sources.add(name, name.clone(), text.clone()));
+    }
     for p in &options.var_files {
         let text = std::fs::read_to_string(p).map_err(|source| io_error(p, source))?;
-        hasher.update(text.as_bytes());
         var_sources.push(sources.add(p, display_name(p), text));
     }
     let cli_vars = if options.vars.is_empty() {
         None
     } else {
-        let text = options.vars.join("\n");
-        hasher.update(text.as_bytes());
-        Some(sources.add("<command line>", "<command line>", text))
+        Some(sources.add("<command line>", "<command line>", options.vars.join("\n")))
     };
     let mut loaded = from_sources(sources, var_sources, cli_vars, &options.allow_replace, env);
+    // The values, not the files they came from: a plan made with a vars file is the plan
+    // `apply --plan` carries out with the values the plan recorded.
+    for (name, value) in &loaded.variables {
+        for part in [name, value] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
     loaded.dir = dir;
     loaded.config_hash = format!("sha256:{:x}", hasher.finalize());
     Ok(loaded)
+}
+
+/// Variables as the text of a vars file, one `name = value` per variable.
+pub fn vars_file_text(variables: &BTreeMap<String, String>) -> String {
+    variables.iter().map(|(name, value)| format!("{name} = {value}\n")).collect()
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> LoadError {
@@ -123,15 +142,19 @@ pub fn from_sources(
         files.push((id, parsed));
     }
     let mut vars: BTreeMap<String, ast::Expr> = BTreeMap::new();
+    let mut variables = BTreeMap::new();
     for id in var_files {
-        let (attributes, errors) = syntax::parse_vars_file(id, &sources.get(id).text);
+        let text = &sources.get(id).text;
+        let (attributes, errors) = syntax::parse_vars_file(id, text);
         diagnostics.extend(errors);
         for a in attributes {
+            let span = a.value.span;
+            variables.insert(a.key.name.clone(), canonical_value(&text[span.start as usize..span.end as usize]));
             vars.insert(a.key.name, a.value);
         }
     }
     if let Some(id) = cli_vars {
-        cli_values(id, &sources.get(id).text, &mut vars, &mut diagnostics);
+        cli_values(id, &sources.get(id).text, &mut vars, &mut variables, &mut diagnostics);
     }
     let syntax_failed = diagnostics.has_errors();
     let input = model::Input { files: &files, vars: &vars, env, allow_replace };
@@ -143,11 +166,17 @@ pub fn from_sources(
         diagnostics.extend(crate::check::run(&stack));
     }
     diagnostics.sort();
-    Loaded { dir: PathBuf::new(), sources, stack, diagnostics, config_hash: String::new() }
+    Loaded { dir: PathBuf::new(), sources, stack, diagnostics, config_hash: String::new(), variables }
 }
 
 /// `--var name=value`: the value is read as an aksform value, or else taken as a string.
-fn cli_values(file: FileId, text: &str, vars: &mut BTreeMap<String, ast::Expr>, diagnostics: &mut Diagnostics) {
+fn cli_values(
+    file: FileId,
+    text: &str,
+    vars: &mut BTreeMap<String, ast::Expr>,
+    variables: &mut BTreeMap<String, String>,
+    diagnostics: &mut Diagnostics,
+) {
     let mut offset = 0;
     for line in text.split('\n') {
         let start = offset;
@@ -162,14 +191,28 @@ fn cli_values(file: FileId, text: &str, vars: &mut BTreeMap<String, ast::Expr>, 
         };
         let value_start = start + name.len() + 1;
         let span = Span::new(file, value_start, start + line.len());
-        let expr = match syntax::parse_value(file, value) {
+        let (expr, recorded) = match syntax::parse_value(file, value) {
+            // Words with spaces (`--var team=web ops`) are text, not a typed value `web ops`.
+            Some((expr, _)) if matches!(expr.kind, ast::ExprKind::Constructor { body: None, .. }) => {
+                (ast::Expr { kind: ast::ExprKind::String(value.to_string()), span }, syntax::fmt::quote(value))
+            }
             Some((mut expr, errors)) if errors.is_empty() => {
                 shift(&mut expr, value_start);
-                expr
+                (expr, canonical_value(value))
             }
-            _ => ast::Expr { kind: ast::ExprKind::String(value.to_string()), span },
+            _ => (ast::Expr { kind: ast::ExprKind::String(value.to_string()), span }, syntax::fmt::quote(value)),
         };
-        vars.insert(name.trim().to_string(), expr);
+        let name = name.trim().to_string();
+        variables.insert(name.clone(), recorded);
+        vars.insert(name, expr);
+    }
+}
+
+/// A value's text in `fmt`'s layout, so that one value written two ways reads the same.
+fn canonical_value(text: &str) -> String {
+    match syntax::format_source(FileId(0), &format!("v = {text}\n")) {
+        Ok(formatted) => formatted.strip_prefix("v = ").unwrap_or(&formatted).trim_end().to_string(),
+        Err(_) => text.trim().to_string(),
     }
 }
 

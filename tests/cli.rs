@@ -382,37 +382,40 @@ fn the_path_may_be_a_file_of_the_stack() {
 }
 
 #[test]
-fn the_command_a_saved_plan_prints_applies_it() {
+fn the_command_a_saved_plan_prints_applies_it_with_the_variables_the_plan_records() {
     // A stack with nothing to create, so that the apply needs no cloud: the saved plan is
-    // carried out only when the printed command names the same stack, variables and state.
+    // carried out only when the stack, the variable values and the state are the plan's.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("tiny")).unwrap();
     std::fs::write(
         dir.path().join("tiny/main.aks"),
-        "stack \"tiny\" { location = westeurope }\nvar \"team\" { default = \"web\" }\n",
+        "stack \"tiny\" { location = westeurope }\nvar \"team\" { default = \"web\" }\nvar \"size\" {}\n",
     )
     .unwrap();
-    let output = aksform()
-        .args([
-            "plan",
-            "tiny",
-            "--refresh=false",
-            "--var",
-            "team=web ops",
-            "--state",
-            "tiny.json",
-            "--out",
-            "plan.json",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    std::fs::write(dir.path().join("prod.vars"), "size = [\n  3,\n  5,\n]\n").unwrap();
+    let plan = [
+        "plan",
+        "tiny",
+        "--refresh=false",
+        "--var",
+        "team=web ops",
+        "--var-file",
+        "prod.vars",
+        "--state",
+        "tiny.json",
+        "--out",
+        "plan.json",
+    ];
+    let output = aksform().args(plan).current_dir(dir.path()).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let hint =
         stderr.lines().find(|l| l.starts_with("Saved the plan to plan.json")).unwrap_or_else(|| panic!("{stderr}"));
     let command = hint.split('`').nth(1).unwrap();
-    assert_eq!(command, "aksform apply tiny --plan plan.json --var 'team=web ops' --state tiny.json");
+    assert_eq!(command, "aksform apply tiny --plan plan.json --state tiny.json");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
+    assert_eq!(saved["variables"], serde_json::json!({ "size": "[3, 5]", "team": "\"web ops\"" }));
     let binary = assert_cmd::cargo::cargo_bin("aksform");
     let run = |command: &str| {
         let command = command.replacen("aksform", &binary.display().to_string(), 1);
@@ -423,11 +426,31 @@ fn the_command_a_saved_plan_prints_applies_it() {
             .output()
             .unwrap()
     };
+    // The job that applies has neither the vars file nor the --var flags.
     let output = run(command);
     assert_eq!(output.status.code(), Some(0), "{command}: {}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("No changes."));
-    // Without the variable, the configuration is not the plan's: the check the command passed is real.
-    let output = run(&command.replace(" --var 'team=web ops'", ""));
+    // The same values, given another way, are the plan's too.
+    for same in ["--var 'team=\"web ops\"' --var 'size=[3,5]'", "--var 'team=web ops' --var-file prod.vars"] {
+        let output = run(&format!("{command} {same}"));
+        assert_eq!(output.status.code(), Some(0), "{same}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    // Other values are refused, naming each difference.
+    let output = run(&format!("{command} --var team=data --var-file prod.vars"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("the plan was made with other variable values (`team` is \"web ops\" in the plan and data here)"),
+        "{stderr}"
+    );
+    // A changed stack file is a changed configuration: the check the command passed is real.
+    std::fs::write(
+        dir.path().join("tiny/main.aks"),
+        "stack \"tiny\" { location = westeurope }\nvar \"team\" { default = \"ops\" }\nvar \"size\" {}\n",
+    )
+    .unwrap();
+    let output = run(command);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("the configuration changed since the plan was made"));
 }

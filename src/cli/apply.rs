@@ -2,7 +2,7 @@
 //! it out with the executor, recording the state as steps finish.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -13,10 +13,9 @@ use super::backend::{LockArgs, StateLocationArgs, lock_and_read, open_backend};
 use super::output::{Output, stdout};
 use super::providers::{ProviderArgs, Providers};
 use crate::apply::{self, Observer, Options, Report, Run, cluster_of};
-use crate::loading;
 use crate::model::{Address, Kind, Resource, Value};
 use crate::plan::render::text;
-use crate::plan::{self, ActionKind, Operation, Plan, PlanFileError, SavedPlan, StalePlan};
+use crate::plan::{self, ActionKind, Operation, Plan, StalePlan};
 use crate::providers::{Attributes, ProviderError};
 use crate::refresh;
 use crate::state::State;
@@ -24,11 +23,6 @@ use crate::state::State;
 /// Why an apply does not start.
 #[derive(Debug, thiserror::Error)]
 enum ApplyError {
-    #[error("cannot read {}: {source}", path.display())]
-    ReadPlan { path: PathBuf, source: std::io::Error },
-    /// The plan file is damaged or of another format version.
-    #[error("{}: {source}", path.display())]
-    LoadPlan { path: PathBuf, source: PlanFileError },
     /// The plan was made for another stack, state or configuration.
     #[error("{}: {source}", path.display())]
     StalePlan { path: PathBuf, source: StalePlan },
@@ -74,7 +68,15 @@ pub fn run_destroy(args: &ApplyArgs, out: &Output) -> u8 {
 }
 
 fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
-    let loaded = match args.stack.load_checked(&args.allow_replace, out) {
+    let saved = match args.plan.as_deref().map(super::show::read_saved_plan).transpose() {
+        Ok(saved) => saved,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    let with_plan = args.plan.as_deref().zip(saved.as_ref());
+    let loaded = match args.stack.load_for_plan(&args.allow_replace, with_plan, out) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -109,15 +111,15 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         }
     }
     let desired: Vec<Resource> = if destroy { Vec::new() } else { loaded.stack.resources() };
-    let plan = match &args.plan {
-        Some(path) => match saved_plan(path, &loaded, recorded.as_ref()) {
-            Ok(plan) => plan,
-            Err(e) => {
-                out.error(&e.to_string());
+    let plan = match (&args.plan, saved) {
+        (Some(path), Some(saved)) => {
+            if let Err(source) = saved.check_current(&loaded.stack.name, recorded.as_ref(), &loaded.config_hash) {
+                out.error(&ApplyError::StalePlan { path: path.clone(), source }.to_string());
                 return 1;
             }
-        },
-        None => match plan::plan(&desired, &state) {
+            saved.plan
+        }
+        _ => match plan::plan(&desired, &state) {
             Ok(planned) if planned.diagnostics.has_errors() => {
                 out.diagnostics(&planned.diagnostics.0, &loaded.sources, args.stack.format);
                 return 1;
@@ -205,16 +207,6 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     let (final_state, report) = runtime.block_on(apply::execute(run, state, cancel));
     drop(guard);
     summarize(&plan, &report, &final_state, destroy)
-}
-
-fn saved_plan(path: &Path, loaded: &loading::Loaded, recorded: Option<&State>) -> Result<Plan, ApplyError> {
-    let path_buf = || path.to_path_buf();
-    let text = std::fs::read_to_string(path).map_err(|source| ApplyError::ReadPlan { path: path_buf(), source })?;
-    let saved = SavedPlan::from_json(&text).map_err(|source| ApplyError::LoadPlan { path: path_buf(), source })?;
-    saved
-        .check_current(&loaded.stack.name, recorded, &loaded.config_hash)
-        .map_err(|source| ApplyError::StalePlan { path: path_buf(), source })?;
-    Ok(saved.plan)
 }
 
 fn confirm(destroy: bool) -> Result<bool, ApplyError> {

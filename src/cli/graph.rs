@@ -51,7 +51,14 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
         var_files: args.var_files.clone(),
         format: Format::Text,
     };
-    let loaded = match stack.load_checked(&[], out) {
+    let saved = match args.plan.as_deref().map(super::show::read_saved_plan).transpose() {
+        Ok(saved) => saved,
+        Err(e) => {
+            out.error(&e.to_string());
+            return 1;
+        }
+    };
+    let loaded = match stack.load_for_plan(&[], args.plan.as_deref().zip(saved.as_ref()), out) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -71,15 +78,8 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
         return 1;
     }
     let desired = loaded.stack.resources();
-    let plan = match &args.plan {
-        Some(path) => {
-            let saved = match super::show::read_saved_plan(path) {
-                Ok(saved) => saved,
-                Err(e) => {
-                    out.error(&e.to_string());
-                    return 1;
-                }
-            };
+    let plan = match (&args.plan, saved) {
+        (Some(path), Some(saved)) => {
             if saved.stack != loaded.stack.name {
                 out.error(&format!(
                     "{} is a plan for the stack `{}`, not `{}`\nhint: pass the stack the plan was made for, or make a new plan",
@@ -94,7 +94,7 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
             }
             saved.plan
         }
-        None => {
+        _ => {
             let empty = State::new(&loaded.stack.name);
             match plan::plan(&desired, recorded.as_ref().unwrap_or(&empty)) {
                 Ok(planned) if !planned.diagnostics.has_errors() => planned.plan,

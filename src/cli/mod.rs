@@ -14,13 +14,15 @@ mod state;
 mod target;
 mod validate;
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::loading;
 use crate::model::Address;
+use crate::plan::SavedPlan;
 
 #[derive(Debug, Parser)]
 #[command(name = "aksform", version, about = "Declarative provisioning of Azure Kubernetes Service networking")]
@@ -94,13 +96,58 @@ pub struct StackArgs {
 
 impl StackArgs {
     pub fn options(&self, allow_replace: Vec<Address>) -> loading::Options {
-        loading::Options { var_files: self.var_files.clone(), vars: self.vars.clone(), allow_replace }
+        loading::Options {
+            var_files: self.var_files.clone(),
+            vars: self.vars.clone(),
+            allow_replace,
+            recorded_vars: None,
+        }
+    }
+
+    /// Whether variables were given, in vars files or with `--var`.
+    pub fn gives_variables(&self) -> bool {
+        !self.vars.is_empty() || !self.var_files.is_empty()
     }
 
     /// Loads and checks the stack; on an error it is printed and the exit code comes back.
     pub fn load_checked(&self, allow_replace: &[Address], out: &output::Output) -> Result<loading::Loaded, u8> {
+        self.load_with(&self.options(allow_replace.to_vec()), out)
+    }
+
+    /// Loads the stack for carrying out (or drawing) a saved plan: with the variables the plan
+    /// records, unless `--var` or `--var-file` give values, which must then be the plan's.
+    pub fn load_for_plan(
+        &self,
+        allow_replace: &[Address],
+        saved: Option<(&Path, &SavedPlan)>,
+        out: &output::Output,
+    ) -> Result<loading::Loaded, u8> {
+        let mut options = self.options(allow_replace.to_vec());
+        if let Some((path, saved)) = saved
+            && !self.gives_variables()
+            && !saved.variables.is_empty()
+        {
+            options.recorded_vars =
+                Some((format!("<variables of {}>", path.display()), loading::vars_file_text(&saved.variables)));
+        }
+        let loaded = self.load_with(&options, out)?;
+        if let Some((path, saved)) = saved
+            && self.gives_variables()
+            && let Some(differences) = variable_differences(&saved.variables, &loaded.variables)
+        {
+            out.error(&format!(
+                "{}: the plan was made with other variable values ({differences})\nhint: drop --var and --var-file to \
+                 use the values the plan records, or run `aksform plan` again",
+                path.display()
+            ));
+            return Err(1);
+        }
+        Ok(loaded)
+    }
+
+    fn load_with(&self, options: &loading::Options, out: &output::Output) -> Result<loading::Loaded, u8> {
         let env = |name: &str| std::env::var(name).ok();
-        let loaded = loading::load(&self.path, &self.options(allow_replace.to_vec()), &env).map_err(|e| {
+        let loaded = loading::load(&self.path, options, &env).map_err(|e| {
             out.error(&e.to_string());
             1
         })?;
@@ -110,6 +157,22 @@ impl StackArgs {
         }
         Ok(loaded)
     }
+}
+
+/// The variables whose values differ between a saved plan and this run, or `None`.
+fn variable_differences(planned: &BTreeMap<String, String>, given: &BTreeMap<String, String>) -> Option<String> {
+    let names: BTreeSet<&String> = planned.keys().chain(given.keys()).collect();
+    let differences: Vec<String> = names
+        .into_iter()
+        .filter_map(|name| match (planned.get(name), given.get(name)) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(a), Some(b)) => Some(format!("`{name}` is {a} in the plan and {b} here")),
+            (Some(a), None) => Some(format!("`{name}` is {a} in the plan and not given here")),
+            (None, Some(b)) => Some(format!("`{name}` is not in the plan and {b} here")),
+            (None, None) => None,
+        })
+        .collect();
+    (!differences.is_empty()).then(|| differences.join("; "))
 }
 
 /// Exit codes: 0 success (no changes), 1 error, 2 success with changes (`--detailed-exitcode`).

@@ -83,17 +83,12 @@ impl PlanArgs {
         }
     }
 
-    /// The command that applies the plan saved to `path`: the same stack, variables and state.
+    /// The command that applies the plan saved to `path`: the same stack and state (the plan
+    /// records the variables).
     fn apply_command(&self, path: &Path) -> String {
         let mut words: Vec<String> = vec!["aksform".into(), "apply".into()];
         words.push(self.stack.path.display().to_string());
         words.extend(["--plan".into(), path.display().to_string()]);
-        for var in &self.stack.vars {
-            words.extend(["--var".into(), var.clone()]);
-        }
-        for file in &self.stack.var_files {
-            words.extend(["--var-file".into(), file.display().to_string()]);
-        }
         let location = &self.location;
         let flags = [
             ("--state", location.state.as_ref().map(|p| p.display().to_string())),
@@ -247,6 +242,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         let has_changes = plan.has_changes();
         let mut saved =
             SavedPlan::new(plan.clone(), loaded.stack.name.clone(), recorded.as_ref(), loaded.config_hash.clone());
+        saved.variables = loaded.variables.clone();
         saved.drift = drift;
         saved.picture = Some(picture.unwrap_or_else(draw));
         if let Err(e) = save(&saved, path) {

@@ -1,6 +1,8 @@
 //! Saved plans: the plan with what it was made from (state serial and
 //! lineage, a hash of the configuration), so `apply` can refuse a plan that is out of date.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Plan;
@@ -23,6 +25,10 @@ pub struct SavedPlan {
     pub state_lineage: Option<String>,
     /// A hash of the configuration, computed by the caller (e.g. `sha256:` of the sources).
     pub config_hash: String,
+    /// The variables the plan was made with (from vars files and `--var`), each as the text
+    /// of its value: `apply --plan` loads the stack with them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, String>,
     /// What the refresh before planning found changed outside aksform, shown again by
     /// `aksform show`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -73,6 +79,7 @@ impl SavedPlan {
             state_serial: state.map_or(0, |s| s.serial),
             state_lineage: state.map(|s| s.lineage.clone()),
             config_hash: config_hash.into(),
+            variables: BTreeMap::new(),
             drift: Vec::new(),
             picture: None,
             plan,

@@ -9,6 +9,8 @@ mod print;
 #[cfg(test)]
 mod tests;
 
+pub use layout::quote;
+
 use super::ast;
 use super::parse_file;
 use crate::diag::{Diagnostic, FileId};

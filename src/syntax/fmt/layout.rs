@@ -294,7 +294,7 @@ pub(super) fn is_plain_identifier(name: &str) -> bool {
 }
 
 /// A string literal with the canonical escapes.
-pub(super) fn quote(text: &str) -> String {
+pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
