@@ -532,3 +532,44 @@ fn colour_follows_the_flag_then_no_color_then_the_terminal() {
     assert!(on_terminal(""), "an empty NO_COLOR is not set");
     assert!(!on_terminal("1"));
 }
+
+#[test]
+fn removing_a_cluster_block_is_refused_unless_its_destroy_is_allowed() {
+    // The shop example's state, and a stack that no longer declares anything in it.
+    let dir = stack_in_temp("stack \"shop-prod\" {\n  location = westeurope\n}\n");
+    let state = dir.path().join("shop-prod.json");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop/state/shop-prod.json"), &state).unwrap();
+    let plan = |extra: &[&str]| {
+        aksform()
+            .args(["plan", "stack", "--refresh=false", "--state", "shop-prod.json"])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let output = plan(&[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("AKS185"), "{stderr}");
+    assert!(stderr.contains("`cluster.shop` would be destroyed"), "{stderr}");
+    assert!(stderr.contains("stack/main.aks:1"), "the stack's block is where it points: {stderr}");
+    assert!(stderr.contains("--allow-destroy cluster.shop"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no plan is printed: {}", String::from_utf8_lossy(&output.stdout));
+    // A replacement's permission is not a destroy's.
+    assert_eq!(plan(&["--allow-replace", "cluster.shop"]).status.code(), Some(1));
+    let output = plan(&["--allow-destroy", "cluster.shop"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("cluster.shop"), "{stdout}");
+    // Apply is guarded the same way, before anything is asked or sent.
+    let output = aksform()
+        .args(["apply", "stack", "--auto-approve", "--state", "shop-prod.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("AKS185"));
+    // A targeted plan that leaves the cluster alone is not refused.
+    let output = plan(&["--target", "service"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}

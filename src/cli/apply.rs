@@ -57,6 +57,10 @@ pub struct ApplyArgs {
     /// Allow this resource to be replaced even where the stack does not (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     allow_replace: Vec<Address>,
+    /// Allow this cluster, whose block was removed, to be destroyed (repeatable; `destroy`
+    /// needs none).
+    #[arg(long, value_name = "ADDRESS")]
+    allow_destroy: Vec<Address>,
 }
 
 pub fn run_apply(args: &ApplyArgs, out: &Output) -> u8 {
@@ -135,6 +139,14 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         Ok(narrowed) => narrowed.unwrap_or(plan),
         Err(code) => return code,
     };
+    // A saved plan was checked when it was made; `destroy` asks for what it does.
+    if args.plan.is_none() && !destroy {
+        let unrequested = plan::unrequested_cluster_destroys(&plan, &args.allow_destroy, loaded.stack.span);
+        if unrequested.has_errors() {
+            out.diagnostics(&unrequested.0, &loaded.sources, args.stack.format);
+            return 1;
+        }
+    }
     if !plan.has_changes() {
         stdout("No changes. The stack matches the recorded state.\n");
         return 0;

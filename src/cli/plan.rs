@@ -48,6 +48,9 @@ pub struct PlanArgs {
     /// Allow this resource to be replaced even where the stack does not (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     allow_replace: Vec<Address>,
+    /// Allow this cluster, whose block was removed, to be destroyed (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    allow_destroy: Vec<Address>,
     /// Only these resources: an address (with its children) or a kind such as `service` (repeatable).
     #[arg(long, value_name = "ADDRESS|KIND")]
     target: Vec<String>,
@@ -211,6 +214,11 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         Err(code) => return code,
     };
     let plan = targeted.as_ref().unwrap_or(&planned.plan);
+    let unrequested = plan::unrequested_cluster_destroys(plan, &args.allow_destroy, loaded.stack.span);
+    if unrequested.has_errors() {
+        out.diagnostics(&unrequested.0, &loaded.sources, args.stack.format);
+        return 1;
+    }
     let plan_on_stderr = args.stack.format == Format::Sarif;
     // The network the plan lands in, for the comment's diagram and the saved plan.
     let draw = || picture::picture(&desired, live.as_ref().or(recorded.as_ref()), plan);

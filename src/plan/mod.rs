@@ -27,7 +27,7 @@ use crate::model::{Address, Resource, Value};
 
 pub use file::{FORMAT_VERSION, PlanFileError, SavedPlan, StalePlan};
 pub use path::{FieldPath, PathSegment};
-pub use planner::{Planned, plan, plan_taking};
+pub use planner::{Planned, plan, plan_taking, unrequested_cluster_destroys};
 
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

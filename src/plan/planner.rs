@@ -9,7 +9,7 @@ use super::graph;
 use super::replace;
 use super::replace::Attributes;
 use super::{ActionKind, Changes, FieldChange, Plan, PlanError, ResourceAction};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::model::{Address, AttributeRef, Kind, Resource, Value};
 use crate::state::{ResourceState, State, address_order};
 
@@ -315,6 +315,33 @@ fn cluster_replace_error(resource: &Resource, changes: &[FieldChange], along_wit
             "if you mean to delete and recreate this cluster, set `allow_replace = true` in it or pass `--allow-replace {address}`"
         ))
         .with_subject(address.to_string())
+}
+
+/// AKS185: a cluster whose block was removed would be destroyed, with every workload in it.
+/// Guarded as a replacement is: refused unless `--allow-destroy` names it. `stack` is where
+/// the stack is declared, the place to point at, since the cluster's block is gone.
+pub fn unrequested_cluster_destroys(plan: &Plan, allowed: &[Address], stack: Option<Span>) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    for action in plan.actions() {
+        let address = &action.address;
+        if action.action != ActionKind::Delete || address.kind != Kind::Cluster || allowed.contains(address) {
+            continue;
+        }
+        let diagnostic = Diagnostic::error(
+            "AKS185",
+            format!("`{address}` would be destroyed, with every node pool and workload in it: its block was removed"),
+        )
+        .with_help(format!(
+            "if you mean to delete this cluster, pass `--allow-destroy {address}` to this plan and its apply; \
+             to stop managing it without deleting it, run `aksform state rm {address}`"
+        ))
+        .with_subject(address.to_string());
+        diagnostics.push(match stack {
+            Some(span) => diagnostic.with_primary(span, format!("`{address}` is no longer declared in this stack")),
+            None => diagnostic,
+        });
+    }
+    diagnostics
 }
 
 /// Plans the changes that make `state` match `desired`.
