@@ -420,3 +420,43 @@ fn routes_and_associations_others_add_are_kept_by_updates_and_never_show_as_chan
     let plan = run(&emulator, &["plan", "--detailed-exitcode"], &stack, &state);
     assert_eq!(plan.status.code(), Some(0), "the association made outside shows as a change:\n{}", text(&plan));
 }
+
+#[test]
+fn in_a_log_each_step_is_announced_when_it_starts_and_again_while_it_runs() {
+    use aksform_sandbox::arm::LatencySettings;
+    // Each operation takes 2.5 s, and a step still running is reported every second.
+    let emulator = Emulator::start(EmulatorOptions {
+        latency: LatencySettings { default_ms: 2500, ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = format!(
+        "stack \"net\" {{\n  subscription = \"{SUBSCRIPTION}\"\n  location     = westeurope\n}}\n\n\
+         resource_group \"rg\" {{}}\n{}",
+        aksform_testkit::stacks::NETWORK
+    );
+    std::fs::write(dir.path().join("main.aks"), stack).unwrap();
+    let output = aksform(&emulator)
+        .args(["apply", "--auto-approve"])
+        .arg(dir.path())
+        .arg("--state")
+        .arg(dir.path().join("state.json"))
+        .env("AKSFORM_PROGRESS_INTERVAL", "1s")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at = |line: &str| lines.iter().position(|l| l.trim() == line).unwrap_or_else(|| panic!("{line}:\n{stderr}"));
+    // A resource group is created at once; a vnet is a long-running operation.
+    let started = at("vnet.net: creating...");
+    let still = lines
+        .iter()
+        .position(|l| l.trim().starts_with("vnet.net: still creating ("))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let done = lines.iter().position(|l| l.trim().starts_with("vnet.net: created (")).unwrap();
+    assert!(started < still && still < done, "{stderr}");
+    // The subnets start once their vnet exists.
+    assert!(done < at("vnet.net.subnet.nodes: creating..."), "{stderr}");
+}

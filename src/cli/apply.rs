@@ -3,20 +3,18 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use clap::Args;
 
 use super::StackArgs;
 use super::backend::{LockArgs, StateLocationArgs, lock_and_read, open_backend};
 use super::output::{Output, stdout};
+use super::progress::{Progress, verb};
 use super::providers::{ProviderArgs, Providers};
-use crate::apply::{self, Observer, Options, Report, Run, cluster_of};
+use crate::apply::{self, Options, Report, Run, cluster_of};
 use crate::model::{Address, Kind, Resource, Value};
 use crate::plan::render::text;
 use crate::plan::{self, ActionKind, Operation, Plan, StalePlan};
-use crate::providers::{Attributes, ProviderError};
 use crate::refresh;
 use crate::state::State;
 
@@ -251,84 +249,6 @@ fn clusters_touched(plan: &Plan, state: &State) -> Vec<Address> {
     clusters.sort();
     clusters.dedup();
     clusters
-}
-
-/// Progress for people: a bar on a terminal, one line per finished step otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    running: Mutex<Vec<Address>>,
-}
-
-impl Progress {
-    fn new(steps: usize, terminal: bool) -> Self {
-        let bar = (terminal && std::io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new(steps as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {wide_msg}") {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Progress { bar, running: Mutex::new(Vec::new()) }
-    }
-
-    fn line(&self, text: String) {
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
-        }
-    }
-
-    fn show_running(&self) {
-        if let (Some(bar), Ok(running)) = (&self.bar, self.running.lock()) {
-            let names: Vec<String> = running.iter().map(ToString::to_string).collect();
-            bar.set_message(names.join(", "));
-        }
-    }
-}
-
-fn verb(operation: Operation) -> (&'static str, &'static str) {
-    match operation {
-        Operation::Create => ("creating", "created"),
-        Operation::Update => ("updating", "updated"),
-        Operation::Delete => ("destroying", "destroyed"),
-    }
-}
-
-impl Observer for Progress {
-    fn started(&self, address: &Address, _operation: Operation) {
-        if let Ok(mut running) = self.running.lock() {
-            running.push(address.clone());
-        }
-        self.show_running();
-    }
-
-    fn finished(
-        &self,
-        address: &Address,
-        operation: Operation,
-        result: Result<&Attributes, &ProviderError>,
-        elapsed: Duration,
-    ) {
-        if let Ok(mut running) = self.running.lock() {
-            running.retain(|a| a != address);
-        }
-        let seconds = elapsed.as_secs_f64();
-        match result {
-            Ok(attributes) => {
-                let address_note = match attributes.get("address") {
-                    Some(Value::Str(ip)) if operation != Operation::Delete => format!(", address {ip}"),
-                    _ => String::new(),
-                };
-                self.line(format!("  {address}: {} ({seconds:.1}s{address_note})", verb(operation).1));
-            }
-            Err(error) => self.line(format!("  {address}: {} failed ({seconds:.1}s): {error}", verb(operation).0)),
-        }
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-        self.show_running();
-    }
 }
 
 /// How many steps that did not start are named; a stopped run of thousands names the first.

@@ -8,6 +8,7 @@ mod fmt;
 mod graph;
 mod output;
 mod plan;
+mod progress;
 mod providers;
 mod show;
 mod state;
