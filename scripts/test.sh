@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, snapshot tests, property tests and the CLI tests that
-# run the real binary on every example, and the sandbox's tests. Those need Go (1.24 or newer)
-# and kubectl, and the state backend's need Node.js with npm and Python 3 with pip: the first run downloads Kubernetes' Go modules (~150 MB) and builds a control
+# run the real binary on every example, and the sandbox's tests. Those need Go (1.24 or
+# newer) and kubectl; the state backend's need Node.js with npm and Python 3 with pip; the
+# example workflow's need shellcheck (actionlint, built with Go, runs it on the workflow's
+# scripts). The first run downloads Kubernetes' Go modules (~150 MB) and builds a control
 # plane for several minutes, cached in target/aksform-sandbox/ (keep GOMODCACHE, GOCACHE and
 # target/ between CI runs to skip it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What the sandbox needs, installed when missing.
-if ! command -v kubectl >/dev/null 2>&1; then
-  echo "installing kubectl (Debian package)" >&2
-  apt-get update -qq && apt-get install -y -qq kubectl >/dev/null
+missing=()
+for package in kubectl shellcheck; do
+  command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]} (Debian packages)" >&2
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   export PATH="$PATH:/usr/local/go/bin"

@@ -31,12 +31,8 @@ fn the_kubernetes_part_of_every_example_applies_then_plans_clean_then_destroys()
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     plane.write_kubeconfig(&kubeconfig).unwrap();
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut names: Vec<String> =
-        std::fs::read_dir(&examples).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
-    names.sort();
-    for name in names {
-        let example = examples.join(&name);
+    for example in aksform_testkit::example_stacks() {
+        let name = example.file_name().unwrap().to_string_lossy().to_string();
         let state = dir.path().join(format!("{name}.json"));
         let credentials = format!("{}", kubeconfig.display());
         let apply = aksform()

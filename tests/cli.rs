@@ -11,12 +11,7 @@ fn aksform() -> Command {
 }
 
 fn examples() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut dirs: Vec<PathBuf> =
-        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
-    dirs.sort();
-    assert!(dirs.len() >= 6, "the examples are missing");
-    dirs
+    aksform_testkit::example_stacks()
 }
 
 #[test]

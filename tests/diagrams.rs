@@ -19,14 +19,7 @@ fn aksform() -> Command {
 }
 
 fn examples() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(workspace().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 6, "the examples are missing");
-    dirs
+    aksform_testkit::example_stacks()
 }
 
 /// The recorded state of an example (`shop` has one), else a path where there is none.

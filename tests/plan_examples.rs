@@ -15,11 +15,7 @@ fn aksform() -> Command {
 }
 
 fn examples() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut dirs: Vec<PathBuf> =
-        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
-    dirs.sort();
-    dirs
+    aksform_testkit::example_stacks()
 }
 
 /// A state file for the example: the recorded one for `shop`, else none (an empty temp path).

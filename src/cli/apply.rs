@@ -22,7 +22,7 @@ use crate::state::State;
 #[derive(Debug, thiserror::Error)]
 enum ApplyError {
     /// The plan was made for another stack, state or configuration.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: the plan is out of date: {source}", path.display())]
     StalePlan { path: PathBuf, source: StalePlan },
     #[error("there is no terminal to confirm on: pass --auto-approve to apply without asking")]
     NoTerminal,
