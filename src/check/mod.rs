@@ -160,13 +160,8 @@ mod tests {
     /// No false alarms: every example stack passes without a single diagnostic.
     #[test]
     fn examples_have_no_diagnostics() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         let mut checked = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if !path.is_dir() {
-                continue;
-            }
+        for path in aksform_testkit::example_stacks() {
             let env = |_: &str| Some("00000000-0000-0000-0000-000000000000".to_string());
             let loaded = crate::loading::load(&path, &crate::loading::Options::default(), &env).unwrap();
             let rendered = render_terminal(&loaded.diagnostics.0, &loaded.sources, RenderOptions::default());

@@ -26,11 +26,7 @@ fn applied(desired: &[Resource]) -> State {
 
 #[test]
 fn every_example_plans_and_then_has_no_changes() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut examples: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    examples.sort();
-    assert!(!examples.is_empty());
-    for example in examples {
+    for example in aksform_testkit::example_stacks() {
         let desired = load(&example);
         let first = planned(&desired, &State::new("example"));
         assert!(first.diagnostics.is_empty(), "{}: {:?}", example.display(), first.diagnostics);

@@ -27,11 +27,10 @@ fn example(name: &str) -> Vec<Resource> {
 }
 
 fn examples() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
-    names
+    aksform_testkit::example_stacks()
+        .iter()
+        .map(|dir| dir.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Every body an apply from empty sends for the example, by address, with its path.
