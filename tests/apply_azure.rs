@@ -460,3 +460,100 @@ fn in_a_log_each_step_is_announced_when_it_starts_and_again_while_it_runs() {
     // The subnets start once their vnet exists.
     assert!(done < at("vnet.net.subnet.nodes: creating..."), "{stderr}");
 }
+
+#[test]
+fn an_apply_whose_creates_would_take_over_resources_made_outside_its_state_changes_nothing() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stack = format!(
+        "stack \"net\" {{\n  subscription = \"{SUBSCRIPTION}\"\n  location     = westeurope\n}}\n\n\
+         resource_group \"rg\" {{}}\n{}",
+        aksform_testkit::stacks::NETWORK
+    );
+    std::fs::write(dir.path().join("main.aks"), &stack).unwrap();
+    // Another stack with the same names (its own state) made them first.
+    let first = run(&emulator, &["apply", "--auto-approve"], dir.path(), &dir.path().join("other.json"));
+    assert!(first.status.success(), "{}", text(&first));
+    let writes = emulator.operations().len();
+
+    let second = run(&emulator, &["apply", "--auto-approve"], dir.path(), &dir.path().join("mine.json"));
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    for address in ["resource_group.rg", "vnet.net", "vnet.net.subnet.nodes"] {
+        assert!(
+            stderr.contains(&format!("error: {address}: `/subscriptions/{SUBSCRIPTION}/resourceGroups/")),
+            "{address}: {stderr}"
+        );
+    }
+    assert!(stderr.contains("already exists and is not this stack's (another stack made it"), "{stderr}");
+    assert!(stderr.contains("it is in `vnet.net`, and another stack made it"), "{stderr}");
+    assert!(stderr.contains("aksform import vnet.net '/subscriptions/"), "{stderr}");
+    assert!(stderr.contains("Nothing was changed."), "{stderr}");
+    assert_eq!(emulator.operations().len(), writes, "no write was sent");
+    assert!(!dir.path().join("mine.json").exists(), "no state was written");
+}
+
+#[test]
+fn import_brings_existing_resources_under_the_stack_and_the_plan_shows_only_the_differences() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let made = dir.path().join("made");
+    let stack = dir.path().join("stack");
+    std::fs::create_dir_all(&made).unwrap();
+    std::fs::create_dir_all(&stack).unwrap();
+    let stack_text = |tags: &str| {
+        format!(
+            "stack \"net\" {{\n  subscription = \"{SUBSCRIPTION}\"\n  location     = westeurope\n}}\n\n\
+             resource_group \"rg\" {{{tags}}}\n{}",
+            aksform_testkit::stacks::NETWORK
+        )
+    };
+    // Made by another tool (here: another stack, whose state is then thrown away).
+    std::fs::write(made.join("main.aks"), stack_text("")).unwrap();
+    let first = run(&emulator, &["apply", "--auto-approve"], &made, &dir.path().join("made.json"));
+    assert!(first.status.success(), "{}", text(&first));
+    // The stack that takes them over differs in one tag.
+    std::fs::write(stack.join("main.aks"), stack_text("\n  tags = { team = \"net\" }\n")).unwrap();
+    let state = dir.path().join("mine.json");
+    let import = |address: &str, id: &str| {
+        aksform(&emulator).args(["import", address, id]).arg(&stack).arg("--state").arg(&state).output().unwrap()
+    };
+    let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg");
+    let vnet = format!("{group}/providers/Microsoft.Network/virtualNetworks/net");
+    // An id the block does not name is refused, and so is an address the stack does not declare.
+    let wrong = import("vnet.net", &format!("{group}/providers/Microsoft.Network/virtualNetworks/other"));
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong).contains("would be managed at"), "{}", text(&wrong));
+    let undeclared = import("vnet.hub", &vnet);
+    assert!(text(&undeclared).contains("`vnet.hub` is not declared in the stack"), "{}", text(&undeclared));
+    let writes = emulator.operations().len();
+    for (address, id) in [
+        ("resource_group.rg", group.clone()),
+        ("vnet.net", vnet.clone()),
+        ("vnet.net.subnet.nodes", format!("{vnet}/subnets/nodes")),
+        ("vnet.net.subnet.ilb", format!("{vnet}/subnets/ilb")),
+    ] {
+        let imported = import(address, &id);
+        assert!(imported.status.success(), "{address}: {}", text(&imported));
+        assert!(String::from_utf8_lossy(&imported.stdout).contains(&format!("Imported {address}")));
+    }
+    assert_eq!(emulator.operations().len(), writes, "import writes nothing to Azure");
+    let again = import("vnet.net", &vnet);
+    assert!(text(&again).contains("is in the state already"), "{}", text(&again));
+
+    let plan =
+        aksform(&emulator).args(["plan", "--format", "json"]).arg(&stack).arg("--state").arg(&state).output().unwrap();
+    assert!(plan.status.success(), "{}", text(&plan));
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let actions: Vec<(String, String)> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["address"].as_str().unwrap().to_string(), a["action"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(actions, [("resource_group.rg".to_string(), "update".to_string())], "{plan:#}");
+    let apply = run(&emulator, &["apply", "--auto-approve"], &stack, &state);
+    assert!(apply.status.success(), "{}", text(&apply));
+    let clean = run(&emulator, &["plan", "--detailed-exitcode"], &stack, &state);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+}

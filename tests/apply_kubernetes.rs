@@ -81,27 +81,36 @@ fn the_kubernetes_part_of_every_example_applies_then_plans_clean_then_destroys()
     assert_eq!(left.trim(), "", "objects left behind: {left}");
 }
 
-#[test]
-fn a_rejected_object_names_the_resource_and_the_reason_and_the_state_stays_right() {
+/// A kubenet cluster `c` with a namespace `apps`, for the stacks below.
+const CLUSTER_C: &str = r#"resource_group "rg" {}
+cluster "c" {
+  resource_group = resource_group.rg
+  network kubenet {}
+  node_pool "system" { vm_size = "Standard_D2s_v5" }
+}
+namespace "apps" { cluster = cluster.c }"#;
+
+/// A control plane, a folder with its kubeconfig, and a stack of `text` in `stack/` there.
+fn plane_and_stack(text: &str) -> (ControlPlane, tempfile::TempDir, PathBuf, PathBuf) {
     let plane = ControlPlane::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     plane.write_kubeconfig(&kubeconfig).unwrap();
     let stack = dir.path().join("stack");
     std::fs::create_dir(&stack).unwrap();
+    std::fs::write(stack.join("main.aks"), text).unwrap();
+    (plane, dir, kubeconfig, stack)
+}
+
+#[test]
+fn a_rejected_object_names_the_resource_and_the_reason_and_the_state_stays_right() {
     // Two Services on one node port: the checks catch it, so the second asks for a port the
     // server has given to a Service made outside aksform.
-    std::fs::write(
-        stack.join("main.aks"),
-        r#"
-stack "clash" { location = westeurope }
-resource_group "rg" {}
-cluster "c" {
-  resource_group = resource_group.rg
-  network kubenet {}
-  node_pool "system" { vm_size = "Standard_D2s_v5" }
-}
-namespace "apps" { cluster = cluster.c }
+    let (_plane, dir, kubeconfig, stack) = plane_and_stack(
+        &[
+            "stack \"clash\" { location = westeurope }\n",
+            CLUSTER_C,
+            r#"
 service "ok" {
   namespace = namespace.apps
   type      = node_port
@@ -115,8 +124,9 @@ service "clash" {
   port http 80 { node_port = 30081 }
 }
 "#,
-    )
-    .unwrap();
+        ]
+        .concat(),
+    );
     let (ok, out) =
         kubectl(&kubeconfig, &["create", "service", "nodeport", "squatter", "--tcp=80:80", "--node-port=30081"]);
     assert!(ok, "{out}");
@@ -435,4 +445,91 @@ fn ctrl_c_in_the_middle_of_an_apply_finishes_what_is_in_flight_and_saves_it() {
     assert_eq!(services_on_server(&kubeconfig, "many"), recorded);
 
     assert_the_next_apply_converges(&stack, &state, &kubeconfig);
+}
+
+#[test]
+fn objects_made_outside_the_stack_are_refused_on_create_then_imported_and_managed() {
+    let (_plane, dir, kubeconfig, stack) = plane_and_stack(
+        &[
+            "stack \"brown\" { location = westeurope }\n",
+            CLUSTER_C,
+            r#"
+service "web" {
+  namespace = namespace.apps
+  selector  = { app = "web" }
+  port http 80 -> 8080
+}
+"#,
+        ]
+        .concat(),
+    );
+    // Made by hand, with another selector and an extra port.
+    for args in [
+        &["create", "namespace", "apps"][..],
+        &["-n", "apps", "create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:81"],
+    ] {
+        let (ok, out) = kubectl(&kubeconfig, args);
+        assert!(ok, "{out}");
+    }
+    let web = || kubectl(&kubeconfig, &["-n", "apps", "get", "service", "web", "-o", "json"]).1;
+    let before = web();
+    let state = dir.path().join("state.json");
+    let credentials = kubeconfig.display().to_string();
+    let run = |command: &[&str]| {
+        aksform()
+            .args(command)
+            .arg(&stack)
+            .arg("--state")
+            .arg(&state)
+            .args(KUBERNETES)
+            .args(["--kubeconfig", &credentials])
+            .output()
+            .unwrap()
+    };
+    let apply = run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&apply.stderr);
+    for (address, id) in [
+        ("namespace.apps", "k8s://cluster.c/v1/Namespace/_/apps"),
+        ("service.web", "k8s://cluster.c/v1/Service/apps/web"),
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "{address}: `{id}` already exists and is not this stack's (it was not made by aksform)"
+            )),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("Nothing was changed."), "{stderr}");
+    assert_eq!(web(), before, "untouched");
+    assert!(!state.exists());
+
+    for (address, id) in [("namespace.apps", "apps"), ("service.web", "apps/web")] {
+        let import = aksform()
+            .args(["import", address, id])
+            .arg(&stack)
+            .arg("--state")
+            .arg(&state)
+            .args(["--kubeconfig", &credentials])
+            .output()
+            .unwrap();
+        assert!(import.status.success(), "{address}: {}", String::from_utf8_lossy(&import.stderr));
+    }
+    let plan = run(&["plan", "--format", "json"]);
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let actions: Vec<String> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{} {}", a["action"].as_str().unwrap(), a["address"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions, ["update service.web"], "{plan:#}");
+    let apply = run(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", String::from_utf8_lossy(&apply.stderr));
+    let after: serde_json::Value = serde_json::from_str(&web()).unwrap();
+    assert_eq!(after["spec"]["selector"], serde_json::json!({ "app": "web" }));
+    assert_eq!(after["spec"]["ports"].as_array().unwrap().len(), 1, "{after:#}");
+    let clean = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
 }

@@ -547,7 +547,7 @@ service "web" {{
 }
 
 #[tokio::test]
-async fn a_service_found_already_there_on_create_is_taken_over_with_exactly_its_ports() {
+async fn a_service_of_this_stack_found_on_create_is_taken_back_with_exactly_its_ports() {
     let resources = model(
         r#"
 namespace "ns" {
@@ -573,12 +573,17 @@ service "web" {
 }
 "#,
     );
-    let provider = provider().await;
+    let provider = provider().await.with_lineage(Some("lineage-1".into()));
+    // There before aksform's create, marked as this stack's (a create stored by a server that
+    // died before it answered, then changed by hand): one holds aksform's node port under
+    // another port number, which makes the server refuse a plain apply; the other has an
+    // extra port.
     kubectl(&["create", "namespace", "t-taken-over"]);
-    // Made by hand before aksform's create: one holds aksform's node port under another port
-    // number, which makes the server refuse a plain apply; the other has an extra port.
+    mark(&["namespace", "t-taken-over"], "namespace.ns", "lineage-1");
     kubectl_in("t-taken-over", &["create", "service", "nodeport", "cache", "--tcp=6380:6380", "--node-port=30379"]);
     kubectl_in("t-taken-over", &["create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:8081"]);
+    mark(&["-n", "t-taken-over", "service", "cache"], "service.cache", "lineage-1");
+    mark(&["-n", "t-taken-over", "service", "web"], "service.web", "lineage-1");
 
     let recorded = apply_all(&provider, &resources).await;
     assert_reads_as_recorded(&provider, &recorded).await;
@@ -595,4 +600,77 @@ service "web" {
         web["spec"]["ports"].as_array().unwrap().iter().map(|p| p["port"].as_i64().unwrap()).collect();
     assert_eq!(ports, [80]);
     assert_idempotent(&provider, &resources, &recorded).await;
+}
+
+/// Puts aksform's marks on an object, as an apply of the stack whose state has `lineage` would.
+fn mark(object: &[&str], address: &str, lineage: &str) {
+    kubectl(&[&["label"], object, &["app.kubernetes.io/managed-by=aksform"]].concat());
+    let annotations = [format!("aksform.io/address={address}"), format!("aksform.io/lineage={lineage}")];
+    kubectl(&[&["annotate"], object, &[annotations[0].as_str(), annotations[1].as_str()]].concat());
+}
+
+#[tokio::test]
+async fn a_create_refuses_what_another_made_and_leaves_it_untouched() {
+    let resources = model(
+        r#"
+service "web" {
+  namespace = "t-not-ours"
+  cluster   = cluster.aks
+  selector  = { app = "web" }
+
+  port http 80 -> 8080
+}
+
+service "api" {
+  namespace = "t-not-ours"
+  cluster   = cluster.aks
+  selector  = { app = "api" }
+
+  port http 80 -> 8080
+}
+
+service "free" {
+  namespace = "t-not-ours"
+  cluster   = cluster.aks
+  selector  = { app = "free" }
+
+  port http 80 -> 8080
+}
+"#,
+    );
+    kubectl(&["create", "namespace", "t-not-ours"]);
+    // `web` made by hand; `api` made by another stack with the same address.
+    kubectl_in("t-not-ours", &["create", "service", "clusterip", "web", "--tcp=81:81"]);
+    kubectl_in("t-not-ours", &["create", "service", "clusterip", "api", "--tcp=82:82"]);
+    mark(&["-n", "t-not-ours", "service", "api"], "service.api", "lineage-other");
+    let before =
+        |name: &str| kubectl_json(&["-n", "t-not-ours", "get", "svc", name])["metadata"]["resourceVersion"].clone();
+    let versions = (before("web"), before("api"));
+
+    let provider = provider().await.with_lineage(Some("lineage-mine".into()));
+    let request = |name: &str| {
+        let resource = resources.iter().find(|r| r.address.to_string() == format!("service.{name}")).unwrap();
+        (resource.address.clone(), resource.attributes.clone())
+    };
+    for (name, why) in
+        [("web", "it was not made by aksform"), ("api", "another stack made it (state lineage lineage-other)")]
+    {
+        let (address, attributes) = request(name);
+        let request = ApplyRequest { address: &address, attributes: &attributes, provider_id: None };
+        let refused = provider.check_create(request).await.unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::Rejected);
+        assert!(refused.message.contains(why), "{}", refused.message);
+        assert!(refused.message.contains(&format!("aksform import service.{name}")), "{}", refused.message);
+        // The create itself refuses too, before it writes.
+        let refused = provider.apply(request).await.unwrap_err();
+        assert!(refused.message.contains("already exists and is not this stack's"), "{}", refused.message);
+    }
+    assert_eq!((before("web"), before("api")), versions, "untouched");
+    // What is not there may be made.
+    let (address, attributes) = request("free");
+    let request = ApplyRequest { address: &address, attributes: &attributes, provider_id: None };
+    provider.check_create(request).await.unwrap();
+    provider.apply(request).await.unwrap();
+    let free = kubectl_json(&["-n", "t-not-ours", "get", "svc", "free"]);
+    assert_eq!(free["metadata"]["annotations"]["aksform.io/lineage"], "lineage-mine");
 }

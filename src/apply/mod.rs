@@ -13,7 +13,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::model::{Address, Resource, Value};
 use crate::plan::record::record_step;
-use crate::plan::{Operation, Plan};
+use crate::plan::{ActionKind, Operation, Plan};
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Provider, ProviderError};
 use crate::state::{Backend, State, StateError};
 
@@ -92,6 +92,37 @@ pub struct Run<'a> {
     pub router: &'a dyn Router,
     pub observer: &'a dyn Observer,
     pub options: Options,
+}
+
+/// Checks every create of `plan` with its provider ([`Provider::check_create`]) before anything
+/// is written, `parallelism` at once: an apply whose creates would take over what exists
+/// outside the state stops before it starts, with every such resource named. The creates whose
+/// target cannot be known yet are checked when they run: those that need a value known only
+/// after apply, and the objects of a cluster the plan creates.
+pub async fn preflight(plan: &Plan, router: &dyn Router, parallelism: usize) -> Vec<(Address, ProviderError)> {
+    let new_clusters: Vec<&Address> = plan
+        .actions()
+        .iter()
+        .filter(|a| a.address.kind == crate::model::Kind::Cluster && a.action != ActionKind::Update)
+        .map(|a| &a.address)
+        .collect();
+    let checked = plan.actions().iter().filter(|a| {
+        a.action == ActionKind::Create
+            && !a.desired.values().any(Value::is_unknown)
+            && !(a.address.kind.is_kubernetes() && cluster_of(&a.desired).is_some_and(|c| new_clusters.contains(&&c)))
+    });
+    let checks = futures::stream::iter(checked).map(|action| async move {
+        let request = ApplyRequest { address: &action.address, attributes: &action.desired, provider_id: None };
+        let result = match router.provider(&action.address, &action.desired) {
+            Ok(provider) => provider.check_create(request).await,
+            Err(error) => Err(error),
+        };
+        result.err().map(|error| (action.address.clone(), error))
+    });
+    let mut refused: Vec<(Address, ProviderError)> =
+        checks.buffer_unordered(parallelism.max(1)).filter_map(std::future::ready).collect().await;
+    refused.sort_by(|a, b| a.0.cmp(&b.0));
+    refused
 }
 
 /// Runs the plan. `state` is the recorded state the plan was made against; the returned state

@@ -163,12 +163,9 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             }
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match super::runtime(out) {
         Ok(runtime) => runtime,
-        Err(e) => {
-            out.error(&format!("cannot start the runtime: {e}"));
-            return 1;
-        }
+        Err(code) => return code,
     };
     if let Err(e) = args.providers.check_clusters(&clusters_touched(&plan, &state)) {
         out.error(&e.to_string());
@@ -178,6 +175,16 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
     let providers = runtime.block_on(async {
         Providers::new(&args.providers, loaded.stack.subscription.clone(), &loaded.stack.resources(), Some(&state))
     });
+    // Nothing is written when a create would take over what exists outside the state.
+    let refused = runtime.block_on(apply::preflight(&plan, &providers, usize::from(args.parallelism)));
+    if !refused.is_empty() {
+        for (address, error) in &refused {
+            let named = error.message.starts_with(&format!("{address}:"));
+            out.error(&if named { error.to_string() } else { format!("{address}: {error}") });
+        }
+        eprintln!("Nothing was changed.");
+        return 1;
+    }
     let observer = Progress::new(plan.steps().len(), out.color_stderr);
     let run = Run {
         plan: &plan,

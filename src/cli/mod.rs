@@ -6,6 +6,7 @@ mod backend;
 mod explain;
 mod fmt;
 mod graph;
+mod import;
 mod output;
 mod plan;
 mod progress;
@@ -75,6 +76,9 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Read or edit the recorded state.
     State(state::StateArgs),
+    /// Bring a resource that exists under a block of the stack: read it and record it,
+    /// changing nothing in it.
+    Import(import::ImportArgs),
 }
 
 /// Flags shared by the commands that load a stack.
@@ -160,6 +164,15 @@ impl StackArgs {
     }
 }
 
+/// The runtime an apply or an import talks to the providers on; on failure the error is
+/// printed and the exit code comes back.
+fn runtime(out: &output::Output) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        out.error(&format!("cannot start the runtime: {e}"));
+        1
+    })
+}
+
 /// The variables whose values differ between a saved plan and this run, or `None`.
 fn variable_differences(planned: &BTreeMap<String, String>, given: &BTreeMap<String, String>) -> Option<String> {
     let names: BTreeSet<&String> = planned.keys().chain(given.keys()).collect();
@@ -190,6 +203,7 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Validate(args) => validate::run(&args, &out),
         Command::State(args) => state::run(&args, &out),
+        Command::Import(args) => import::run(&args, &out),
         Command::Fmt(args) => fmt::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
         Command::Show(args) => show::run(&args, &out),

@@ -155,6 +155,8 @@ const LOAD_BALANCER_WAIT: std::time::Duration = std::time::Duration::from_secs(3
 pub struct Providers {
     arm: Result<Arc<ArmProvider>, ProvidersError>,
     args: ProviderArgs,
+    /// The lineage of the stack's state, which the objects it makes are marked with.
+    lineage: Option<String>,
     kube: Mutex<HashMap<Address, Arc<LazyKube>>>,
 }
 
@@ -167,7 +169,12 @@ impl Providers {
         recorded: Option<&State>,
     ) -> Providers {
         let resolver = Resolver::new(subscription, desired, recorded);
-        Providers { arm: args.arm(resolver).map(Arc::new), args: args.clone(), kube: Mutex::new(HashMap::new()) }
+        Providers {
+            arm: args.arm(resolver).map(Arc::new),
+            args: args.clone(),
+            lineage: recorded.map(|state| state.lineage.clone()),
+            kube: Mutex::new(HashMap::new()),
+        }
     }
 
     fn kube_for(&self, cluster: &Address) -> Arc<LazyKube> {
@@ -179,6 +186,7 @@ impl Providers {
                     kubeconfig: self.args.kubeconfig_for(cluster).cloned(),
                     arm: self.arm.clone(),
                     admin: self.args.cluster_admin,
+                    lineage: self.lineage.clone(),
                     connected: Mutex::new(None),
                     connecting: tokio::sync::Mutex::new(()),
                 })
@@ -232,6 +240,7 @@ struct LazyKube {
     kubeconfig: Option<KubeconfigArg>,
     arm: Result<Arc<ArmProvider>, ProvidersError>,
     admin: bool,
+    lineage: Option<String>,
     connected: Mutex<Option<Arc<KubeProvider>>>,
     /// One connection attempt at a time.
     connecting: tokio::sync::Mutex<()>,
@@ -276,7 +285,8 @@ impl LazyKube {
                 (arm.kubeconfig(cluster, self.admin).await?, None, true)
             }
         };
-        let mut provider = KubeProvider::from_kubeconfig(&yaml, context, cluster.clone()).await?;
+        let mut provider =
+            KubeProvider::from_kubeconfig(&yaml, context, cluster.clone()).await?.with_lineage(self.lineage.clone());
         // AKS runs a cloud controller that gives LoadBalancer Services their address, and the
         // application routing add-on's controller that gives its Ingresses theirs.
         if aks {
@@ -292,6 +302,10 @@ impl LazyKube {
 impl Provider for LazyKube {
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
         self.provider().await?.apply(request).await
+    }
+
+    async fn check_create(&self, request: ApplyRequest<'_>) -> Result<(), ProviderError> {
+        self.provider().await?.check_create(request).await
     }
 
     async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {

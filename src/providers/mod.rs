@@ -74,6 +74,40 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
+/// Why an object's marks (the address and the state lineage it is marked with) do not say it
+/// is `address` of the stack whose state has `lineage`; `None` when they do.
+pub(crate) fn not_ours(
+    marked_address: Option<&str>,
+    marked_lineage: Option<&str>,
+    address: &Address,
+    lineage: Option<&str>,
+) -> Option<String> {
+    match marked_address {
+        None => Some("it was not made by aksform".to_string()),
+        Some(marked) if marked != address.to_string() => Some(format!("aksform made it as `{marked}`")),
+        Some(_) => match (marked_lineage, lineage) {
+            (Some(theirs), Some(ours)) if theirs != ours => {
+                Some(format!("another stack made it (state lineage {theirs})"))
+            }
+            (None, Some(_)) => {
+                Some("it carries no stack's lineage, so it cannot be told to be this stack's".to_string())
+            }
+            _ => None,
+        },
+    }
+}
+
+/// The refusal of a create that would take over `id`, made outside this stack (`why`).
+pub(crate) fn taken(address: &Address, id: &str, why: &str) -> ProviderError {
+    ProviderError {
+        kind: ErrorKind::Rejected,
+        message: format!(
+            "{address}: `{id}` already exists and is not this stack's ({why}): aksform does not take it over. \
+             Import it with `aksform import {address} '{id}'` to manage it, or give the resource another name"
+        ),
+    }
+}
+
 /// The error and its sources, `outer: inner: innermost`, without repeats.
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -99,6 +133,15 @@ pub trait Provider: Send + Sync {
     /// model produces, or `None` when the object is gone. Fields the server defaults and
     /// aksform does not manage never appear, so they never show as drift.
     async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError>;
+
+    /// Whether the object a create would make may be made: nothing is there, or what is there
+    /// carries this stack's marks (a create cut off before the state recorded it). Anything
+    /// else is refused, named, with the import that would bring it in: a create never takes
+    /// over what it did not make. `apply` checks it on every create; an apply checks every
+    /// create of its plan with it first, so that it stops before any write.
+    async fn check_create(&self, _request: ApplyRequest<'_>) -> Result<(), ProviderError> {
+        Ok(())
+    }
 
     /// Deletes the object and returns once it is gone (absent already is success).
     async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError>;

@@ -10,6 +10,8 @@ use crate::providers::Attributes;
 use crate::providers::ProviderError;
 use crate::providers::attributes::AttributeFields;
 
+use super::resolver::Resolver;
+
 pub const RESOURCES_API: &str = "2024-03-01";
 pub const NETWORK_API: &str = "2024-05-01";
 pub const DNS_API: &str = "2018-05-01";
@@ -17,6 +19,8 @@ pub const CONTAINER_SERVICE_API: &str = "2024-09-01";
 
 /// The tag (and record-set metadata key) that marks a resource as aksform's, with its address.
 pub const OWNER_TAG: &str = "aksform-address";
+/// The tag beside it with the lineage of the stack's state: which stack's resource it is.
+pub const LINEAGE_TAG: &str = "aksform-lineage";
 
 pub fn resource_group_path(subscription: &str, resource_group: &str) -> String {
     format!("/subscriptions/{subscription}/resourceGroups/{resource_group}")
@@ -27,17 +31,35 @@ pub fn provider_path(subscription: &str, resource_group: &str, type_and_name: &s
     format!("{}/providers/{type_and_name}", resource_group_path(subscription, resource_group))
 }
 
-/// The `tags` to send: the stack's, and the ownership mark.
-pub fn tags(fields: &AttributeFields<'_>, address: &Address) -> Result<Json, ProviderError> {
+/// The marks that say a resource is this stack's: its address and, when the run knows it,
+/// the lineage of the stack's state.
+pub fn marks(address: &Address, resolver: &Resolver) -> Map<String, Json> {
+    let mut marks = Map::new();
+    marks.insert(OWNER_TAG.to_string(), Json::String(address.to_string()));
+    if let Some(lineage) = resolver.lineage() {
+        marks.insert(LINEAGE_TAG.to_string(), Json::String(lineage.to_string()));
+    }
+    marks
+}
+
+/// The `tags` to send: the stack's, and the ownership marks.
+pub fn tags(fields: &AttributeFields<'_>, address: &Address, resolver: &Resolver) -> Result<Json, ProviderError> {
     let mut tags: Map<String, Json> =
         fields.string_map("tags")?.unwrap_or_default().into_iter().map(|(k, v)| (k, Json::String(v))).collect();
-    tags.insert(OWNER_TAG.to_string(), Json::String(address.to_string()));
+    tags.extend(marks(address, resolver));
     Ok(Json::Object(tags))
 }
 
-/// The tags read back, without the ownership mark (it is not an attribute).
+/// The tags read back, without the ownership marks (they are not attributes).
 pub fn read_tags(live: &Json) -> Value {
-    string_map(live.get("tags"), &[OWNER_TAG])
+    string_map(live.get("tags"), &[OWNER_TAG, LINEAGE_TAG])
+}
+
+/// Why marks read back (`tags`, or a record set's `metadata`) do not say the resource is
+/// `address` of the stack whose state has `lineage`; `None` when they do.
+pub fn not_ours(marks: Option<&Json>, address: &Address, lineage: Option<&str>) -> Option<String> {
+    let mark = |key: &str| marks.and_then(|m| m.get(key)).and_then(Json::as_str);
+    crate::providers::not_ours(mark(OWNER_TAG), mark(LINEAGE_TAG), address, lineage)
 }
 
 /// A JSON object of strings as a map value, leaving out `skip`.

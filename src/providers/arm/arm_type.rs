@@ -32,6 +32,18 @@ pub(crate) struct Identity {
     pub place: Place,
 }
 
+/// Where a type's resources carry aksform's marks ([`super::arm_json::marks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MarksAt {
+    /// In `tags`.
+    Tags,
+    /// In `properties.metadata` (DNS record sets, which have no tags).
+    Metadata,
+    /// Nowhere of their own (subnets, peerings; node pools, whose tags go to their VMs): a
+    /// child is this stack's when its parent is.
+    Parent,
+}
+
 /// What a PUT body is made from.
 #[derive(Clone, Copy)]
 pub(crate) struct BodyRequest<'a> {
@@ -67,6 +79,10 @@ pub(crate) trait ArmType: Sync {
     /// Puts into `body` (an update's) what `live` holds that is neither declared nor recorded
     /// as aksform's, so that the PUT, which replaces the resource, does not remove it.
     fn keep_foreign(&self, _live: &Json, _recorded: Option<&Attributes>, _body: &mut Json) {}
+
+    fn marks_at(&self) -> MarksAt {
+        MarksAt::Tags
+    }
 
     fn api_version(&self) -> &'static str {
         self.identity().api_version

@@ -74,7 +74,7 @@ impl ArmType for Cluster {
         }
         Ok(json!({
             "location": fields.required_str("location")?,
-            "tags": tags(fields, address)?,
+            "tags": tags(fields, address, resolver)?,
             "sku": { "name": "Base", "tier": fields.str("sku_tier")?.unwrap_or("Free") },
             "identity": identity,
             "properties": properties,

@@ -3,8 +3,8 @@
 
 use serde_json::{Value as Json, json};
 
-use super::arm_json::{DNS_API, OWNER_TAG, int_at, named, opt_str, str_at};
-use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::arm_json::{DNS_API, int_at, marks, named, opt_str, str_at};
+use super::arm_type::{ArmType, BodyRequest, Identity, MarksAt, Place};
 use super::resolver::Resolver;
 use crate::model::Value;
 use crate::providers::{Attributes, ErrorKind, ProviderError};
@@ -12,15 +12,19 @@ use crate::providers::{Attributes, ErrorKind, ProviderError};
 pub(crate) struct DnsRecord;
 
 impl ArmType for DnsRecord {
+    fn marks_at(&self) -> MarksAt {
+        MarksAt::Metadata
+    }
+
     fn identity(&self) -> &'static Identity {
         &Identity { type_name: "Microsoft.Network/dnsZones/recordsets", api_version: DNS_API, place: Place::Zone }
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, .. } = *request;
+        let BodyRequest { fields, address, resolver, .. } = *request;
         let mut properties = json!({
             "TTL": fields.required_int32("ttl")?,
-            "metadata": { OWNER_TAG: address.to_string() },
+            "metadata": marks(address, resolver),
         });
         match fields.required_str("type")? {
             "A" => {

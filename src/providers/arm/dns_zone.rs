@@ -16,8 +16,8 @@ impl ArmType for DnsZone {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, .. } = *request;
-        Ok(json!({ "location": "global", "tags": tags(fields, address)? }))
+        let BodyRequest { fields, address, resolver, .. } = *request;
+        Ok(json!({ "location": "global", "tags": tags(fields, address, resolver)? }))
     }
 
     fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {

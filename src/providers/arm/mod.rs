@@ -43,7 +43,7 @@ use crate::model::{Address, Kind};
 use crate::providers::attributes::Reader;
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
 use arm_json::RESOURCES_API;
-use arm_type::{ArmType, BodyRequest};
+use arm_type::{ArmType, BodyRequest, MarksAt};
 
 /// The ARM type of `kind`; `None` for the Kubernetes kinds.
 pub(crate) fn type_of(kind: Kind) -> Option<&'static dyn ArmType> {
@@ -163,6 +163,39 @@ impl ArmProvider {
         }
     }
 
+    /// [`Provider::check_create`] of `address` at `path`: what is there must carry the stack's
+    /// marks, or, for a type that has none of its own (a subnet), its parent's must.
+    async fn check_path(&self, address: &Address, path: &str) -> Result<(), ProviderError> {
+        let (mut marked, mut marked_path) = (address.clone(), path.to_string());
+        loop {
+            let arm_type = arm_type_of(&marked)?;
+            let live = self
+                .client
+                .get(&marked_path, arm_type.api_version())
+                .await
+                .map_err(|e| e.into_provider_error(&marked))?;
+            let Some(live) = live else { return Ok(()) };
+            let marks = match arm_type.marks_at() {
+                MarksAt::Tags => live.get("tags"),
+                MarksAt::Metadata => live.pointer("/properties/metadata"),
+                MarksAt::Parent => {
+                    // `{parent}/{segment}/{name}`: the parent is two segments up.
+                    let parent_path = marked_path.rsplitn(3, '/').nth(2).map(str::to_string);
+                    let (Some(parent), Some(parent_path)) = (marked.parent_address(), parent_path) else {
+                        return Err(super::taken(address, path, "it has no marks of its own"));
+                    };
+                    (marked, marked_path) = (parent, parent_path);
+                    continue;
+                }
+            };
+            return match arm_json::not_ours(marks, &marked, self.resolver.lineage()) {
+                None => Ok(()),
+                Some(why) if marked == *address => Err(super::taken(address, path, &why)),
+                Some(why) => Err(super::taken(address, path, &format!("it is in `{marked}`, and {why}"))),
+            };
+        }
+    }
+
     async fn list_tagged(&self, path: &str, out: &mut Vec<Owned>) -> Result<(), ProviderError> {
         let mut next = Some(path.to_string());
         while let Some(page_path) = next.take() {
@@ -225,12 +258,20 @@ impl Provider for ArmProvider {
         // each pool being a resource of its own.
         let creating = request.provider_id.is_none();
         let body = self.body(&request, creating)?;
+        if creating {
+            self.check_path(address, &path).await?;
+        }
         let live = if arm_type.keeps_foreign() {
             self.put_keeping_foreign(arm_type, address, &path, &body).await?
         } else {
             self.client.put(&path, arm_type.api_version(), &body).await.map_err(|e| e.into_provider_error(address))?
         };
         Ok(Applied { provider_id: path, computed: arm_type.computed(&live) })
+    }
+
+    async fn check_create(&self, request: ApplyRequest<'_>) -> Result<(), ProviderError> {
+        let path = self.resolver.path_of(request.address)?;
+        self.check_path(request.address, &path).await
     }
 
     async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {

@@ -30,7 +30,7 @@ impl ArmType for NatGateway {
         }
         let mut body = json!({
             "location": fields.required_str("location")?,
-            "tags": tags(fields, address)?,
+            "tags": tags(fields, address, resolver)?,
             "sku": { "name": "Standard" },
             "properties": properties,
         });

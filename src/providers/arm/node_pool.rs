@@ -5,9 +5,9 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::arm_json::{
-    CONTAINER_SERVICE_API, OWNER_TAG, bool_at, int_at, named, same_or_live, str_at, string_list, string_map,
+    CONTAINER_SERVICE_API, bool_at, int_at, marks, named, same_or_live, str_at, string_list, string_map,
 };
-use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::arm_type::{ArmType, BodyRequest, Identity, MarksAt, Place};
 use super::resolver::Resolver;
 use crate::model::{Address, Kind, Value};
 use crate::providers::attributes::AttributeFields;
@@ -62,13 +62,17 @@ pub fn properties(
     if !taints.is_empty() || !creating {
         p.insert("nodeTaints".into(), json!(taints));
     }
-    p.insert("tags".into(), json!({ OWNER_TAG: address.to_string() }));
+    p.insert("tags".into(), Json::Object(marks(address, resolver)));
     Ok(p)
 }
 
 pub(crate) struct NodePool;
 
 impl ArmType for NodePool {
+    fn marks_at(&self) -> MarksAt {
+        MarksAt::Parent
+    }
+
     fn identity(&self) -> &'static Identity {
         &Identity {
             type_name: "Microsoft.ContainerService/managedClusters/agentPools",

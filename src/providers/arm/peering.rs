@@ -4,7 +4,7 @@
 use serde_json::{Value as Json, json};
 
 use super::arm_json::{NETWORK_API, bool_at, id_ref, named, str_at};
-use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::arm_type::{ArmType, BodyRequest, Identity, MarksAt, Place};
 use super::resolver::Resolver;
 use crate::model::Kind;
 use crate::providers::{Attributes, ProviderError};
@@ -12,6 +12,10 @@ use crate::providers::{Attributes, ProviderError};
 pub(crate) struct Peering;
 
 impl ArmType for Peering {
+    fn marks_at(&self) -> MarksAt {
+        MarksAt::Parent
+    }
+
     fn identity(&self) -> &'static Identity {
         &Identity {
             type_name: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",

@@ -23,7 +23,7 @@ impl ArmType for PublicIp {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, .. } = *request;
+        let BodyRequest { fields, address, resolver, .. } = *request;
         let mut properties = json!({
             "publicIPAllocationMethod": fields.required_str("allocation")?,
             "publicIPAddressVersion": fields.str("version")?.unwrap_or("IPv4"),
@@ -36,7 +36,7 @@ impl ArmType for PublicIp {
         }
         let mut body = json!({
             "location": fields.required_str("location")?,
-            "tags": tags(fields, address)?,
+            "tags": tags(fields, address, resolver)?,
             "sku": { "name": fields.required_str("sku")? },
             "properties": properties,
         });

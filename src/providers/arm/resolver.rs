@@ -27,6 +27,8 @@ pub struct Resolver {
     recorded: HashMap<Address, Attributes>,
     /// Node pools of each cluster in the stack, in address order.
     pools: HashMap<Address, Vec<Address>>,
+    /// The lineage of the stack's state, which its resources are marked with.
+    lineage: Option<String>,
 }
 
 fn rejected(message: String) -> ProviderError {
@@ -37,6 +39,7 @@ impl Resolver {
     pub fn new(subscription: Option<String>, desired: &[Resource], recorded: Option<&State>) -> Resolver {
         let mut resolver = Resolver { subscription, ..Resolver::default() };
         if let Some(state) = recorded {
+            resolver.lineage = Some(state.lineage.clone());
             for r in &state.resources {
                 resolver.attributes.insert(r.address.clone(), r.attributes.clone());
                 if let Some(id) = &r.provider_id {
@@ -59,6 +62,11 @@ impl Resolver {
             pools.sort();
         }
         resolver
+    }
+
+    /// The lineage of the stack's state, when the run has one.
+    pub fn lineage(&self) -> Option<&str> {
+        self.lineage.as_deref()
     }
 
     pub fn subscription(&self, address: &Address) -> Result<&str, ProviderError> {

@@ -19,8 +19,8 @@ impl ArmType for ResourceGroup {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, .. } = *request;
-        Ok(json!({ "location": fields.required_str("location")?, "tags": tags(fields, address)? }))
+        let BodyRequest { fields, address, resolver, .. } = *request;
+        Ok(json!({ "location": fields.required_str("location")?, "tags": tags(fields, address, resolver)? }))
     }
 
     fn observed(&self, live: &Json, recorded: &Attributes, _resolver: &Resolver) -> Attributes {

@@ -50,7 +50,7 @@ impl ArmType for RouteTable {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, .. } = *request;
+        let BodyRequest { fields, address, resolver, .. } = *request;
         let mut routes = Vec::new();
         for (index, route) in fields.list("routes")?.iter().enumerate() {
             let path = format!("routes[{index}]");
@@ -66,7 +66,7 @@ impl ArmType for RouteTable {
         }
         Ok(json!({
             "location": fields.required_str("location")?,
-            "tags": tags(fields, address)?,
+            "tags": tags(fields, address, resolver)?,
             "properties": {
                 "disableBgpRoutePropagation": fields.bool("disable_bgp_route_propagation")?.unwrap_or(false),
                 "routes": routes,

@@ -8,7 +8,7 @@
 use serde_json::{Value as Json, json};
 
 use super::arm_json::{NETWORK_API, id_ref, named, str_at};
-use super::arm_type::{ArmType, BodyRequest, Identity, Place};
+use super::arm_type::{ArmType, BodyRequest, Identity, MarksAt, Place};
 use super::resolver::Resolver;
 use crate::model::{Kind, Value};
 use crate::providers::{Attributes, ProviderError};
@@ -39,6 +39,10 @@ fn manages(recorded: Option<&Attributes>, attribute: &str) -> bool {
 }
 
 impl ArmType for Subnet {
+    fn marks_at(&self) -> MarksAt {
+        MarksAt::Parent
+    }
+
     fn identity(&self) -> &'static Identity {
         &Identity {
             type_name: "Microsoft.Network/virtualNetworks/subnets",

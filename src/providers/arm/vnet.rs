@@ -21,7 +21,7 @@ impl ArmType for Vnet {
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
-        let BodyRequest { fields, address, creating, .. } = *request;
+        let BodyRequest { fields, address, resolver, creating } = *request;
         let updating = !creating;
         let mut properties = json!({ "addressSpace": { "addressPrefixes": fields.string_list("address_space")? } });
         let dns_servers = fields.string_list("dns_servers")?;
@@ -30,7 +30,7 @@ impl ArmType for Vnet {
             properties["dhcpOptions"] = json!({ "dnsServers": dns_servers });
         }
         Ok(
-            json!({ "location": fields.required_str("location")?, "tags": tags(fields, address)?, "properties": properties }),
+            json!({ "location": fields.required_str("location")?, "tags": tags(fields, address, resolver)?, "properties": properties }),
         )
     }
 

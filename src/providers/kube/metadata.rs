@@ -16,6 +16,8 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "aksform";
 /// The annotation that holds the object's resource address (`service.web`).
 pub const ADDRESS_ANNOTATION: &str = "aksform.io/address";
+/// The annotation with the lineage of the stack's state: which stack's object it is.
+pub const LINEAGE_ANNOTATION: &str = "aksform.io/lineage";
 
 /// Metadata from `name`, `labels` and `annotations`, plus `extra` annotations (those other
 /// attributes turn into) and the marks. The marks come last so that they always hold.
@@ -60,6 +62,32 @@ pub(super) fn marked_address(meta: &ObjectMeta) -> Option<Address> {
         return None;
     }
     meta.annotations.as_ref()?.get(ADDRESS_ANNOTATION)?.parse().ok()
+}
+
+/// Whose an object is, by its marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Marks {
+    managed: bool,
+    address: Option<String>,
+    lineage: Option<String>,
+}
+
+impl Marks {
+    pub(super) fn of(meta: &ObjectMeta) -> Marks {
+        let annotation = |key: &str| meta.annotations.as_ref().and_then(|a| a.get(key)).cloned();
+        Marks {
+            managed: meta.labels.as_ref().and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGED_BY),
+            address: annotation(ADDRESS_ANNOTATION),
+            lineage: annotation(LINEAGE_ANNOTATION),
+        }
+    }
+
+    /// Why these marks do not say the object is `address` of the stack whose state has
+    /// `lineage`; `None` when they do.
+    pub(super) fn not_ours(&self, address: &Address, lineage: Option<&str>) -> Option<String> {
+        let marked = self.address.as_deref().filter(|_| self.managed);
+        crate::providers::not_ours(marked, self.lineage.as_deref(), address, lineage)
+    }
 }
 
 /// Labels or annotations as read back: the keys aksform set (those recorded), with their live

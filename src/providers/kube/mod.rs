@@ -12,8 +12,10 @@ mod namespace;
 mod object_id;
 mod service;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Service};
@@ -24,11 +26,11 @@ use kube::{Client, Config};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use metadata::{ADDRESS_ANNOTATION, FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL};
+pub use metadata::{ADDRESS_ANNOTATION, FIELD_MANAGER, LINEAGE_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL};
 pub use object_id::{ObjectId, ObjectIdError, ObjectKind};
 
 use crate::model::{Address, WEB_APP_ROUTING_CLASS};
-use crate::providers::attributes::Reader;
+use crate::providers::attributes::{AttributeFields, Reader};
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Owned, Provider, ProviderError};
 
 /// How long `delete` waits for an object to be gone by default. A namespace goes only once
@@ -50,7 +52,17 @@ pub struct KubeProvider {
     /// How long `apply` waits for the address of a LoadBalancer Service or of an Ingress of the
     /// application routing class (`None`: not at all).
     load_balancer_wait: Option<Duration>,
+    /// The lineage of the stack's state, which its objects are marked with.
+    lineage: Option<String>,
+    /// What exists of each kind in each namespace, listed once per run for the creates'
+    /// checks ([`Provider::check_create`]).
+    listings: Arc<Mutex<HashMap<ListingKey, Listing>>>,
 }
+
+/// A kind and a namespace (`None` for namespaces).
+type ListingKey = (ObjectKind, Option<String>);
+/// The objects listed there, by name, with their marks.
+type Listing = Arc<tokio::sync::OnceCell<HashMap<String, metadata::Marks>>>;
 
 impl fmt::Debug for KubeProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,7 +97,15 @@ impl KubeProvider {
             None => "(no host)".to_string(),
         };
         let client = Client::try_from(config).map_err(|error| errors::from_kube(error, &server, "connecting"))?;
-        Ok(KubeProvider { client, cluster, server, delete_timeout: DEFAULT_DELETE_TIMEOUT, load_balancer_wait: None })
+        Ok(KubeProvider {
+            client,
+            cluster,
+            server,
+            delete_timeout: DEFAULT_DELETE_TIMEOUT,
+            load_balancer_wait: None,
+            lineage: None,
+            listings: Arc::default(),
+        })
     }
 
     /// Waits up to `wait` after applying a LoadBalancer Service for the address the cluster's
@@ -122,6 +142,13 @@ impl KubeProvider {
         Ok(computed)
     }
 
+    /// Marks the objects it applies as those of the stack whose state has `lineage`, and
+    /// refuses to create over an object another stack marked.
+    pub fn with_lineage(mut self, lineage: Option<String>) -> Self {
+        self.lineage = lineage;
+        self
+    }
+
     /// How long `delete` waits for the object to be gone before it gives up.
     pub fn with_delete_timeout(mut self, timeout: Duration) -> Self {
         self.delete_timeout = timeout;
@@ -149,14 +176,82 @@ impl KubeProvider {
         Ok(id)
     }
 
+    /// The object a request is for, from its attributes.
+    fn requested_id(&self, address: &Address, fields: &AttributeFields<'_>) -> Result<ObjectId, ProviderError> {
+        let kind = ObjectKind::of(address.kind).ok_or_else(|| ProviderError {
+            kind: ErrorKind::Rejected,
+            message: format!("{address} is not a Kubernetes object"),
+        })?;
+        // The executor picks the provider by cluster; a mismatch would write to the wrong one.
+        if let Some(cluster) = fields.str("cluster")?
+            && cluster != self.cluster.to_string()
+        {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address} belongs to {cluster}, not to {}", self.cluster),
+            });
+        }
+        let name = fields.required_str("name")?.to_string();
+        let namespace = if kind.is_namespaced() { Some(fields.required_str("namespace")?.to_string()) } else { None };
+        Ok(ObjectId { kind, namespace, name })
+    }
+
     async fn apply_object<K>(&self, api: Api<K>, id: &ObjectId, object: &K) -> Result<K, ProviderError>
     where
         K: kube::Resource + Clone + DeserializeOwned + Serialize + Debug,
     {
+        let mut object = object.clone();
+        if let Some(lineage) = &self.lineage {
+            object.meta_mut().annotations.get_or_insert_default().insert(LINEAGE_ANNOTATION.into(), lineage.clone());
+        }
         // Forced: aksform's values win over another manager's, and only the fields sent are
-        // aksform's, so fields other tools set stay theirs.
+        // aksform's, so fields other tools set stay theirs. A create has checked first that
+        // the object is not another's ([`Provider::check_create`]).
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch(&id.name, &params, &Patch::Apply(object)).await.map_err(|e| self.error(e, &format!("applying {id}")))
+        api.patch(&id.name, &params, &Patch::Apply(&object)).await.map_err(|e| self.error(e, &format!("applying {id}")))
+    }
+
+    /// [`Provider::check_create`] of the object `id`, against the objects listed in its
+    /// namespace (one list per kind and namespace in a run, not one read per create).
+    async fn check_object(&self, address: &Address, id: &ObjectId) -> Result<(), ProviderError> {
+        let listing = {
+            let mut listings = self.listings.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            listings.entry((id.kind, id.namespace.clone())).or_default().clone()
+        };
+        let listed = listing
+            .get_or_try_init(|| async {
+                match id.kind {
+                    ObjectKind::Namespace => self.list_marks(Api::<Namespace>::all(self.client.clone()), id).await,
+                    ObjectKind::Service => self.list_marks(self.namespaced::<Service>(id)?, id).await,
+                    ObjectKind::Ingress => self.list_marks(self.namespaced::<Ingress>(id)?, id).await,
+                }
+            })
+            .await?;
+        match listed.get(&id.name).and_then(|marks| marks.not_ours(address, self.lineage.as_deref())) {
+            None => Ok(()),
+            Some(why) => Err(crate::providers::taken(address, &id.provider_id(&self.cluster), &why)),
+        }
+    }
+
+    /// The marks of every object of `api`, by name (metadata only, paged).
+    async fn list_marks<K>(&self, api: Api<K>, id: &ObjectId) -> Result<HashMap<String, metadata::Marks>, ProviderError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+    {
+        let mut params = ListParams::default().limit(LIST_PAGE);
+        let mut out = HashMap::new();
+        loop {
+            let page = api.list_metadata(&params).await.map_err(|e| self.error(e, &format!("listing beside {id}")))?;
+            for object in &page.items {
+                if let Some(name) = &object.metadata.name {
+                    out.insert(name.clone(), metadata::Marks::of(&object.metadata));
+                }
+            }
+            match page.metadata.continue_.as_deref() {
+                Some(token) if !token.is_empty() => params = params.continue_token(token),
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// A Service aksform has not recorded is almost never there yet, so it is applied at once,
@@ -336,24 +431,12 @@ fn kubeconfig_error(error: &KubeconfigError) -> String {
 impl Provider for KubeProvider {
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
         let address = request.address;
-        let kind = ObjectKind::of(address.kind).ok_or_else(|| ProviderError {
-            kind: ErrorKind::Rejected,
-            message: format!("{address} is not a Kubernetes object"),
-        })?;
         let fields = Reader::new(address).top(request.attributes);
-        // The executor picks the provider by cluster; a mismatch would write to the wrong one.
-        if let Some(cluster) = fields.str("cluster")?
-            && cluster != self.cluster.to_string()
-        {
-            return Err(ProviderError {
-                kind: ErrorKind::Rejected,
-                message: format!("{address} belongs to {cluster}, not to {}", self.cluster),
-            });
+        let id = self.requested_id(address, &fields)?;
+        if request.provider_id.is_none() {
+            self.check_object(address, &id).await?;
         }
-        let name = fields.required_str("name")?.to_string();
-        let namespace = if kind.is_namespaced() { Some(fields.required_str("namespace")?.to_string()) } else { None };
-        let id = ObjectId { kind, namespace, name };
-        let computed = match kind {
+        let computed = match id.kind {
             ObjectKind::Namespace => {
                 let object = namespace::desired(&fields, address)?;
                 self.apply_object(Api::<Namespace>::all(self.client.clone()), &id, &object).await?;
@@ -380,6 +463,12 @@ impl Provider for KubeProvider {
             }
         };
         Ok(Applied { provider_id: id.provider_id(&self.cluster), computed })
+    }
+
+    async fn check_create(&self, request: ApplyRequest<'_>) -> Result<(), ProviderError> {
+        let fields = Reader::new(request.address).top(request.attributes);
+        let id = self.requested_id(request.address, &fields)?;
+        self.check_object(request.address, &id).await
     }
 
     async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
