@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, SourceMap, Span};
+use crate::model::existing::{Existing, ExistingValues};
 use crate::model::{self, Address, Stack};
 use crate::syntax::{self, ast};
 
@@ -20,6 +21,9 @@ pub struct Options {
     /// Variable values recorded in a saved plan, as a vars file's text, with the name it is
     /// shown under in diagnostics: `apply --plan` loads the stack with them.
     pub recorded_vars: Option<(String, String)>,
+    /// The values of the stack's existing resources, read live or recorded (none: they are
+    /// left out of the model, see [`model::existing`]).
+    pub existing: ExistingValues,
 }
 
 /// A loaded stack: its sources (for diagnostics), the model, and every diagnostic found.
@@ -33,6 +37,8 @@ pub struct Loaded {
     /// The value of each variable given in a vars file or with `--var`, as the source text
     /// that reads back as it (a vars file's `name = text` line): what a saved plan records.
     pub variables: BTreeMap<String, String>,
+    /// The stack's existing resources: which they are, which were read.
+    pub existing: Existing,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +97,7 @@ pub fn load(path: &Path, options: &Options, env: &model::Env) -> Result<Loaded, 
     } else {
         Some(sources.add("<command line>", "<command line>", options.vars.join("\n")))
     };
-    let mut loaded = from_sources(sources, var_sources, cli_vars, &options.allow_replace, env);
+    let mut loaded = from_sources_with(sources, var_sources, cli_vars, options, env);
     // The values, not the files they came from: a plan made with a vars file is the plan
     // `apply --plan` carries out with the values the plan recorded.
     for (name, value) in &loaded.variables {
@@ -129,6 +135,18 @@ pub fn from_sources(
     allow_replace: &[Address],
     env: &model::Env,
 ) -> Loaded {
+    let options = Options { allow_replace: allow_replace.to_vec(), ..Options::default() };
+    from_sources_with(sources, var_files, cli_vars, &options, env)
+}
+
+/// [`from_sources`] with the loading options (the variables' files and flags aside).
+pub fn from_sources_with(
+    sources: SourceMap,
+    var_files: Vec<FileId>,
+    cli_vars: Option<FileId>,
+    options: &Options,
+    env: &model::Env,
+) -> Loaded {
     let mut diagnostics = Diagnostics::new();
     let value_files: Vec<FileId> = var_files.iter().copied().chain(cli_vars).collect();
     let texts: Vec<(FileId, &str)> = sources
@@ -157,7 +175,16 @@ pub fn from_sources(
         cli_values(id, &sources.get(id).text, &mut vars, &mut variables, &mut diagnostics);
     }
     let syntax_failed = diagnostics.has_errors();
-    let input = model::Input { files: &files, vars: &vars, env, allow_replace };
+    let (existing, rewrite_errors) = model::existing::rewrite(&mut files, &options.existing);
+    diagnostics.extend(rewrite_errors);
+    let input = model::Input {
+        files: &files,
+        vars: &vars,
+        env,
+        allow_replace: &options.allow_replace,
+        existing: &existing,
+        existing_values: &options.existing,
+    };
     let (stack, model_diagnostics) = model::lower(&input);
     crate::parallel::drop_all(files.into_iter().flat_map(|(_, file)| file.items).collect());
     // After a syntax error, references into the broken items would only repeat it.
@@ -166,7 +193,7 @@ pub fn from_sources(
         diagnostics.extend(crate::check::run(&stack));
     }
     diagnostics.sort();
-    Loaded { dir: PathBuf::new(), sources, stack, diagnostics, config_hash: String::new(), variables }
+    Loaded { dir: PathBuf::new(), sources, stack, diagnostics, config_hash: String::new(), variables, existing }
 }
 
 /// `--var name=value`: the value is read as an aksform value, or else taken as a string.

@@ -11,7 +11,7 @@ use super::addresses::pod_cidr_proposal;
 use super::index::Index;
 use super::ranges::{count, free_block, smallest_subnet_prefix, thousands, usable};
 use crate::diag::{Diagnostic, Span};
-use crate::model::{Address, Cluster, NetworkPlugin, NodePool, ServiceType};
+use crate::model::{Address, Cluster, NetworkPlugin, NodePool, ServiceType, Value};
 
 pub(super) const SUBNET_TOO_SMALL: RuleInfo = rule!(
     "AKS201",
@@ -164,7 +164,14 @@ fn subnet_sizes(index: &Index, out: &mut Vec<Diagnostic>) {
         d.parts.push(Part { span, label: format!("{}: 1 load balancer frontend", service.address) });
     }
     for subnet in &index.stack.subnets {
-        let Some(d) = demand.get(&subnet.address) else { continue };
+        let Some(d) = demand.get_mut(&subnet.address) else { continue };
+        let others = held_by_others(index, &subnet.address);
+        if others > 0 {
+            d.addresses += others;
+            let held = count(others, "address", "addresses");
+            d.parts.push(Part { span: subnet.span, label: format!("{held} already held by others (read from Azure)") });
+        }
+        let d = &*d;
         let available = usable(subnet.prefix.value);
         if d.addresses <= available {
             continue;
@@ -188,6 +195,30 @@ fn subnet_sizes(index: &Index, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Of an existing subnet, the addresses held by what the stack does not make: its IP
+/// configurations (network interfaces, load balancer frontends, gateways) outside the node
+/// resource groups of the stack's clusters, whose nodes and frontends the demand counts.
+fn held_by_others(index: &Index, subnet: &Address) -> u64 {
+    let Some(Value::List(configurations)) = index.stack.existing.get(subnet).and_then(|v| v.get("ip_configurations"))
+    else {
+        return 0;
+    };
+    let ours: Vec<String> = index
+        .stack
+        .clusters
+        .iter()
+        .map(|c| format!("/resourcegroups/{}/", c.node_resource_group.to_ascii_lowercase()))
+        .collect();
+    configurations
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|id| {
+            let id = id.to_ascii_lowercase();
+            !ours.iter().any(|group| id.contains(group))
+        })
+        .count() as u64
+}
+
 fn bigger_subnet_help(index: &Index, subnet: &Address, prefix: Ipv4Net, needed: u64) -> String {
     let Some(fits) = smallest_subnet_prefix(needed) else {
         return "no single subnet is that large: spread the pools over several subnets, lower max_pods, or use `network azure_cni overlay`".into();
@@ -196,6 +227,13 @@ fn bigger_subnet_help(index: &Index, subnet: &Address, prefix: Ipv4Net, needed: 
         "a /{fits} ({} usable) fits",
         thousands(usable(Ipv4Net::new(prefix.network(), fits).unwrap_or(prefix)))
     );
+    if index.stack.existing.contains_key(subnet) {
+        help.push_str(
+            ", but the subnet is existing, not the stack's to resize: ask its owners for a bigger one, place some \
+             pools in another subnet, or lower the pools' maximum node count or max_pods",
+        );
+        return help;
+    }
     let vnet = index.subnets.get(subnet).and_then(|s| index.vnets.get(&s.vnet));
     if let Some(vnet) = vnet {
         let spaces: Vec<Ipv4Net> = vnet.address_space.iter().map(|s| s.value).collect();

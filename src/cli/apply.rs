@@ -78,7 +78,7 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         }
     };
     let with_plan = args.plan.as_deref().zip(saved.as_ref());
-    let loaded = match args.stack.load_for_plan(&args.allow_replace, with_plan, out) {
+    let (loaded, options) = match args.stack.load_for_plan(&args.allow_replace, with_plan, out) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -93,6 +93,20 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         Err(code) => return code,
     };
     let mut state = recorded.clone().unwrap_or_else(|| State::new(&loaded.stack.name));
+    // Existing resources are read live, and recorded for an offline plan to check against.
+    let loaded = if destroy {
+        loaded
+    } else {
+        let stack = &args.stack;
+        match super::existing::load_with_existing(stack, options, loaded, recorded.as_ref(), true, &args.providers, out)
+        {
+            Ok(with) => {
+                state.existing = with.recorded;
+                with.loaded
+            }
+            Err(code) => return code,
+        }
+    };
     // Plan against what is live, so that changes made outside aksform are put back. A saved
     // plan was refreshed when it was made and is carried out as it is.
     if args.plan.is_none() && recorded.is_some() {

@@ -58,7 +58,7 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
             return 1;
         }
     };
-    let loaded = match stack.load_for_plan(&[], args.plan.as_deref().zip(saved.as_ref()), out) {
+    let (loaded, options) = match stack.load_for_plan(&[], args.plan.as_deref().zip(saved.as_ref()), out) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -77,6 +77,19 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
         out.error(&message);
         return 1;
     }
+    // Offline, as the rest of the drawing: existing resources as last read.
+    let loaded = match super::existing::load_with_existing(
+        &stack,
+        options,
+        loaded,
+        recorded.as_ref(),
+        false,
+        &args.providers,
+        out,
+    ) {
+        Ok(with) => with.loaded,
+        Err(code) => return code,
+    };
     let desired = loaded.stack.resources();
     let plan = match (&args.plan, saved) {
         (Some(path), Some(saved)) => {

@@ -3,6 +3,7 @@
 
 mod apply;
 mod backend;
+mod existing;
 mod explain;
 mod fmt;
 mod graph;
@@ -106,6 +107,7 @@ impl StackArgs {
             vars: self.vars.clone(),
             allow_replace,
             recorded_vars: None,
+            existing: Default::default(),
         }
     }
 
@@ -126,7 +128,7 @@ impl StackArgs {
         allow_replace: &[Address],
         saved: Option<(&Path, &SavedPlan)>,
         out: &output::Output,
-    ) -> Result<loading::Loaded, u8> {
+    ) -> Result<(loading::Loaded, loading::Options), u8> {
         let mut options = self.options(allow_replace.to_vec());
         if let Some((path, saved)) = saved
             && !self.gives_variables()
@@ -147,10 +149,10 @@ impl StackArgs {
             ));
             return Err(1);
         }
-        Ok(loaded)
+        Ok((loaded, options))
     }
 
-    fn load_with(&self, options: &loading::Options, out: &output::Output) -> Result<loading::Loaded, u8> {
+    pub(super) fn load_with(&self, options: &loading::Options, out: &output::Output) -> Result<loading::Loaded, u8> {
         let env = |name: &str| std::env::var(name).ok();
         let loaded = loading::load(&self.path, options, &env).map_err(|e| {
             out.error(&e.to_string());

@@ -152,6 +152,19 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         out.error(&message);
         return 1;
     }
+    let options = args.stack.options(args.allow_replace.clone());
+    let loaded = match super::existing::load_with_existing(
+        &args.stack,
+        options,
+        ManuallyDrop::into_inner(loaded),
+        recorded.as_ref(),
+        args.refresh,
+        &args.providers,
+        out,
+    ) {
+        Ok(with) => ManuallyDrop::new(with.loaded),
+        Err(code) => return code,
+    };
     let empty = State::new(&loaded.stack.name);
     let mut live = None;
     let mut drift = Vec::new();

@@ -177,6 +177,11 @@ impl Providers {
         }
     }
 
+    /// The Resource Manager provider, or why there is none.
+    pub fn arm(&self) -> Result<Arc<ArmProvider>, ProvidersError> {
+        self.arm.clone()
+    }
+
     fn kube_for(&self, cluster: &Address) -> Arc<LazyKube> {
         let mut kube = self.kube.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         kube.entry(cluster.clone())

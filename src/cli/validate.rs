@@ -19,6 +19,13 @@ pub fn run(args: &StackArgs, out: &Output) -> u8 {
     if args.format == Format::Text {
         let count = loaded.stack.resources().len();
         super::output::stdout(&format!("The stack \"{}\" is valid: {count} resources.\n", loaded.stack.name));
+        let unread = loaded.existing.unread.len();
+        if unread > 0 {
+            eprintln!(
+                "note: {unread} existing resources are not read by validate: the checks that need their values (a \
+                 subnet's size, an address space) run at plan"
+            );
+        }
     }
     0
 }

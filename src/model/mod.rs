@@ -2,6 +2,7 @@
 //! syntax tree. Pure: the same files, variables and environment give the same model.
 
 pub mod address;
+pub mod existing;
 pub mod kinds;
 pub mod lower;
 pub mod names;

@@ -22,4 +22,6 @@ pub struct Resource {
     pub span: Span,
     /// The user allows this resource to be replaced (`allow_replace = true` or `--allow-replace`).
     pub allow_replace: bool,
+    /// An existing resource: used, never created, changed or deleted ([`crate::model::existing`]).
+    pub existing: bool,
 }

@@ -3,7 +3,11 @@
 
 use super::kinds::for_each_kind;
 use super::kinds::*;
+use std::collections::BTreeMap;
+
+use super::address::Address;
 use super::resource::Resource;
+use super::value::Value;
 use crate::diag::Span;
 
 /// Declares [`Stack`], with one vector for each kind, and [`Stack::with_kind`].
@@ -20,6 +24,9 @@ macro_rules! declare_stack {
             pub location: String,
             /// Where the state is kept, as the stack says (`state = ...`); `None` when it does not.
             pub state: Option<StateSetting>,
+            /// The existing resources the stack uses (read, never written), with the values
+            /// read: they are in the vectors below like the others.
+            pub existing: BTreeMap<Address, BTreeMap<String, Value>>,
             $(pub $field: Vec<$type>,)*
         }
 
@@ -77,6 +84,18 @@ impl Stack {
         let mut out = Vec::with_capacity(Kind::ALL.into_iter().map(|k| self.count(k)).sum());
         for kind in Kind::ALL {
             self.with_kind(kind, &mut |v| v.flatten_into(&mut out));
+        }
+        if !self.existing.is_empty() {
+            for resource in &mut out {
+                let Some(read) = self.existing.get(&resource.address) else { continue };
+                // What only the cloud knows (a public IP's address) is known for these.
+                for name in resource.computed {
+                    if let Some(value) = read.get(*name) {
+                        resource.attributes.insert(name.to_string(), value.clone());
+                    }
+                }
+                resource.existing = true;
+            }
         }
         out
     }

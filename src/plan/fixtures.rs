@@ -33,6 +33,7 @@ pub fn resource(address_text: &str, attributes: &[(&str, Value)]) -> Resource {
         depends_on: Vec::new(),
         span: Span::new(FileId(0), 10, 20),
         allow_replace: false,
+        existing: false,
     }
 }
 
@@ -80,6 +81,7 @@ pub fn state(resources: Vec<ResourceState>) -> State {
         stack: "shop-prod".to_string(),
         aksform_version: "0.1.0".to_string(),
         resources,
+        existing: Vec::new(),
     }
 }
 

@@ -108,6 +108,10 @@ impl<'a> Planner<'a> {
         let &target = self.index.get(&reference.address)?;
         let decision = self.decisions[target].as_ref()?;
         let resource = &self.desired[target];
+        // An existing resource's values are the ones read.
+        if resource.existing {
+            return Some(lookup(&resource.attributes, &reference.attribute).cloned().unwrap_or(Value::Null));
+        }
         let recorded = self.recorded.get(&reference.address).copied();
         let top = top_level(&reference.attribute);
         // A value set in the configuration is sent as it is, so it is known before apply;
@@ -226,6 +230,12 @@ impl<'a> Planner<'a> {
     fn decide(&self, index: usize, needs: &[usize]) -> Decided {
         let all: &'a [Resource] = self.desired;
         let resource = &all[index];
+        // Used, never written: nothing to decide, unless the state manages it (AKS186).
+        if resource.existing {
+            let decision = Decision { action: None, resolved: None, changing: BTreeSet::new() };
+            let diagnostic = self.recorded.contains_key(&resource.address).then(|| managed_existing_error(resource));
+            return Decided { index, decision, action: None, own_attributes: false, diagnostic };
+        }
         // Most resources hold no reference: their attributes are used as they are.
         let desired: Cow<'a, Attributes> = if resource.attributes.values().any(Value::has_refs) {
             let resolve = &mut |r: &AttributeRef| self.resolve(r).unwrap_or_else(|| Value::Ref(Box::new(r.clone())));
@@ -313,6 +323,19 @@ fn cluster_replace_error(resource: &Resource, changes: &[FieldChange], along_wit
         .with_primary(resource.span, "this cluster would be replaced, with every node pool and workload in it")
         .with_help(format!(
             "if you mean to delete and recreate this cluster, set `allow_replace = true` in it or pass `--allow-replace {address}`"
+        ))
+        .with_subject(address.to_string())
+}
+
+/// AKS186: a resource the state manages is now `existing` in the stack. Its state entry would
+/// keep it managed (a destroy would delete it), so the plan stops until it is forgotten.
+fn managed_existing_error(resource: &Resource) -> Diagnostic {
+    let address = &resource.address;
+    Diagnostic::error("AKS186", format!("`{address}` is existing in the stack, but the state manages it"))
+        .with_primary(resource.span, "declared existing here")
+        .with_help(format!(
+            "to stop managing it and only use it, run `aksform state rm {address}` (nothing is deleted); to keep \
+             managing it, write its block without `existing`"
         ))
         .with_subject(address.to_string())
 }
@@ -453,6 +476,7 @@ fn decide_all(desired: &[Resource], state: &State) -> Result<AllDecided, PlanErr
                     }
                     actions.push(action);
                 }
+                None if desired[decided.index].existing => {}
                 None => unchanged += 1,
             }
         }

@@ -28,6 +28,8 @@ struct Outline<'a> {
     aksform_version: String,
     #[serde(borrow)]
     resources: Vec<&'a RawValue>,
+    #[serde(default)]
+    existing: Vec<ResourceState>,
 }
 
 /// The state, its resources read on every core; `None` when any part does not parse, to be
@@ -45,8 +47,8 @@ fn decode_in_parallel(bytes: &[u8]) -> Option<State> {
     for part in parts {
         resources.extend(part?);
     }
-    let Outline { version, serial, lineage, stack, aksform_version, .. } = outline;
-    Some(State { version, serial, lineage, stack, aksform_version, resources })
+    let Outline { version, serial, lineage, stack, aksform_version, existing, .. } = outline;
+    Some(State { version, serial, lineage, stack, aksform_version, resources, existing })
 }
 
 /// Parses a state document. `origin` names it in errors (`state/shop.json`). The resources

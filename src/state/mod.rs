@@ -39,6 +39,10 @@ pub struct State {
     pub aksform_version: String,
     /// Kept in [`address_order`] so that diffs of the file stay small and readable.
     pub resources: Vec<ResourceState>,
+    /// The existing resources the stack uses (never managed), as last read: an offline plan
+    /// checks against them. `provider_id` is the id they were read at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub existing: Vec<ResourceState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +91,7 @@ impl State {
             stack: stack.to_string(),
             aksform_version: env!("CARGO_PKG_VERSION").to_string(),
             resources: Vec::new(),
+            existing: Vec::new(),
         }
     }
 

@@ -9,7 +9,7 @@ mod print;
 #[cfg(test)]
 mod tests;
 
-pub use layout::quote;
+pub use layout::{is_plain_identifier, quote};
 
 use super::ast;
 use super::parse_file;

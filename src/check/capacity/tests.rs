@@ -125,3 +125,64 @@ fn cluster_node_limit() {
     insta::assert_snapshot!(failing(&text, "AKS210"));
     passing(&stack(&[&cluster(overlay, &pools(5))]));
 }
+
+/// An Azure CNI cluster in an existing /24 of the network team, as read: `others` IP
+/// configurations of theirs and `ours` of the cluster's own nodes hold addresses of it.
+fn in_existing_subnet(others: usize, ours: usize) -> crate::loading::Loaded {
+    use crate::model::{Address, Kind, Value};
+    let text = stack(&[
+        "existing resource_group \"network\" { name = \"rg-network\" }\n\
+         existing vnet \"hub\" {\n  resource_group = resource_group.network\n  subnet \"aks\" {}\n}\n",
+        &cluster(
+            "azure_cni {\n    subnet = vnet.hub.subnet.aks\n  }\n",
+            "\n  node_pool \"system\" {\n    vm_size  = \"Standard_D4s_v5\"\n    count    = 6\n    max_pods = 30\n  }\n",
+        ),
+    ]);
+    let hub = Address::new(Kind::Vnet, "hub");
+    let held = |group: &'static str, n: usize| {
+        (0..n).map(move |i| {
+            Value::str(format!(
+                "/subscriptions/s/resourceGroups/{group}/providers/Microsoft.Network/networkInterfaces/nic{i}/ipConfigurations/ipconfig1"
+            ))
+        })
+    };
+    let configurations: Vec<Value> = held("rg-legacy", others).chain(held("MC_rg_aks_westeurope", ours)).collect();
+    let existing = crate::model::existing::ExistingValues::from([
+        (Address::new(Kind::ResourceGroup, "network"), [("location".to_string(), Value::str("westeurope"))].into()),
+        (
+            hub.clone(),
+            [
+                ("location".to_string(), Value::str("westeurope")),
+                ("address_space".to_string(), Value::list(["10.50.0.0/16".to_string()])),
+            ]
+            .into(),
+        ),
+        (
+            hub.child(Kind::Subnet, "aks"),
+            [
+                ("prefix".to_string(), Value::str("10.50.1.0/24")),
+                ("ip_configurations".to_string(), Value::List(configurations)),
+            ]
+            .into(),
+        ),
+    ]);
+    let mut sources = crate::diag::SourceMap::new();
+    sources.add("main.aks", "main.aks", text);
+    let options = crate::loading::Options { existing, ..Default::default() };
+    crate::loading::from_sources_with(sources, Vec::new(), None, &options, &|_| None)
+}
+
+#[test]
+fn an_existing_subnet_counts_the_addresses_others_hold_and_not_the_clusters_own() {
+    // (6 nodes + 1 surge) × 31 = 217 of 251 usable: it fits alone, with the cluster's own 7
+    // nodes' interfaces already there too.
+    let fits = in_existing_subnet(0, 7);
+    assert!(fits.diagnostics.is_empty(), "{:?}", fits.diagnostics);
+    let full = in_existing_subnet(40, 7);
+    let options = crate::diag::RenderOptions { color: false, unicode: true, width: 100 };
+    let rendered = crate::diag::render_terminal(&full.diagnostics.0, &full.sources, options);
+    assert!(full.diagnostics.iter().any(|d| d.code == "AKS201"), "{rendered}");
+    assert!(rendered.contains("needs 257 addresses at full scale but has 251 usable"), "{rendered}");
+    assert!(rendered.contains("40 addresses already held by others (read from Azure)"), "{rendered}");
+    assert!(rendered.contains("the subnet is existing, not the stack's to resize"), "{rendered}");
+}

@@ -372,6 +372,7 @@ pub(crate) fn flat(
         depends_on,
         span,
         allow_replace: false,
+        existing: false,
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::address::{Address, Kind};
+use super::existing::{Existing, ExistingValues};
 use super::stack::Stack;
 use crate::diag::{Diagnostic, FileId, Span, closest};
 use crate::syntax::ast::{self, Block, ExprKind, Item};
@@ -30,6 +31,11 @@ pub struct Input<'a> {
     pub env: &'a Env,
     /// Resources the user allows to be replaced (`--allow-replace`).
     pub allow_replace: &'a [Address],
+    /// The `existing` blocks, already rewritten in `files` into blocks of their kinds (those
+    /// read) or left out (those not).
+    pub existing: &'a Existing,
+    /// The values read of the existing resources, computed ones too.
+    pub existing_values: &'a ExistingValues,
 }
 
 /// The blocks that are not resources.
@@ -107,6 +113,10 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
     // Sized once: every block declares an address, and most blocks are resources.
     Arc::make_mut(&mut cx.symbols).reserve(blocks.len());
     cx.declare(&blocks);
+    // Existing resources not read: declared, so that references to them resolve.
+    for (address, span) in &input.existing.unread {
+        Arc::make_mut(&mut cx.symbols).entry(address.clone()).or_insert(*span);
+    }
     let mut stack = Stack::default();
     let stack_blocks: Vec<&&Block> = blocks.iter().filter(|b| b.kind.name == "stack").collect();
     match stack_blocks.as_slice() {
@@ -137,6 +147,12 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
     for kind in LOWERING_ORDER {
         cx.lower_kind(kind, &blocks, &mut stack);
     }
+    stack.existing = input
+        .existing
+        .read
+        .iter()
+        .map(|address| (address.clone(), input.existing_values.get(address).cloned().unwrap_or_default()))
+        .collect();
     (stack, cx.diagnostics)
 }
 

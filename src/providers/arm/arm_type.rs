@@ -84,6 +84,12 @@ pub(crate) trait ArmType: Sync {
         MarksAt::Tags
     }
 
+    /// What the checks need to know of an existing resource of this type beyond its
+    /// attributes (the addresses others use in a subnet).
+    fn facts(&self, _live: &Json) -> Attributes {
+        Attributes::new()
+    }
+
     fn api_version(&self) -> &'static str {
         self.identity().api_version
     }

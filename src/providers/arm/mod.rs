@@ -114,6 +114,26 @@ impl ArmProvider {
         arm_type_of(address)?.body(&request)
     }
 
+    /// An existing resource ([`crate::model::existing`]) at `path`, read: its attributes as the
+    /// model has them and the facts the checks need ([`ArmType::facts`]); `None` when there
+    /// is none.
+    pub async fn read_existing(&self, address: &Address, path: &str) -> Result<Option<Attributes>, ProviderError> {
+        let arm_type = arm_type_of(address)?;
+        let live = self.client.get(path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(address))?;
+        let Some(live) = live else { return Ok(None) };
+        let type_name = live.get("type").and_then(Json::as_str).unwrap_or(arm_type.identity().type_name);
+        if !type_name.eq_ignore_ascii_case(arm_type.identity().type_name) {
+            return Err(ProviderError {
+                kind: ErrorKind::Rejected,
+                message: format!("{address}: {path} is a {type_name}, not a {}", arm_type.identity().type_name),
+            });
+        }
+        let mut read = arm_type.observed(&live, &Attributes::new(), &self.resolver);
+        read.extend(arm_type.facts(&live));
+        read.insert("id".into(), crate::model::Value::str(live.get("id").and_then(Json::as_str).unwrap_or(path)));
+        Ok(Some(read))
+    }
+
     /// A node pool that is its cluster's last System pool cannot be deleted alone (AKS keeps
     /// one); it goes with the cluster.
     async fn goes_with_its_cluster(&self, existing: &Existing<'_>) -> Result<bool, ProviderError> {
@@ -239,6 +259,27 @@ impl ArmProvider {
         }
         Ok(())
     }
+}
+
+/// The ARM id of the resource of `kind` named `name` in `resource_group` of `subscription` (a
+/// child, such as a subnet, under `parent`, its parent's id); `None` for a kind that is no ARM
+/// resource of its own place (a DNS record).
+pub fn resource_path(
+    kind: Kind,
+    subscription: &str,
+    resource_group: &str,
+    name: &str,
+    parent: Option<&str>,
+) -> Option<String> {
+    let identity = type_of(kind)?.identity();
+    Some(match identity.place {
+        arm_type::Place::Subscription => arm_json::resource_group_path(subscription, name),
+        arm_type::Place::ResourceGroup => {
+            arm_json::provider_path(subscription, resource_group, &format!("{}/{name}", identity.type_name))
+        }
+        arm_type::Place::Parent => format!("{}/{}/{name}", parent?, identity.type_name.rsplit('/').next()?),
+        arm_type::Place::Zone => return None,
+    })
 }
 
 fn not_azure(address: &Address) -> ProviderError {

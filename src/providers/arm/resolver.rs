@@ -202,6 +202,7 @@ mod tests {
             depends_on: Vec::new(),
             span: crate::diag::Span::new(crate::diag::FileId(0), 0, 0),
             allow_replace: false,
+            existing: false,
         }
     }
 

@@ -43,6 +43,17 @@ impl ArmType for Subnet {
         MarksAt::Parent
     }
 
+    /// `ip_configurations`: the ids of the IP configurations (NICs, load balancer frontends,
+    /// gateways) that hold an address of the subnet.
+    fn facts(&self, live: &Json) -> Attributes {
+        let ids = live
+            .pointer("/properties/ipConfigurations")
+            .and_then(Json::as_array)
+            .map(|configs| configs.iter().filter_map(|c| c.get("id")?.as_str()).map(Value::str).collect())
+            .unwrap_or_default();
+        Attributes::from([("ip_configurations".to_string(), Value::List(ids))])
+    }
+
     fn identity(&self) -> &'static Identity {
         &Identity {
             type_name: "Microsoft.Network/virtualNetworks/subnets",

@@ -280,7 +280,7 @@ fn reference_text(reference: &Reference) -> String {
 
 /// Whether the grammar reads `name` as an identifier: a letter or `_`, then letters, digits,
 /// `_` and single `-` between them (`a-b`, not `a-` or `a--b`).
-pub(super) fn is_plain_identifier(name: &str) -> bool {
+pub fn is_plain_identifier(name: &str) -> bool {
     let bytes = name.as_bytes();
     let Some((&first, rest)) = bytes.split_first() else { return false };
     if !(first.is_ascii_alphabetic() || first == b'_') {

@@ -1,0 +1,282 @@
+//! Stacks that use what exists without managing it: a hub network, its subnet and a static
+//! public IP that another team made (here, another stack whose state is not this one's) are
+//! declared `existing`, read at plan, checked with their real values, used by the cluster and
+//! the Service, and never written or deleted.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use aksform_sandbox::arm::{Emulator, EmulatorOptions};
+use assert_cmd::Command;
+
+const SUBSCRIPTION: &str = "00000000-0000-0000-0000-0000000000aa";
+
+fn aksform(emulator: &Emulator) -> Command {
+    let mut cmd = Command::cargo_bin("aksform").unwrap();
+    cmd.env_remove("AKSFORM_STATE").env("NO_COLOR", "1").envs(emulator.environment());
+    cmd
+}
+
+fn text(output: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// What the network team made: a resource group with a hub network (a /24 for clusters) and a
+/// static public IP.
+const NETWORK_TEAM: &str = r#"
+resource_group "network" {
+  name = "rg-network"
+}
+
+vnet "hub" {
+  resource_group = resource_group.network
+  name           = "vnet-hub"
+  address_space  = [10.50.0.0/16]
+
+  subnet "aks" {
+    name   = "snet-aks"
+    prefix = 10.50.1.0/24
+  }
+}
+
+public_ip "ingress" {
+  resource_group = resource_group.network
+  name           = "pip-ingress"
+}
+"#;
+
+/// The stack that uses them: an Azure CNI cluster in the hub's subnet, and a Service on the
+/// static IP. `pool` is its node pool block.
+fn spoke(pool: &str) -> String {
+    format!(
+        r#"stack "spoke" {{
+  subscription = "{SUBSCRIPTION}"
+  location     = westeurope
+}}
+
+existing resource_group "network" {{
+  name = "rg-network"
+}}
+
+existing vnet "hub" {{
+  resource_group = resource_group.network
+  name           = "vnet-hub"
+
+  subnet "aks" {{
+    name = "snet-aks"
+  }}
+}}
+
+existing public_ip "ingress" {{
+  id = "/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-network/providers/Microsoft.Network/publicIPAddresses/pip-ingress"
+}}
+
+resource_group "app" {{}}
+
+cluster "app" {{
+  resource_group = resource_group.app
+
+  network azure_cni {{
+    subnet         = vnet.hub.subnet.aks
+    service_cidr   = 10.0.0.0/16
+    dns_service_ip = 10.0.0.10
+  }}
+
+{pool}
+}}
+
+namespace "web" {{
+  cluster = cluster.app
+}}
+
+service "web" {{
+  namespace = namespace.web
+  type      = load_balancer {{ public_ip = public_ip.ingress }}
+  selector  = {{ app = "web" }}
+
+  port http 80 -> 8080
+}}
+"#
+    )
+}
+
+const POOL: &str =
+    "  node_pool \"system\" {\n    vm_size  = \"Standard_D4s_v5\"\n    count    = 3\n    max_pods = 30\n  }";
+
+struct Setup {
+    emulator: Emulator,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    /// The emulator with what the network team made, and the spoke stack with `pool`.
+    fn new(pool: &str) -> Setup {
+        let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (folder, text) in [
+            (
+                "network",
+                format!(
+                    "stack \"network\" {{\n  subscription = \"{SUBSCRIPTION}\"\n  location     = westeurope\n}}\n{NETWORK_TEAM}"
+                ),
+            ),
+            ("spoke", spoke(pool)),
+        ] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join("main.aks"), text).unwrap();
+        }
+        let setup = Setup { emulator, dir };
+        let made = setup.run("network", &["apply", "--auto-approve"]);
+        assert!(made.status.success(), "{}", text(&made));
+        setup
+    }
+
+    fn stack(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, stack: &str, args: &[&str]) -> Output {
+        let state = self.dir.path().join(format!("{stack}.json"));
+        aksform(&self.emulator).args(args).arg(self.stack(stack)).arg("--state").arg(state).output().unwrap()
+    }
+
+    fn resource(&self, id: &str) -> serde_json::Value {
+        self.emulator.resource(id).unwrap_or_else(|| panic!("{id} is gone"))
+    }
+}
+
+fn network_id(path: &str) -> String {
+    format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-network{path}")
+}
+
+#[test]
+fn a_stack_applies_on_existing_resources_plans_clean_and_destroys_without_touching_them() {
+    let setup = Setup::new(POOL);
+    let ids = [
+        network_id(""),
+        network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub"),
+        network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-aks"),
+        network_id("/providers/Microsoft.Network/publicIPAddresses/pip-ingress"),
+    ];
+    let before: Vec<serde_json::Value> = ids.iter().map(|id| setup.resource(id)).collect();
+    let written = |setup: &Setup| -> Vec<String> {
+        setup
+            .emulator
+            .operations()
+            .iter()
+            .filter(|w| ids.iter().any(|id| w.id.eq_ignore_ascii_case(id)))
+            .map(|w| format!("{} {}", w.method, w.id))
+            .collect()
+    };
+    let already = written(&setup).len();
+
+    let plan = setup.run("spoke", &["plan"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let shown = String::from_utf8_lossy(&plan.stdout);
+    let planned: Vec<&str> = shown.lines().filter_map(|l| l.trim_start().strip_prefix("+ ")).collect();
+    assert!(
+        planned.iter().all(|l| !l.starts_with("vnet.hub")
+            && !l.starts_with("public_ip.")
+            && !l.starts_with("resource_group.network")),
+        "existing resources are not planned: {shown}"
+    );
+    assert!(shown.contains("5 to create"), "{shown}");
+
+    let apply = setup.run("spoke", &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(setup.dir.path().join("spoke.json")).unwrap()).unwrap();
+    // The cluster is in the hub's subnet, and the Service has the static IP.
+    let cluster = setup.resource(&format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/app/providers/Microsoft.ContainerService/managedClusters/app"
+    ));
+    let pool_subnet = cluster["properties"]["agentPoolProfiles"][0]["vnetSubnetID"].as_str().unwrap().to_string();
+    assert!(pool_subnet.eq_ignore_ascii_case(&ids[2]), "{pool_subnet}");
+    let ip = before[3]["properties"]["ipAddress"].as_str().expect("the static IP's address").to_string();
+    let service = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == "service.web").unwrap();
+    assert_eq!(service["attributes"]["address"], serde_json::json!(ip), "{service:#}");
+    // The state manages none of them and records what was read.
+    let managed: Vec<&str> =
+        state["resources"].as_array().unwrap().iter().map(|r| r["address"].as_str().unwrap()).collect();
+    assert!(
+        managed
+            .iter()
+            .all(|a| !a.starts_with("vnet.hub") && *a != "public_ip.ingress" && *a != "resource_group.network"),
+        "{managed:?}"
+    );
+    let read: Vec<&str> =
+        state["existing"].as_array().unwrap().iter().map(|r| r["address"].as_str().unwrap()).collect();
+    assert_eq!(read, ["resource_group.network", "vnet.hub", "vnet.hub.subnet.aks", "public_ip.ingress"]);
+
+    let clean = setup.run("spoke", &["plan", "--detailed-exitcode"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    // Offline, against what was recorded, and saying so.
+    let offline = setup.run("spoke", &["plan", "--refresh=false", "--detailed-exitcode"]);
+    assert_eq!(offline.status.code(), Some(0), "{}", text(&offline));
+    assert!(text(&offline).contains("values as last read and recorded in the state"), "{}", text(&offline));
+
+    let destroy = setup.run("spoke", &["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}", text(&destroy));
+    assert_eq!(written(&setup).len(), already, "nothing written to the existing resources: {:?}", written(&setup));
+    for (id, was) in ids.iter().zip(&before) {
+        let now = setup.resource(id);
+        assert_eq!(now["properties"]["provisioningState"], was["properties"]["provisioningState"], "{id}");
+        assert_eq!(now["tags"], was["tags"], "{id}");
+    }
+}
+
+#[test]
+fn the_checks_use_the_existing_subnets_real_size() {
+    // (10 nodes + 1 surge) × (30 pods + 1) = 341 addresses in a /24 (251 usable).
+    let pool =
+        "  node_pool \"system\" {\n    vm_size  = \"Standard_D4s_v5\"\n    count    = 10\n    max_pods = 30\n  }";
+    let setup = Setup::new(pool);
+    let plan = setup.run("spoke", &["plan"]);
+    assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
+    let stderr = String::from_utf8_lossy(&plan.stderr);
+    assert!(stderr.contains("AKS201"), "{stderr}");
+    assert!(
+        stderr.contains("vnet.hub.subnet.aks (10.50.1.0/24) needs 341 addresses at full scale but has 251 usable"),
+        "{stderr}"
+    );
+    // The error points at the existing subnet's block.
+    assert!(stderr.contains("subnet \"aks\""), "{stderr}");
+}
+
+#[test]
+fn an_existing_resource_that_is_not_there_is_an_error_naming_its_id() {
+    let setup = Setup::new(POOL);
+    let text_of = std::fs::read_to_string(setup.stack("spoke").join("main.aks")).unwrap();
+    std::fs::write(
+        setup.stack("spoke").join("main.aks"),
+        text_of.replace("name = \"snet-aks\"", "name = \"snet-gone\""),
+    )
+    .unwrap();
+    let plan = setup.run("spoke", &["plan"]);
+    assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
+    let expected = network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-gone");
+    assert!(
+        text(&plan).contains(&format!("vnet.hub.subnet.aks: the existing resource {expected} does not exist")),
+        "{}",
+        text(&plan)
+    );
+}
+
+#[test]
+fn existing_blocks_say_only_which_resource_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.aks"),
+        "stack \"s\" { location = westeurope }\nexisting vnet \"hub\" {\n  resource_group = \"rg\"\n  address_space = [10.0.0.0/16]\n}\nexisting cluster \"c\" { resource_group = \"rg\" }\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("aksform").unwrap().arg("validate").arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("AKS018") && stderr.contains("`address_space` cannot be set on an existing vnet"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`cluster` cannot be existing"), "{stderr}");
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules/AKS018.md").is_file());
+}
