@@ -250,7 +250,12 @@ fn api_versions_are_required_and_checked_per_provider() {
     assert!(missing.body["error"]["message"].as_str().unwrap().contains("api-version"));
     let wrong = arm.send(reqwest::Method::GET, &format!("{base}{}?api-version=2024-05-01", rg("rg")), None);
     let wrong = wrong.expect_error(400, "InvalidApiVersionParameter");
-    assert!(wrong.body["error"]["message"].as_str().unwrap().contains("'2024-03-01'"), "{}", wrong.body);
+    // ARM names every version it serves, newest first.
+    assert!(
+        wrong.body["error"]["message"].as_str().unwrap().ends_with("are '2025-04-01,2024-03-01'."),
+        "{}",
+        wrong.body
+    );
     let dns = arm.send(
         reqwest::Method::GET,
         &format!("{base}{}?api-version=2024-05-01", network("rg", "dnsZones/a.com")),
@@ -287,4 +292,94 @@ fn authentication_is_a_bearer_token_and_request_ids_come_back() {
     assert!(traced.headers().contains_key("x-ms-ratelimit-remaining-subscription-reads"));
     let control = arm.http.get(format!("{}/_emulator/resources", arm.emulator.url())).send().unwrap();
     assert_eq!(control.status().as_u16(), 401);
+}
+
+/// Follows `nextLink` from `path`; returns the names listed and how many pages there were.
+fn list_all(arm: &Arm, path: &str) -> (Vec<String>, usize) {
+    let mut names = Vec::new();
+    let mut pages = 0;
+    let mut url = arm.url(path);
+    loop {
+        let page = arm.send(reqwest::Method::GET, &url, None).expect(&[200]);
+        pages += 1;
+        let value = page.body["value"].as_array().unwrap_or_else(|| panic!("no value in {}", page.body));
+        assert!(value.len() <= 2, "a page larger than the page size: {}", page.body);
+        names.extend(value.iter().map(|item| item["name"].as_str().unwrap().to_string()));
+        match page.body.get("nextLink").and_then(|link| link.as_str()) {
+            Some(next) => {
+                assert!(next.starts_with(arm.emulator.url()), "{next}");
+                assert!(next.contains("$skipToken="), "{next}");
+                url = next.to_string();
+            }
+            None => return (names, pages),
+        }
+    }
+}
+
+#[test]
+fn lists_page_through_next_link_per_group_subscription_and_parent() {
+    let arm = Arm::start_with(EmulatorOptions {
+        latency: LatencySettings { default_ms: 10, ..Default::default() },
+        page_size: 2,
+        ..Default::default()
+    });
+    arm.group("one");
+    arm.group("two");
+    for (group, name, prefix) in [
+        ("one", "a", "10.1.0.0/16"),
+        ("one", "b", "10.2.0.0/16"),
+        ("one", "c", "10.3.0.0/16"),
+        ("two", "d", "10.4.0.0/16"),
+    ] {
+        arm.create(&network(group, &format!("virtualNetworks/{name}")), vnet_body(prefix));
+    }
+    for (name, prefix) in [("s1", "10.1.0.0/24"), ("s2", "10.1.1.0/24"), ("s3", "10.1.2.0/24")] {
+        arm.create(
+            &network("one", &format!("virtualNetworks/a/subnets/{name}")),
+            json!({ "properties": { "addressPrefix": prefix } }),
+        );
+    }
+
+    assert_eq!(list_all(&arm, &network("one", "virtualNetworks")), (vec!["a".into(), "b".into(), "c".into()], 2));
+    let everywhere = list_all(&arm, &format!("/subscriptions/{SUB}/providers/Microsoft.Network/virtualNetworks"));
+    assert_eq!(everywhere, (vec!["a".into(), "b".into(), "c".into(), "d".into()], 2));
+    assert_eq!(list_all(&arm, &network("ONE", "virtualnetworks/A/subnets")).0, ["s1", "s2", "s3"]);
+    assert_eq!(list_all(&arm, &format!("/subscriptions/{SUB}/resourcegroups")).0, ["one", "two"]);
+
+    // Each item is the resource as a GET shows it.
+    let first = arm.get(&network("one", "virtualNetworks")).expect(&[200]);
+    assert_eq!(first.body["value"][0], arm.get(&network("one", "virtualNetworks/a")).body);
+    // An empty list is one page without nextLink.
+    let empty = arm.get(&network("two", "publicIPAddresses")).expect(&[200]);
+    assert_eq!(empty.body, json!({ "value": [] }));
+
+    arm.get(&network("nowhere", "virtualNetworks")).expect_error(404, "ResourceGroupNotFound");
+    arm.get(&network("one", "virtualNetworks/missing/subnets")).expect_error(404, "ResourceNotFound");
+    let bad_token = format!("{}&$skipToken=garbage", arm.url(&network("one", "virtualNetworks")));
+    arm.send(reqwest::Method::GET, &bad_token, None).expect_error(400, "InvalidSkipToken");
+    let base = arm.emulator.url();
+    let old = format!("{base}{}?api-version=2019-01-01", network("one", "virtualNetworks"));
+    arm.send(reqwest::Method::GET, &old, None).expect_error(400, "InvalidApiVersionParameter");
+    let newer = format!("{base}{}?api-version=2026-03-01", network("one", "virtualNetworks"));
+    assert_eq!(arm.send(reqwest::Method::GET, &newer, None).expect(&[200]).body["value"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn providers_read_as_registered_with_their_types_and_versions() {
+    let arm = Arm::start();
+    let network = arm.get(&format!("/subscriptions/{SUB}/providers/microsoft.network")).expect(&[200]);
+    assert_eq!(network.body["namespace"], "Microsoft.Network");
+    assert_eq!(network.body["registrationState"], "Registered");
+    assert_eq!(network.body["id"], format!("/subscriptions/{SUB}/providers/Microsoft.Network"));
+    let types = network.body["resourceTypes"].as_array().unwrap();
+    let vnets = types.iter().find(|t| t["resourceType"] == "virtualNetworks").expect("virtualNetworks");
+    let versions: Vec<&str> = vnets["apiVersions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(versions.contains(&"2024-05-01") && versions.contains(&"2026-03-01"), "{versions:?}");
+    assert!(vnets["locations"].as_array().unwrap().iter().any(|l| l == "East US"));
+
+    let all = arm.get(&format!("/subscriptions/{SUB}/providers")).expect(&[200]);
+    let namespaces: Vec<&str> =
+        all.body["value"].as_array().unwrap().iter().map(|p| p["namespace"].as_str().unwrap()).collect();
+    assert_eq!(namespaces, ["Microsoft.Resources", "Microsoft.Network", "Microsoft.ContainerService"]);
+    arm.get(&format!("/subscriptions/{SUB}/providers/Microsoft.Compute")).expect_error(404, "InvalidResourceNamespace");
 }
