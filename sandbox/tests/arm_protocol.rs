@@ -383,3 +383,60 @@ fn providers_read_as_registered_with_their_types_and_versions() {
     assert_eq!(namespaces, ["Microsoft.Resources", "Microsoft.Network", "Microsoft.ContainerService"]);
     arm.get(&format!("/subscriptions/{SUB}/providers/Microsoft.Compute")).expect_error(404, "InvalidResourceNamespace");
 }
+
+/// What an SDK's get → modify → put does: the body a GET showed goes back as it is.
+fn put_back(arm: &Arm, path: &str) -> serde_json::Value {
+    let shown = arm.get(path).expect(&[200]).body;
+    let reply = arm.put(path, shown.clone()).expect(&[200]);
+    if reply.header("azure-asyncoperation").is_some() {
+        assert_eq!(arm.wait(&reply)["status"], "Succeeded");
+    }
+    shown
+}
+
+#[test]
+fn a_body_read_with_get_can_be_put_back_but_a_changed_read_only_member_is_refused() {
+    let arm = Arm::start();
+    let subnet = arm.network("rg");
+    let spoke = network("rg", "virtualNetworks/spoke");
+    arm.create(&spoke, vnet_body("10.2.0.0/16"));
+    let spoke_id = format!("{}/providers/Microsoft.Network/virtualNetworks/spoke", rg("rg"));
+    let peering = network("rg", "virtualNetworks/vnet/virtualNetworkPeerings/to-spoke");
+    arm.create(&peering, json!({ "properties": { "remoteVirtualNetwork": { "id": spoke_id } } }));
+    let table = network("rg", "routeTables/egress");
+    arm.create(&table, json!({ "location": "eastus", "properties": { "routes": [{ "name": "default", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet" } }] } }));
+    let ip = network("rg", "publicIPAddresses/egress");
+    let ip_id = arm.create(&ip, json!({ "location": "eastus", "sku": { "name": "Standard" }, "properties": { "dnsSettings": { "domainNameLabel": "egress" } } }))["id"].clone();
+    let gateway = network("rg", "natGateways/egress");
+    arm.create(&gateway, json!({ "location": "eastus", "sku": { "name": "Standard" }, "properties": { "publicIpAddresses": [{ "id": ip_id }] } }));
+    let zone = network("rg", "dnsZones/example.com");
+    arm.create(&zone, json!({ "location": "global" }));
+    let record = network("rg", "dnsZones/example.com/A/www");
+    arm.create(&record, json!({ "properties": { "TTL": 300, "ARecords": [{ "ipv4Address": "203.0.113.4" }] } }));
+    let cname = network("rg", "dnsZones/example.com/CNAME/shop");
+    arm.create(&cname, json!({ "properties": { "TTL": 300, "CNAMERecord": { "cname": "www.example.com" } } }));
+
+    let vnet = network("rg", "virtualNetworks/vnet");
+    for path in [rg("rg"), vnet.clone(), subnet.clone(), peering, table, ip, gateway, zone, record, cname] {
+        let shown = put_back(&arm, &path);
+        let after = arm.get(&path).expect(&[200]).body;
+        assert_eq!(after["id"], shown["id"], "{path}");
+        assert_eq!(after["properties"]["provisioningState"], "Succeeded", "{path}");
+    }
+
+    // The VNet keeps its subnet and guid; its subnet list went back with read-only members.
+    let shown = arm.get(&vnet).body;
+    assert_eq!(shown["properties"]["subnets"][0]["name"], "aks");
+    let mut changed = shown.clone();
+    changed["properties"]["resourceGuid"] = json!("00000000-0000-0000-0000-000000000000");
+    let refused = arm.put(&vnet, changed).expect_error(400, "ReadOnlyPropertyNotAllowed");
+    assert_eq!(refused.body["error"]["target"], "properties.resourceGuid");
+    let mut stale = shown.clone();
+    stale["properties"]["subnets"][0]["etag"] = json!("W/\"stale\"");
+    let refused = arm.put(&vnet, stale).expect_error(400, "ReadOnlyPropertyNotAllowed");
+    assert_eq!(refused.body["error"]["target"], "properties.subnets[0].etag");
+    let mut moved = arm.get(&subnet).body;
+    moved["id"] = json!(format!("{}/providers/Microsoft.Network/virtualNetworks/spoke/subnets/aks", rg("rg")));
+    arm.put(&subnet, moved).expect_error(400, "ReadOnlyPropertyNotAllowed");
+    assert_eq!(arm.get(&vnet).body["properties"]["resourceGuid"], shown["properties"]["resourceGuid"]);
+}

@@ -263,12 +263,12 @@ fn canonical(store: &Store, address: Address) -> Address {
 fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes) -> Result<Response, ArmError> {
     resources::check_writable(&address)?;
     let body = parse_body(body)?;
-    let body = resources::schema(address.kind).check(&body)?;
     address.kind.identity().name_rule.check(address.name())?;
     let mut store = shared.store();
     check_ancestors(&store, &address)?;
     let address = canonical(&store, address);
     let existing = store.get(&address).cloned();
+    let body = resources::schema(address.kind).check(&body, &current(&store, &address, existing.as_ref()))?;
     check_busy(&store, &address)?;
     check_preconditions(headers, existing.as_ref().map(|resource| &resource.body))?;
     let location = location_of(&store, &address, &body);
@@ -313,11 +313,20 @@ fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes
     Ok(with_status_and_etag(status, response_headers, rendered))
 }
 
+/// The resource as a GET shows it now, against which a PUT's read-only members are compared;
+/// for a new one, the id, name and type it will have.
+fn current(store: &Store, address: &Address, existing: Option<&super::store::Resource>) -> Value {
+    match existing {
+        Some(resource) => resources::render(store, resource),
+        None => json!({ "id": address.id(), "name": address.name(), "type": address.kind.response_type() }),
+    }
+}
+
 /// PATCH updates tags, as every ARM resource allows.
 fn patch(shared: &Arc<Shared>, address: &Address, body: &Bytes) -> Result<Response, ArmError> {
     resources::check_writable(address)?;
     let body = parse_body(body)?;
-    let body = super::schema::Schema::new("TagsObject", &["tags.*"]).check(&body)?;
+    let body = super::schema::Schema::new("TagsObject", &["tags.*"]).check(&body, &json!({}))?;
     let mut store = shared.store();
     check_ancestors(&store, address)?;
     if store.get(address).is_none() {

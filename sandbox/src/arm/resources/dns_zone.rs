@@ -63,6 +63,8 @@ pub fn zone_schema() -> Schema {
             "properties.maxNumberOfRecordsPerRecordSet!",
             "properties.numberOfRecordSets!",
             "properties.nameServers!",
+            // Not in the DNS API, but the emulator's GET shows it on every resource.
+            "properties.provisioningState!",
         ],
     )
 }
