@@ -1,7 +1,8 @@
 //! An ARM emulator: Azure Resource Manager's REST API for the resource types aksform manages
 //! (resource groups, virtual networks, subnets, peerings, public IPs, DNS zones and record sets,
 //! managed clusters and agent pools), with ARM's list operations and provider reads, long-running
-//! operations, errors, validations, throttling and injected faults. Each managed cluster is a real Kubernetes control plane.
+//! operations, errors, validations, throttling and injected faults. Each managed cluster is a real
+//! Kubernetes control plane.
 //!
 //! ```no_run
 //! use aksform_sandbox::arm::{Emulator, EmulatorOptions};
