@@ -28,6 +28,9 @@ enum Command {
         /// The bearer token to accept (random by default).
         #[arg(long, env = "AKSFORM_SANDBOX_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// How many resources a page of a list operation holds; the rest follow through `nextLink`.
+        #[arg(long, default_value_t = aksform_sandbox::arm::DEFAULT_PAGE_SIZE)]
+        page_size: usize,
     },
 }
 
@@ -59,7 +62,7 @@ fn latency_settings(specs: &[String]) -> Result<LatencySettings, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Up { port, latency_ms, token } => {
+        Command::Up { port, latency_ms, token, page_size } => {
             let latency = match latency_settings(&latency_ms) {
                 Ok(latency) => latency,
                 Err(message) => {
@@ -67,7 +70,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            up(EmulatorOptions { port, token, latency, ..EmulatorOptions::default() })
+            up(EmulatorOptions { port, token, latency, page_size, ..EmulatorOptions::default() })
         }
     }
 }

@@ -250,7 +250,12 @@ fn api_versions_are_required_and_checked_per_provider() {
     assert!(missing.body["error"]["message"].as_str().unwrap().contains("api-version"));
     let wrong = arm.send(reqwest::Method::GET, &format!("{base}{}?api-version=2024-05-01", rg("rg")), None);
     let wrong = wrong.expect_error(400, "InvalidApiVersionParameter");
-    assert!(wrong.body["error"]["message"].as_str().unwrap().contains("'2024-03-01'"), "{}", wrong.body);
+    // ARM names every version it serves, newest first.
+    assert!(
+        wrong.body["error"]["message"].as_str().unwrap().ends_with("are '2025-04-01,2024-03-01'."),
+        "{}",
+        wrong.body
+    );
     let dns = arm.send(
         reqwest::Method::GET,
         &format!("{base}{}?api-version=2024-05-01", network("rg", "dnsZones/a.com")),
@@ -287,4 +292,151 @@ fn authentication_is_a_bearer_token_and_request_ids_come_back() {
     assert!(traced.headers().contains_key("x-ms-ratelimit-remaining-subscription-reads"));
     let control = arm.http.get(format!("{}/_emulator/resources", arm.emulator.url())).send().unwrap();
     assert_eq!(control.status().as_u16(), 401);
+}
+
+/// Follows `nextLink` from `path`; returns the names listed and how many pages there were.
+fn list_all(arm: &Arm, path: &str) -> (Vec<String>, usize) {
+    let mut names = Vec::new();
+    let mut pages = 0;
+    let mut url = arm.url(path);
+    loop {
+        let page = arm.send(reqwest::Method::GET, &url, None).expect(&[200]);
+        pages += 1;
+        let value = page.body["value"].as_array().unwrap_or_else(|| panic!("no value in {}", page.body));
+        assert!(value.len() <= 2, "a page larger than the page size: {}", page.body);
+        names.extend(value.iter().map(|item| item["name"].as_str().unwrap().to_string()));
+        match page.body.get("nextLink").and_then(|link| link.as_str()) {
+            Some(next) => {
+                assert!(next.starts_with(arm.emulator.url()), "{next}");
+                assert!(next.contains("$skipToken="), "{next}");
+                url = next.to_string();
+            }
+            None => return (names, pages),
+        }
+    }
+}
+
+#[test]
+fn lists_page_through_next_link_per_group_subscription_and_parent() {
+    let arm = Arm::start_with(EmulatorOptions {
+        latency: LatencySettings { default_ms: 10, ..Default::default() },
+        page_size: 2,
+        ..Default::default()
+    });
+    arm.group("one");
+    arm.group("two");
+    for (group, name, prefix) in [
+        ("one", "a", "10.1.0.0/16"),
+        ("one", "b", "10.2.0.0/16"),
+        ("one", "c", "10.3.0.0/16"),
+        ("two", "d", "10.4.0.0/16"),
+    ] {
+        arm.create(&network(group, &format!("virtualNetworks/{name}")), vnet_body(prefix));
+    }
+    for (name, prefix) in [("s1", "10.1.0.0/24"), ("s2", "10.1.1.0/24"), ("s3", "10.1.2.0/24")] {
+        arm.create(
+            &network("one", &format!("virtualNetworks/a/subnets/{name}")),
+            json!({ "properties": { "addressPrefix": prefix } }),
+        );
+    }
+
+    assert_eq!(list_all(&arm, &network("one", "virtualNetworks")), (vec!["a".into(), "b".into(), "c".into()], 2));
+    let everywhere = list_all(&arm, &format!("/subscriptions/{SUB}/providers/Microsoft.Network/virtualNetworks"));
+    assert_eq!(everywhere, (vec!["a".into(), "b".into(), "c".into(), "d".into()], 2));
+    assert_eq!(list_all(&arm, &network("ONE", "virtualnetworks/A/subnets")).0, ["s1", "s2", "s3"]);
+    assert_eq!(list_all(&arm, &format!("/subscriptions/{SUB}/resourcegroups")).0, ["one", "two"]);
+
+    // Each item is the resource as a GET shows it.
+    let first = arm.get(&network("one", "virtualNetworks")).expect(&[200]);
+    assert_eq!(first.body["value"][0], arm.get(&network("one", "virtualNetworks/a")).body);
+    // An empty list is one page without nextLink.
+    let empty = arm.get(&network("two", "publicIPAddresses")).expect(&[200]);
+    assert_eq!(empty.body, json!({ "value": [] }));
+
+    arm.get(&network("nowhere", "virtualNetworks")).expect_error(404, "ResourceGroupNotFound");
+    arm.get(&network("one", "virtualNetworks/missing/subnets")).expect_error(404, "ResourceNotFound");
+    let bad_token = format!("{}&$skipToken=garbage", arm.url(&network("one", "virtualNetworks")));
+    arm.send(reqwest::Method::GET, &bad_token, None).expect_error(400, "InvalidSkipToken");
+    let base = arm.emulator.url();
+    let old = format!("{base}{}?api-version=2019-01-01", network("one", "virtualNetworks"));
+    arm.send(reqwest::Method::GET, &old, None).expect_error(400, "InvalidApiVersionParameter");
+    let newer = format!("{base}{}?api-version=2026-03-01", network("one", "virtualNetworks"));
+    assert_eq!(arm.send(reqwest::Method::GET, &newer, None).expect(&[200]).body["value"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn providers_read_as_registered_with_their_types_and_versions() {
+    let arm = Arm::start();
+    let network = arm.get(&format!("/subscriptions/{SUB}/providers/microsoft.network")).expect(&[200]);
+    assert_eq!(network.body["namespace"], "Microsoft.Network");
+    assert_eq!(network.body["registrationState"], "Registered");
+    assert_eq!(network.body["id"], format!("/subscriptions/{SUB}/providers/Microsoft.Network"));
+    let types = network.body["resourceTypes"].as_array().unwrap();
+    let vnets = types.iter().find(|t| t["resourceType"] == "virtualNetworks").expect("virtualNetworks");
+    let versions: Vec<&str> = vnets["apiVersions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(versions.contains(&"2024-05-01") && versions.contains(&"2026-03-01"), "{versions:?}");
+    assert!(vnets["locations"].as_array().unwrap().iter().any(|l| l == "East US"));
+
+    let all = arm.get(&format!("/subscriptions/{SUB}/providers")).expect(&[200]);
+    let namespaces: Vec<&str> =
+        all.body["value"].as_array().unwrap().iter().map(|p| p["namespace"].as_str().unwrap()).collect();
+    assert_eq!(namespaces, ["Microsoft.Resources", "Microsoft.Network", "Microsoft.ContainerService"]);
+    arm.get(&format!("/subscriptions/{SUB}/providers/Microsoft.Compute")).expect_error(404, "InvalidResourceNamespace");
+}
+
+/// What an SDK's get → modify → put does: the body a GET showed goes back as it is.
+fn put_back(arm: &Arm, path: &str) -> serde_json::Value {
+    let shown = arm.get(path).expect(&[200]).body;
+    let reply = arm.put(path, shown.clone()).expect(&[200]);
+    if reply.header("azure-asyncoperation").is_some() {
+        assert_eq!(arm.wait(&reply)["status"], "Succeeded");
+    }
+    shown
+}
+
+#[test]
+fn a_body_read_with_get_can_be_put_back_but_a_changed_read_only_member_is_refused() {
+    let arm = Arm::start();
+    let subnet = arm.network("rg");
+    let spoke = network("rg", "virtualNetworks/spoke");
+    arm.create(&spoke, vnet_body("10.2.0.0/16"));
+    let spoke_id = format!("{}/providers/Microsoft.Network/virtualNetworks/spoke", rg("rg"));
+    let peering = network("rg", "virtualNetworks/vnet/virtualNetworkPeerings/to-spoke");
+    arm.create(&peering, json!({ "properties": { "remoteVirtualNetwork": { "id": spoke_id } } }));
+    let table = network("rg", "routeTables/egress");
+    arm.create(&table, json!({ "location": "eastus", "properties": { "routes": [{ "name": "default", "properties": { "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet" } }] } }));
+    let ip = network("rg", "publicIPAddresses/egress");
+    let ip_id = arm.create(&ip, json!({ "location": "eastus", "sku": { "name": "Standard" }, "properties": { "dnsSettings": { "domainNameLabel": "egress" } } }))["id"].clone();
+    let gateway = network("rg", "natGateways/egress");
+    arm.create(&gateway, json!({ "location": "eastus", "sku": { "name": "Standard" }, "properties": { "publicIpAddresses": [{ "id": ip_id }] } }));
+    let zone = network("rg", "dnsZones/example.com");
+    arm.create(&zone, json!({ "location": "global" }));
+    let record = network("rg", "dnsZones/example.com/A/www");
+    arm.create(&record, json!({ "properties": { "TTL": 300, "ARecords": [{ "ipv4Address": "203.0.113.4" }] } }));
+    let cname = network("rg", "dnsZones/example.com/CNAME/shop");
+    arm.create(&cname, json!({ "properties": { "TTL": 300, "CNAMERecord": { "cname": "www.example.com" } } }));
+
+    let vnet = network("rg", "virtualNetworks/vnet");
+    for path in [rg("rg"), vnet.clone(), subnet.clone(), peering, table, ip, gateway, zone, record, cname] {
+        let shown = put_back(&arm, &path);
+        let after = arm.get(&path).expect(&[200]).body;
+        assert_eq!(after["id"], shown["id"], "{path}");
+        assert_eq!(after["properties"]["provisioningState"], "Succeeded", "{path}");
+    }
+
+    // The VNet keeps its subnet and guid; its subnet list went back with read-only members.
+    let shown = arm.get(&vnet).body;
+    assert_eq!(shown["properties"]["subnets"][0]["name"], "aks");
+    let mut changed = shown.clone();
+    changed["properties"]["resourceGuid"] = json!("00000000-0000-0000-0000-000000000000");
+    let refused = arm.put(&vnet, changed).expect_error(400, "ReadOnlyPropertyNotAllowed");
+    assert_eq!(refused.body["error"]["target"], "properties.resourceGuid");
+    let mut stale = shown.clone();
+    stale["properties"]["subnets"][0]["etag"] = json!("W/\"stale\"");
+    let refused = arm.put(&vnet, stale).expect_error(400, "ReadOnlyPropertyNotAllowed");
+    assert_eq!(refused.body["error"]["target"], "properties.subnets[0].etag");
+    let mut moved = arm.get(&subnet).body;
+    moved["id"] = json!(format!("{}/providers/Microsoft.Network/virtualNetworks/spoke/subnets/aks", rg("rg")));
+    arm.put(&subnet, moved).expect_error(400, "ReadOnlyPropertyNotAllowed");
+    assert_eq!(arm.get(&vnet).body["properties"]["resourceGuid"], shown["properties"]["resourceGuid"]);
 }

@@ -246,6 +246,19 @@ fn route_tables_check_their_routes_and_stay_while_a_subnet_uses_them() {
     let absent = format!("{table_id}x");
     arm.put(&subnet_path, json!({ "properties": { "addressPrefix": "10.1.0.0/22", "routeTable": { "id": absent } } }))
         .expect_error(400, "InvalidResourceReference");
+    // So must its security group, also in a VNet's inline subnets.
+    let nsg = format!("{}/providers/Microsoft.Network/networkSecurityGroups/absent", rg("rg"));
+    let refused = arm
+        .put(
+            &subnet_path,
+            json!({ "properties": { "addressPrefix": "10.1.0.0/22", "networkSecurityGroup": { "id": nsg } } }),
+        )
+        .expect_error(400, "InvalidResourceReference");
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("Resource {nsg} referenced by resource ")), "{message}");
+    let vnet = json!({ "location": "eastus", "properties": { "addressSpace": { "addressPrefixes": ["10.1.0.0/16"] },
+        "subnets": [{ "name": "aks", "properties": { "addressPrefix": "10.1.0.0/22", "routeTable": { "id": absent } } }] } });
+    arm.put(&network("rg", "virtualNetworks/vnet"), vnet).expect_error(400, "InvalidResourceReference");
     arm.create(
         &subnet_path,
         json!({ "properties": { "addressPrefix": "10.1.0.0/22", "routeTable": { "id": table_id } } }),

@@ -19,7 +19,7 @@ use super::throttle::{Throttle, ThrottleSettings};
 use crate::SandboxError;
 
 /// How the emulator starts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EmulatorOptions {
     /// The loopback port; 0 picks a free one.
     pub port: u16,
@@ -27,6 +27,24 @@ pub struct EmulatorOptions {
     pub token: Option<String>,
     pub latency: LatencySettings,
     pub throttle: ThrottleSettings,
+    /// How many resources one page of a list operation holds (at least 1); the rest follow
+    /// through `nextLink`.
+    pub page_size: usize,
+}
+
+/// The page size of list operations unless the options say otherwise.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions {
+            port: 0,
+            token: None,
+            latency: LatencySettings::default(),
+            throttle: ThrottleSettings::default(),
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
 }
 
 /// A running ARM emulator on `127.0.0.1`. Dropping it stops the server and every control plane
@@ -56,6 +74,7 @@ impl Emulator {
             throttle: Mutex::new(Throttle::new(options.throttle)),
             latency: Mutex::new(options.latency),
             planes: ControlPlanes::default(),
+            page_size: options.page_size.max(1),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

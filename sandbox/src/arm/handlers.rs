@@ -1,5 +1,6 @@
 //! The ARM requests: api-version check, then GET, PUT, PATCH (tags), DELETE and HEAD of
-//! resources, the cluster credential actions, and the polling URLs of operations.
+//! resources, list operations and provider reads (`listing.rs`, `providers.rs`), the cluster
+//! credential actions, and the polling URLs of operations.
 
 use std::sync::Arc;
 
@@ -49,6 +50,10 @@ async fn handle(
             Method::DELETE => delete(shared, &address).await,
             _ => Err(method_not_allowed(method)),
         },
+        Target::List(listing) if *method == Method::GET => super::listing::list(shared, uri, &listing),
+        Target::Providers { subscription, namespace } if *method == Method::GET => {
+            super::providers::read(shared, uri, &subscription, namespace.as_deref())
+        }
         Target::ListCredential { cluster, admin } if *method == Method::POST => {
             list_credential(shared, &cluster, admin)
         }
@@ -90,9 +95,11 @@ fn check_api_version(uri: &Uri, target: &Target) -> Result<(), ArmError> {
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
     };
-    let supported: Vec<&str> = match target {
-        Target::Resource(address) => vec![address.kind.identity().api_version],
-        Target::ListCredential { .. } => vec![Kind::ManagedCluster.identity().api_version],
+    let mut supported: Vec<&str> = match target {
+        Target::Resource(address) => address.kind.identity().api_versions.to_vec(),
+        Target::ListCredential { .. } => Kind::ManagedCluster.identity().api_versions.to_vec(),
+        Target::List(listing) => listing.kinds[0].identity().api_versions.to_vec(),
+        Target::Providers { .. } => Kind::ResourceGroup.identity().api_versions.to_vec(),
         // Polling URLs carry the api-version of the type whose operation they follow.
         Target::AsyncOperation { .. } | Target::OperationResult { .. } => Kind::api_versions(),
         // No version serves a type the emulator does not have.
@@ -101,6 +108,7 @@ fn check_api_version(uri: &Uri, target: &Target) -> Result<(), ArmError> {
     if supported.contains(&given.as_str()) {
         return Ok(());
     }
+    supported.sort_unstable_by(|a, b| b.cmp(a));
     Err(ArmError::bad_request(
         "InvalidApiVersionParameter",
         format!("The api-version '{given}' is invalid. The supported versions are '{}'.", supported.join(",")),
@@ -120,7 +128,7 @@ fn operation_not_found(id: &str) -> ArmError {
 }
 
 /// The group must exist (ARM answers for it before the provider), then the parent.
-fn check_ancestors(store: &Store, address: &Address) -> Result<(), ArmError> {
+pub(super) fn check_ancestors(store: &Store, address: &Address) -> Result<(), ArmError> {
     if address.kind != Kind::ResourceGroup && store.get(&address.group()).is_none() {
         return Err(ArmError::resource_group_not_found(&address.resource_group));
     }
@@ -132,7 +140,7 @@ fn check_ancestors(store: &Store, address: &Address) -> Result<(), ArmError> {
     Ok(())
 }
 
-fn not_found(address: &Address) -> ArmError {
+pub(super) fn not_found(address: &Address) -> ArmError {
     if address.kind == Kind::ResourceGroup {
         return ArmError::resource_group_not_found(&address.resource_group);
     }
@@ -255,12 +263,12 @@ fn canonical(store: &Store, address: Address) -> Address {
 fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes) -> Result<Response, ArmError> {
     resources::check_writable(&address)?;
     let body = parse_body(body)?;
-    let body = resources::schema(address.kind).check(&body)?;
     address.kind.identity().name_rule.check(address.name())?;
     let mut store = shared.store();
     check_ancestors(&store, &address)?;
     let address = canonical(&store, address);
     let existing = store.get(&address).cloned();
+    let body = resources::schema(address.kind).check(&body, &current(&store, &address, existing.as_ref()))?;
     check_busy(&store, &address)?;
     check_preconditions(headers, existing.as_ref().map(|resource| &resource.body))?;
     let location = location_of(&store, &address, &body);
@@ -305,11 +313,20 @@ fn put(shared: &Arc<Shared>, address: Address, headers: &HeaderMap, body: &Bytes
     Ok(with_status_and_etag(status, response_headers, rendered))
 }
 
+/// The resource as a GET shows it now, against which a PUT's read-only members are compared;
+/// for a new one, the id, name and type it will have.
+fn current(store: &Store, address: &Address, existing: Option<&super::store::Resource>) -> Value {
+    match existing {
+        Some(resource) => resources::render(store, resource),
+        None => json!({ "id": address.id(), "name": address.name(), "type": address.kind.response_type() }),
+    }
+}
+
 /// PATCH updates tags, as every ARM resource allows.
 fn patch(shared: &Arc<Shared>, address: &Address, body: &Bytes) -> Result<Response, ArmError> {
     resources::check_writable(address)?;
     let body = parse_body(body)?;
-    let body = super::schema::Schema::new("TagsObject", &["tags.*"]).check(&body)?;
+    let body = super::schema::Schema::new("TagsObject", &["tags.*"]).check(&body, &json!({}))?;
     let mut store = shared.store();
     check_ancestors(&store, address)?;
     if store.get(address).is_none() {

@@ -9,12 +9,43 @@ pub const RESOURCES_NAMESPACE: &str = "Microsoft.Resources";
 pub const NETWORK_NAMESPACE: &str = "Microsoft.Network";
 pub const CONTAINER_SERVICE_NAMESPACE: &str = "Microsoft.ContainerService";
 
-/// The one api-version the emulator serves for each provider namespace; DNS, within
-/// Microsoft.Network, has its own.
+/// The api-version the emulator pins for each provider namespace (the one aksform sends, and
+/// the one its polling URLs carry); DNS, within Microsoft.Network, has its own.
 pub const RESOURCES_API_VERSION: &str = "2024-03-01";
 pub const NETWORK_API_VERSION: &str = "2024-05-01";
 pub const DNS_API_VERSION: &str = "2018-05-01";
 pub const CONTAINER_SERVICE_API_VERSION: &str = "2024-09-01";
+
+/// Every api-version served for each namespace: the pinned one first, then the newer stable
+/// versions Azure serves (the newest being what the current Python SDKs send by default:
+/// azure-mgmt-resource 26 sends 2025-04-01, azure-mgmt-network 33 sends 2026-03-01,
+/// azure-mgmt-containerservice 41 sends 2026-08-01, azure-mgmt-dns 9 sends 2018-05-01).
+pub const RESOURCES_API_VERSIONS: &[&str] = &[RESOURCES_API_VERSION, "2025-04-01"];
+pub const NETWORK_API_VERSIONS: &[&str] = &[
+    NETWORK_API_VERSION,
+    "2024-07-01",
+    "2025-01-01",
+    "2025-03-01",
+    "2025-05-01",
+    "2025-07-01",
+    "2025-09-01",
+    "2026-01-01",
+    "2026-03-01",
+];
+pub const DNS_API_VERSIONS: &[&str] = &[DNS_API_VERSION];
+pub const CONTAINER_SERVICE_API_VERSIONS: &[&str] = &[
+    CONTAINER_SERVICE_API_VERSION,
+    "2025-05-01",
+    "2025-07-01",
+    "2025-08-01",
+    "2025-10-01",
+    "2026-01-01",
+    "2026-04-01",
+    "2026-05-01",
+    "2026-06-01",
+    "2026-07-01",
+    "2026-08-01",
+];
 
 /// The facts ARM's protocol needs about one resource type.
 pub struct TypeIdentity {
@@ -26,8 +57,8 @@ pub struct TypeIdentity {
     /// The `type` a GET shows where it is not the ARM type as written (AKS writes its cluster
     /// type with a capital M).
     pub response_type: Option<&'static str>,
-    /// The one api-version the emulator serves for the type.
-    pub api_version: &'static str,
+    /// The api-versions the emulator serves for the type, its pinned one first.
+    pub api_versions: &'static [&'static str],
     /// Whether a PUT runs as a long-running operation (201/202 + Azure-AsyncOperation) or
     /// answers at once.
     pub put_is_long_running: bool,
@@ -47,7 +78,7 @@ impl TypeIdentity {
             namespace: NETWORK_NAMESPACE,
             type_segments,
             response_type: None,
-            api_version: NETWORK_API_VERSION,
+            api_versions: NETWORK_API_VERSIONS,
             put_is_long_running: true,
             delete_is_long_running: true,
             parent: None,
@@ -112,12 +143,19 @@ impl Kind {
         self.identity().response_type.map_or_else(|| self.arm_type(), str::to_string)
     }
 
+    /// The api-version the emulator pins for the type (the first it serves).
+    pub fn pinned_api_version(self) -> &'static str {
+        self.identity().api_versions[0]
+    }
+
     /// Every api-version the emulator serves, each once, in the order of the kinds.
     pub fn api_versions() -> Vec<&'static str> {
         let mut versions = Vec::new();
         for kind in Kind::ALL {
-            if !versions.contains(&kind.identity().api_version) {
-                versions.push(kind.identity().api_version);
+            for version in kind.identity().api_versions {
+                if !versions.contains(version) {
+                    versions.push(*version);
+                }
             }
         }
         versions
@@ -157,14 +195,14 @@ mod tests {
                 }
                 None => assert_eq!(identity.type_segments.len(), 1, "{kind:?}: nested, without a parent"),
             }
-            let expected_version = match (identity.namespace, identity.type_segments[0]) {
-                (RESOURCES_NAMESPACE, _) => RESOURCES_API_VERSION,
-                (CONTAINER_SERVICE_NAMESPACE, _) => CONTAINER_SERVICE_API_VERSION,
-                (NETWORK_NAMESPACE, "dnsZones") => DNS_API_VERSION,
-                (NETWORK_NAMESPACE, _) => NETWORK_API_VERSION,
+            let expected_versions = match (identity.namespace, identity.type_segments[0]) {
+                (RESOURCES_NAMESPACE, _) => RESOURCES_API_VERSIONS,
+                (CONTAINER_SERVICE_NAMESPACE, _) => CONTAINER_SERVICE_API_VERSIONS,
+                (NETWORK_NAMESPACE, "dnsZones") => DNS_API_VERSIONS,
+                (NETWORK_NAMESPACE, _) => NETWORK_API_VERSIONS,
                 (other, _) => panic!("{kind:?}: namespace {other} is not served"),
             };
-            assert_eq!(identity.api_version, expected_version, "{kind:?}");
+            assert_eq!(identity.api_versions, expected_versions, "{kind:?}");
         }
     }
 
@@ -201,10 +239,15 @@ mod tests {
 
     #[test]
     fn versions_and_namespaces_are_those_served() {
-        assert_eq!(
-            Kind::api_versions(),
-            [RESOURCES_API_VERSION, NETWORK_API_VERSION, DNS_API_VERSION, CONTAINER_SERVICE_API_VERSION]
-        );
+        let mut all: Vec<&str> =
+            [RESOURCES_API_VERSIONS, NETWORK_API_VERSIONS, DNS_API_VERSIONS, CONTAINER_SERVICE_API_VERSIONS].concat();
+        all.sort_unstable();
+        all.dedup();
+        let mut served = Kind::api_versions();
+        served.sort_unstable();
+        assert_eq!(served, all);
+        assert_eq!(Kind::VirtualNetwork.pinned_api_version(), NETWORK_API_VERSION);
+        assert_eq!(Kind::DnsARecord.pinned_api_version(), DNS_API_VERSION);
         assert_eq!(canonical_namespace("microsoft.containerservice"), Some(CONTAINER_SERVICE_NAMESPACE));
         assert_eq!(canonical_namespace("Microsoft.Compute"), None);
     }

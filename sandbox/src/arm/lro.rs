@@ -76,7 +76,7 @@ pub fn begin(
 /// The URL of the operation's status resource (Azure-AsyncOperation).
 pub fn async_operation_url(base_url: &str, operation: &Operation) -> String {
     let subscription = &operation.resource.subscription;
-    let version = operation.resource.kind.identity().api_version;
+    let version = operation.resource.kind.pinned_api_version();
     format!(
         "{base_url}/subscriptions/{subscription}/providers/{}/locations/{}/operations/{}?api-version={version}",
         operation.namespace, operation.location, operation.id
@@ -86,7 +86,7 @@ pub fn async_operation_url(base_url: &str, operation: &Operation) -> String {
 /// The URL that answers 202 until the operation ends (Location).
 pub fn location_url(base_url: &str, operation: &Operation) -> String {
     let subscription = &operation.resource.subscription;
-    let version = operation.resource.kind.identity().api_version;
+    let version = operation.resource.kind.pinned_api_version();
     if operation.namespace == RESOURCES_NAMESPACE {
         return format!(
             "{base_url}/subscriptions/{subscription}/operationresults/{}?api-version={version}",

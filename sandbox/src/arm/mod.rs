@@ -1,7 +1,8 @@
 //! An ARM emulator: Azure Resource Manager's REST API for the resource types aksform manages
 //! (resource groups, virtual networks, subnets, peerings, public IPs, DNS zones and record sets,
-//! managed clusters and agent pools), with ARM's long-running operations, errors, validations,
-//! throttling and injected faults. Each managed cluster is a real Kubernetes control plane.
+//! managed clusters and agent pools), with ARM's list operations and provider reads, long-running
+//! operations, errors, validations, throttling and injected faults. Each managed cluster is a real
+//! Kubernetes control plane.
 //!
 //! ```no_run
 //! use aksform_sandbox::arm::{Emulator, EmulatorOptions};
@@ -21,7 +22,9 @@ mod errors;
 mod faults;
 mod handlers;
 mod identity;
+mod listing;
 mod lro;
+mod providers;
 mod resources;
 mod schema;
 mod server;
@@ -29,10 +32,13 @@ mod state;
 mod store;
 mod throttle;
 
-pub use emulator::{Emulator, EmulatorOptions};
+pub use emulator::{DEFAULT_PAGE_SIZE, Emulator, EmulatorOptions};
 pub use errors::ArmError;
 pub use faults::{DropPoint, Fault, OperationFilter, RequestMatch};
-pub use identity::{CONTAINER_SERVICE_API_VERSION, DNS_API_VERSION, NETWORK_API_VERSION, RESOURCES_API_VERSION};
+pub use identity::{
+    CONTAINER_SERVICE_API_VERSION, CONTAINER_SERVICE_API_VERSIONS, DNS_API_VERSION, DNS_API_VERSIONS,
+    NETWORK_API_VERSION, NETWORK_API_VERSIONS, RESOURCES_API_VERSION, RESOURCES_API_VERSIONS,
+};
 pub use state::LatencySettings;
 pub use store::{ResourceSummary, WriteRecord};
 pub use throttle::ThrottleSettings;

@@ -52,6 +52,8 @@ pub struct Shared {
     pub throttle: Mutex<Throttle>,
     pub latency: Mutex<LatencySettings>,
     pub planes: ControlPlanes,
+    /// Resources per page of a list operation.
+    pub page_size: usize,
 }
 
 /// Locks a mutex; a handler that panicked while holding it leaves data that is still usable

@@ -8,7 +8,7 @@ use super::{Prepared, ResourceType};
 use super::{PutContext, same_value};
 use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{CONTAINER_SERVICE_API_VERSION, CONTAINER_SERVICE_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::{CONTAINER_SERVICE_API_VERSIONS, CONTAINER_SERVICE_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
@@ -19,7 +19,7 @@ static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: CONTAINER_SERVICE_NAMESPACE,
     type_segments: &["managedClusters", "agentPools"],
     response_type: None,
-    api_version: CONTAINER_SERVICE_API_VERSION,
+    api_versions: CONTAINER_SERVICE_API_VERSIONS,
     put_is_long_running: true,
     delete_is_long_running: true,
     parent: Some(Kind::ManagedCluster),

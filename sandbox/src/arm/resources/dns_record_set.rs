@@ -8,7 +8,7 @@ use super::{Prepared, ResourceType};
 use super::{PutContext, base, properties_mut};
 use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{DNS_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::{DNS_API_VERSIONS, NETWORK_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 
 /// Record sets of one record type (A, CNAME) in a zone.
@@ -41,7 +41,7 @@ pub const fn record_set_identity(type_segments: &'static [&'static str], respons
         namespace: NETWORK_NAMESPACE,
         type_segments,
         response_type: Some(response_type),
-        api_version: DNS_API_VERSION,
+        api_versions: DNS_API_VERSIONS,
         put_is_long_running: false,
         delete_is_long_running: false,
         parent: Some(Kind::DnsZone),

@@ -7,7 +7,7 @@ use super::{Prepared, ResourceType};
 use super::{PutContext, base, properties_mut};
 use crate::arm::address::Kind;
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{DNS_API_VERSION, NETWORK_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::{DNS_API_VERSIONS, NETWORK_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
@@ -18,7 +18,7 @@ static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: NETWORK_NAMESPACE,
     type_segments: &["dnsZones"],
     response_type: None,
-    api_version: DNS_API_VERSION,
+    api_versions: DNS_API_VERSIONS,
     put_is_long_running: false,
     delete_is_long_running: true,
     parent: None,
@@ -63,6 +63,8 @@ pub fn zone_schema() -> Schema {
             "properties.maxNumberOfRecordsPerRecordSet!",
             "properties.numberOfRecordSets!",
             "properties.nameServers!",
+            // Not in the DNS API, but the emulator's GET shows it on every resource.
+            "properties.provisioningState!",
         ],
     )
 }

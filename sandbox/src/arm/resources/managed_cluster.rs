@@ -11,7 +11,7 @@ use super::network_security_group::{build_security_group, security_group_name};
 use super::{Prepared, PutContext, base, immutable, keep_location, properties_mut, require_location};
 use crate::arm::address::{Address, Kind};
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{CONTAINER_SERVICE_API_VERSION, CONTAINER_SERVICE_NAMESPACE, NameRule, TypeIdentity};
+use crate::arm::identity::{CONTAINER_SERVICE_API_VERSIONS, CONTAINER_SERVICE_NAMESPACE, NameRule, TypeIdentity};
 use crate::arm::schema::Schema;
 use crate::arm::store::{Resource, Store};
 
@@ -33,7 +33,7 @@ static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: CONTAINER_SERVICE_NAMESPACE,
     type_segments: &["managedClusters"],
     response_type: Some("Microsoft.ContainerService/ManagedClusters"),
-    api_version: CONTAINER_SERVICE_API_VERSION,
+    api_versions: CONTAINER_SERVICE_API_VERSIONS,
     put_is_long_running: true,
     delete_is_long_running: true,
     parent: None,

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{Prepared, ResourceType};
 use super::{PutContext, base, keep_location, require_location};
 use crate::arm::errors::ArmError;
-use crate::arm::identity::{NameRule, RESOURCES_API_VERSION, RESOURCES_NAMESPACE, TypeIdentity};
+use crate::arm::identity::{NameRule, RESOURCES_API_VERSIONS, RESOURCES_NAMESPACE, TypeIdentity};
 use crate::arm::schema::Schema;
 
 /// Resource groups.
@@ -25,7 +25,7 @@ static IDENTITY: TypeIdentity = TypeIdentity {
     namespace: RESOURCES_NAMESPACE,
     type_segments: &["resourceGroups"],
     response_type: None,
-    api_version: RESOURCES_API_VERSION,
+    api_versions: RESOURCES_API_VERSIONS,
     put_is_long_running: false,
     delete_is_long_running: true,
     parent: None,

@@ -176,7 +176,13 @@ pub fn check(
             .with_target("properties.addressPrefix"));
         }
     }
-    for (property, kind) in [("routeTable", Kind::RouteTable), ("natGateway", Kind::NatGateway)] {
+    // Each reference must name an existing resource: `InvalidResourceReference` otherwise.
+    let references = [
+        ("networkSecurityGroup", Kind::NetworkSecurityGroup),
+        ("routeTable", Kind::RouteTable),
+        ("natGateway", Kind::NatGateway),
+    ];
+    for (property, kind) in references {
         if let Some(target) = body.pointer(&format!("/properties/{property}/id")).and_then(Value::as_str) {
             super::check_reference(store, &id, target, kind)?;
         }

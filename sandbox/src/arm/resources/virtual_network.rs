@@ -149,7 +149,10 @@ pub fn prepare(context: &PutContext<'_>, mut body: Value) -> Result<Prepared, Ar
                 checked.push((name.clone(), prefixes));
                 let address = existing.map(|subnet| subnet.address.clone()).unwrap_or(address);
                 kept_names.push(address.key());
-                also.push((address.clone(), super::subnet::build(&address, subnet_body)));
+                // An inline subnet is written with its VNet and shows the state it is left in.
+                let mut built = super::subnet::build(&address, subnet_body);
+                built["properties"]["provisioningState"] = json!("Succeeded");
+                also.push((address.clone(), built));
             }
             for subnet in &existing_subnets {
                 if !kept_names.contains(&subnet.address.key()) {
