@@ -287,7 +287,7 @@ fn plan_github_format_puts_annotations_before_the_plan_and_sarif_keeps_stdout_fo
     assert_eq!(output.status.code(), Some(0));
     let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_valid_sarif(&log);
-    assert!(String::from_utf8_lossy(&output.stderr).contains("Plan: 1 to create"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Plan: 3 to create"));
     let output = aksform().args(["plan", "examples/shop", "--format", "sarif", "--markdown"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--format sarif puts the diagnostics on stdout"));

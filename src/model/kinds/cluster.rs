@@ -84,6 +84,7 @@ pub(super) const SPEC: KindSpec = KindSpec {
     attributes: &[
         attribute("node_resource_group", T::Text).referable().forces("the node resource group is fixed at creation"),
         attribute("fqdn", T::Text).computed().referable(),
+        attribute("principal_id", T::Text).computed().referable(),
         ARM_NAME_ATTRIBUTE,
         ARM_GROUP_ATTRIBUTE,
         attribute("location", T::Text).forces("a cluster's location is fixed at creation"),

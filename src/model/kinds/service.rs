@@ -98,6 +98,9 @@ pub struct Service {
     pub external_traffic_policy: Option<Spanned<String>>,
     pub labels: Labels,
     pub annotations: Labels,
+    /// The role assignments its load balancer needs made first (its cluster's, on the
+    /// subnet or public IP it is joined to).
+    pub waits_for: Vec<Address>,
 }
 
 pub(super) const SPEC: KindSpec = KindSpec {
@@ -190,6 +193,7 @@ impl Flatten for Service {
         if let ServiceType::LoadBalancer(lb) = &self.service_type.value {
             depends_on.extend(lb.public_ip.iter().chain(&lb.subnet).map(|a| a.value.clone()));
         }
+        depends_on.extend(self.waits_for.iter().cloned());
         flat(
             Kind::Service,
             &self.address,

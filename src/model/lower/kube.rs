@@ -147,6 +147,7 @@ pub(super) fn service(cx: &mut Lowering, block: &Block, label: String, stack: &S
         external_traffic_policy,
         labels,
         annotations,
+        waits_for: Vec::new(),
     })
 }
 

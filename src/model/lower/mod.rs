@@ -39,7 +39,7 @@ pub struct Input<'a> {
 }
 
 /// The blocks that are not resources.
-const SETTINGS: &[&str] = &["stack", "var"];
+const SETTINGS: &[&str] = &["stack", "var", crate::model::existing::EXISTING];
 
 /// The keywords of the blocks that may appear at the top level: the settings, then the
 /// top-level kinds.
@@ -65,6 +65,8 @@ const LOWERING_ORDER: [Kind; Kind::COUNT] = [
     Kind::Ingress,
     Kind::DnsZone,
     Kind::DnsRecord,
+    // Derived from the clusters, subnets, route tables, public IPs and Services.
+    Kind::RoleAssignment,
 ];
 
 #[derive(Clone)]
@@ -192,6 +194,7 @@ impl<'a> Lowering<'a> {
                 let made = self.lower_apart(blocks, kind, stack, kube::ingress);
                 stack.ingresses.extend(made);
             }
+            Kind::RoleAssignment => crate::model::kinds::derive_role_assignments(stack),
         }
     }
 

@@ -20,6 +20,8 @@ pub(crate) enum Place {
     Parent,
     /// In the DNS zone named by its `zone`, under its record type: `{zone}/{type}/{name}`.
     Zone,
+    /// An extension of the resource its `scope` names: `{scope}/providers/{type}/{name}`.
+    Scope,
 }
 
 /// The name, api-version and place of a type.
@@ -42,6 +44,8 @@ pub(crate) enum MarksAt {
     /// Nowhere of their own (subnets, peerings; node pools, whose tags go to their VMs): a
     /// child is this stack's when its parent is.
     Parent,
+    /// In its name, derived from the stack's own resources (a role assignment's GUID).
+    Name,
 }
 
 /// What a PUT body is made from.

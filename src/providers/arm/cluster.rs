@@ -145,7 +145,12 @@ impl ArmType for Cluster {
     }
 
     fn computed(&self, live: &Json) -> Attributes {
-        [("fqdn".to_string(), opt_str(live, "/properties/fqdn"))].into()
+        [
+            ("fqdn".to_string(), opt_str(live, "/properties/fqdn")),
+            // The system-assigned identity, which the role assignments AKS needs are for.
+            ("principal_id".to_string(), opt_str(live, "/identity/principalId")),
+        ]
+        .into()
     }
 }
 

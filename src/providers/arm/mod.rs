@@ -24,6 +24,7 @@ mod policies;
 mod public_ip;
 mod resolver;
 mod resource_group;
+mod role_assignment;
 mod route_table;
 mod subnet;
 mod vnet;
@@ -57,6 +58,7 @@ pub(crate) fn type_of(kind: Kind) -> Option<&'static dyn ArmType> {
         Kind::NatGateway => Some(&nat_gateway::NatGateway),
         Kind::Cluster => Some(&cluster::Cluster),
         Kind::NodePool => Some(&node_pool::NodePool),
+        Kind::RoleAssignment => Some(&role_assignment::RoleAssignment),
         Kind::DnsZone => Some(&dns_zone::DnsZone),
         Kind::DnsRecord => Some(&dns_record::DnsRecord),
         Kind::Namespace | Kind::Service | Kind::Ingress => None,
@@ -196,6 +198,7 @@ impl ArmProvider {
                 .map_err(|e| e.into_provider_error(&marked))?;
             let Some(live) = live else { return Ok(()) };
             let marks = match arm_type.marks_at() {
+                MarksAt::Name => return Ok(()),
                 MarksAt::Tags => live.get("tags"),
                 MarksAt::Metadata => live.pointer("/properties/metadata"),
                 MarksAt::Parent => {
@@ -278,7 +281,7 @@ pub fn resource_path(
             arm_json::provider_path(subscription, resource_group, &format!("{}/{name}", identity.type_name))
         }
         arm_type::Place::Parent => format!("{}/{}/{name}", parent?, identity.type_name.rsplit('/').next()?),
-        arm_type::Place::Zone => return None,
+        arm_type::Place::Zone | arm_type::Place::Scope => return None,
     })
 }
 

@@ -115,6 +115,12 @@ impl Resolver {
                 let segment = identity.type_name.rsplit('/').next().unwrap_or(identity.type_name);
                 Ok(format!("{}/{segment}/{}", self.path_of(&parent)?, name()?))
             }
+            Place::Scope => {
+                let attributes = self.attributes(address)?;
+                let scope = super::role_assignment::scope_of(attributes)
+                    .ok_or_else(|| rejected(format!("{address} has no `scope`")))?;
+                Ok(format!("{}/providers/{}/{}", self.path_of(&scope)?, identity.type_name, name()?))
+            }
             Place::Zone => {
                 let zone = self.zone_named(self.text(address, "zone")?, address)?;
                 let record_type = self.text(address, "type")?;

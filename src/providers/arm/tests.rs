@@ -198,6 +198,11 @@ fn documented(kind: Kind) -> &'static [&'static str] {
             &["properties.routeTable", "properties.routeTable.id", "properties.natGateway", "properties.natGateway.id"]
         }
         Kind::ResourceGroup | Kind::Vnet | Kind::PublicIp | Kind::DnsZone | Kind::DnsRecord => &["tags", "tags.*"],
+        // Microsoft.Authorization 2022-04-01 RoleAssignmentCreateParameters: properties with
+        // roleDefinitionId, principalId and principalType (Role Assignments - Create).
+        Kind::RoleAssignment => {
+            &["properties", "properties.roleDefinitionId", "properties.principalId", "properties.principalType"]
+        }
         _ => &[],
     }
 }
