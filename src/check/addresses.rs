@@ -40,6 +40,7 @@ pub(super) const RULES: &[RuleInfo] = &[
 
 pub(super) fn check(index: &Index, out: &mut Vec<Diagnostic>) {
     vnet_overlaps(index, out);
+    overlaps_with_existing_peers(index, out);
     subnet_placement(index, out);
     subnet_overlaps(index, out);
     reserved_ranges(index, out);

@@ -9,7 +9,7 @@ use crate::check::ranges::{
     Range, SUBNET_PREFIX_MAX, SUBNET_PREFIX_MIN, free_block, free_private_block, overlapping_pairs,
 };
 use crate::diag::Diagnostic;
-use crate::model::{Address, Peering, Vnet};
+use crate::model::{Address, Peering, Value, Vnet};
 
 pub(super) const PEERED_VNETS_OVERLAP: RuleInfo = rule!(
     "AKS101",
@@ -27,6 +27,61 @@ pub(super) const SUBNETS_OVERLAP: RuleInfo =
     rule!("AKS105", "subnets-overlap", Error, "Two subnets of one virtual network overlap");
 pub(super) const SUBNET_PREFIX_OUT_OF_RANGE: RuleInfo =
     rule!("AKS106", "subnet-prefix-out-of-range", Error, "A subnet is smaller than /29 or larger than /2");
+
+/// A network the stack peers with an existing hub, overlapping a network the hub is already
+/// peered with outside the stack (as Azure records the hub's peerings): Azure refuses the
+/// peering (`VnetAddressSpaceOverlapsWithAlreadyPeeredVnet`).
+pub(super) fn overlaps_with_existing_peers(index: &Index, out: &mut Vec<Diagnostic>) {
+    for (hub, read) in &index.stack.existing {
+        let Some(Value::List(peerings)) = read.get("peerings") else { continue };
+        for (spoke, peering) in index.peers_of(hub) {
+            let Some(spoke) = index.vnets.get(*spoke) else { continue };
+            if index.stack.existing.contains_key(&spoke.address) {
+                continue;
+            }
+            let own_id = format!(
+                "/resourcegroups/{}/providers/microsoft.network/virtualnetworks/{}",
+                spoke.resource_group.to_ascii_lowercase(),
+                spoke.name.to_ascii_lowercase()
+            );
+            for remote in peerings {
+                let Value::Map(remote) = remote else { continue };
+                let (Some(id), Some(Value::List(spaces))) =
+                    (remote.get("remote").and_then(Value::as_str), remote.get("address_space"))
+                else {
+                    continue;
+                };
+                // The hub's peering with this very network, from an earlier apply.
+                if id.to_ascii_lowercase().ends_with(&own_id) {
+                    continue;
+                }
+                for remote_space in spaces.iter().filter_map(Value::as_str).filter_map(|s| s.parse::<Ipv4Net>().ok()) {
+                    for space in spoke.address_space.iter().filter(|s| overlap(s.value, remote_space)) {
+                        out.push(
+                            PEERED_VNETS_OVERLAP
+                                .diagnostic(format!(
+                                    "{} ({}) overlaps {remote_space} of {id}, which {hub} is already peered with",
+                                    spoke.address, space.value
+                                ))
+                                .with_primary(space.span, format!("overlaps {remote_space}, read from Azure"))
+                                .with_secondary(peering.span, format!("peered with {hub} here"))
+                                .with_help(format!(
+                                    "Azure refuses to peer a network with {hub} while another network peered with it \
+                                     overlaps (VnetAddressSpaceOverlapsWithAlreadyPeeredVnet): move {} to a range \
+                                     that none of {hub}'s peers uses",
+                                    spoke.address
+                                )),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn overlap(a: Ipv4Net, b: Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
 
 pub(super) fn vnet_overlaps(index: &Index, out: &mut Vec<Diagnostic>) {
     let vnets = &index.stack.vnets;

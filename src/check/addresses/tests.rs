@@ -195,3 +195,54 @@ fn dns_service_ip_reserved() {
     assert_eq!(codes(&cluster_with("10.0.0.0/16", "10.0.255.255")), ["AKS114"]);
     passing(&cluster_with("10.0.0.0/16", "10.0.0.2"));
 }
+
+#[test]
+fn a_spoke_peered_with_an_existing_hub_must_not_overlap_the_hubs_other_peers() {
+    use crate::model::{Address, Kind, Value};
+    let text = stack(&["existing resource_group \"network\" { name = \"rg-network\" }\n\
+         existing vnet \"hub\" { resource_group = resource_group.network }\n\
+         vnet \"spoke\" {\n  resource_group = resource_group.rg\n  address_space  = [10.60.0.0/16]\n\n  \
+         peering \"hub\" {\n    remote = vnet.hub\n  }\n}\n"]);
+    let peer = |id: &str, space: &str| {
+        Value::map([("remote", Value::str(id)), ("address_space", Value::list([space.to_string()]))])
+    };
+    let load = |spaces: &str| {
+        let hub = [
+            ("location".to_string(), Value::str("westeurope")),
+            ("address_space".to_string(), Value::list(["10.0.0.0/16".to_string()])),
+            (
+                "peerings".to_string(),
+                Value::List(vec![
+                    peer(
+                        "/subscriptions/s/resourceGroups/rg-other/providers/Microsoft.Network/virtualNetworks/legacy",
+                        spaces,
+                    ),
+                    // Its peering with the spoke itself, from an earlier apply.
+                    peer(
+                        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/spoke",
+                        "10.60.0.0/16",
+                    ),
+                ]),
+            ),
+        ];
+        let existing = crate::model::existing::ExistingValues::from([
+            (Address::new(Kind::ResourceGroup, "network"), [("location".to_string(), Value::str("westeurope"))].into()),
+            (Address::new(Kind::Vnet, "hub"), hub.into()),
+        ]);
+        let mut sources = crate::diag::SourceMap::new();
+        sources.add("main.aks", "main.aks", text.clone());
+        let options = crate::loading::Options { existing, ..Default::default() };
+        crate::loading::from_sources_with(sources, Vec::new(), None, &options, &|_| None)
+    };
+    let clean = load("10.70.0.0/16");
+    assert!(clean.diagnostics.is_empty(), "{:?}", clean.diagnostics);
+    let clash = load("10.60.128.0/17");
+    let found: Vec<&str> = clash.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        found,
+        [
+            "vnet.spoke (10.60.0.0/16) overlaps 10.60.128.0/17 of /subscriptions/s/resourceGroups/rg-other/providers/Microsoft.Network/virtualNetworks/legacy, which vnet.hub is already peered with"
+        ]
+    );
+    assert!(clash.diagnostics.iter().all(|d| d.code == "AKS101"));
+}

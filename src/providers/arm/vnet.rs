@@ -7,11 +7,36 @@ use serde_json::{Value as Json, json};
 use super::arm_json::{NETWORK_API, named, read_tags, resource_group_of, same_or_live, str_at, string_list, tags};
 use super::arm_type::{ArmType, BodyRequest, Identity, Place};
 use super::resolver::Resolver;
+use crate::model::Value;
 use crate::providers::{Attributes, ProviderError};
 
 pub(crate) struct Vnet;
 
 impl ArmType for Vnet {
+    /// `peerings`: the networks it is peered with, each as `{ remote = id, address_space =
+    /// [...] }`, as Azure records them (a network peered with it must not overlap them).
+    fn facts(&self, live: &Json) -> Attributes {
+        let peerings = live
+            .pointer("/properties/virtualNetworkPeerings")
+            .and_then(Json::as_array)
+            .map(|peerings| {
+                peerings
+                    .iter()
+                    .filter_map(|p| {
+                        let remote = p.pointer("/properties/remoteVirtualNetwork/id")?.as_str()?;
+                        let spaces = p
+                            .pointer("/properties/remoteAddressSpace/addressPrefixes")
+                            .and_then(Json::as_array)
+                            .map(|a| a.iter().filter_map(Json::as_str).map(Value::str).collect())
+                            .unwrap_or_default();
+                        Some(Value::map([("remote", Value::str(remote)), ("address_space", Value::List(spaces))]))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Attributes::from([("peerings".to_string(), Value::List(peerings))])
+    }
+
     fn identity(&self) -> &'static Identity {
         &Identity {
             type_name: "Microsoft.Network/virtualNetworks",
