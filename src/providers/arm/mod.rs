@@ -185,6 +185,36 @@ impl ArmProvider {
         }
     }
 
+    /// A role assignment not under its own name: its role may be granted by another assignment
+    /// at its scope (made outside the stack before aksform's, see [`Provider::apply`]); then it
+    /// reads as recorded, else as gone.
+    async fn granted_otherwise(&self, existing: &Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
+        let recorded = existing.attributes;
+        let text = |name: &str| recorded.get(name).and_then(crate::model::Value::as_str);
+        let (Some(principal), Some((scope, _))) =
+            (text("principal_id"), existing.provider_id.split_once("/providers/Microsoft.Authorization/"))
+        else {
+            return Ok(None);
+        };
+        let list = format!(
+            "{scope}/providers/Microsoft.Authorization/roleAssignments?$filter={}",
+            url::form_urlencoded::byte_serialize(format!("principalId eq '{principal}'").as_bytes())
+                .collect::<String>()
+        );
+        let page = self
+            .client
+            .get(&list, arm_type_of(existing.address)?.api_version())
+            .await
+            .map_err(|e| e.into_provider_error(existing.address))?;
+        let wanted = role_assignment::role_id(text("role").unwrap_or_default());
+        let granted = page.iter().flat_map(|p| p.get("value").and_then(Json::as_array)).flatten().any(|item| {
+            let role = item.pointer("/properties/roleDefinitionId").and_then(Json::as_str).unwrap_or_default();
+            let at = item.pointer("/properties/scope").and_then(Json::as_str).unwrap_or_default();
+            wanted.is_some_and(|id| role.ends_with(id)) && at.eq_ignore_ascii_case(scope)
+        });
+        Ok(granted.then(|| recorded.clone()))
+    }
+
     /// [`Provider::check_create`] of `address` at `path`: what is there must carry the stack's
     /// marks, or, for a type that has none of its own (a subnet), its parent's must.
     async fn check_path(&self, address: &Address, path: &str) -> Result<(), ProviderError> {
@@ -310,7 +340,13 @@ impl Provider for ArmProvider {
         let live = if arm_type.keeps_foreign() {
             self.put_keeping_foreign(arm_type, address, &path, &body).await?
         } else {
-            self.client.put(&path, arm_type.api_version(), &body).await.map_err(|e| e.into_provider_error(address))?
+            match self.client.put(&path, arm_type.api_version(), &body).await {
+                Ok(live) => live,
+                // The role is granted already, by an assignment made outside the stack (`az aks
+                // create` makes one): that is what was wanted, and that one stays another's.
+                Err(error) if address.kind == Kind::RoleAssignment && error.code() == "RoleAssignmentExists" => body,
+                Err(error) => return Err(error.into_provider_error(address)),
+            }
         };
         Ok(Applied { provider_id: path, computed: arm_type.computed(&live) })
     }
@@ -328,7 +364,11 @@ impl Provider for ArmProvider {
             .get(existing.provider_id, arm_type.api_version())
             .await
             .map_err(|e| e.into_provider_error(address))?;
-        let Some(live) = live else { return Ok(None) };
+        let live = match live {
+            Some(live) => live,
+            None if address.kind == Kind::RoleAssignment => return self.granted_otherwise(&existing).await,
+            None => return Ok(None),
+        };
         // Being deleted is as good as gone.
         if lro::provisioning_state(&live).is_some_and(|s| s.eq_ignore_ascii_case("Deleting")) {
             return Ok(None);

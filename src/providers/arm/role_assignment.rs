@@ -35,7 +35,7 @@ impl ArmType for RoleAssignment {
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {
         let BodyRequest { fields, address, resolver, .. } = *request;
         let role = fields.required_str("role")?;
-        let id = ROLES.iter().find(|(name, _)| *name == role).map(|(_, id)| *id).ok_or_else(|| ProviderError {
+        let id = role_id(role).ok_or_else(|| ProviderError {
             kind: ErrorKind::Rejected,
             message: format!("{address}: aksform assigns no role `{role}`"),
         })?;
@@ -59,6 +59,11 @@ impl ArmType for RoleAssignment {
         out.insert("principal_id".into(), Value::opt_str(str_at(live, "/properties/principalId")));
         out
     }
+}
+
+/// The id of a role aksform assigns, by its name.
+pub(crate) fn role_id(role: &str) -> Option<&'static str> {
+    ROLES.iter().find(|(name, _)| *name == role).map(|(_, id)| *id)
 }
 
 /// The kind's scope attribute, for the resolver: what the assignment is on.
