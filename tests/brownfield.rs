@@ -1,5 +1,5 @@
 //! Stacks that use what exists without managing it: a hub network, its subnet and a static
-//! public IP that another team made (here, another stack whose state is not this one's) are
+//! public IP that another team made (with Microsoft's Python SDK) are
 //! declared `existing`, read at plan, checked with their real values, used by the cluster and
 //! the Service, and never written or deleted.
 
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use aksform_sandbox::arm::{Emulator, EmulatorOptions};
+use aksform_testkit::azure_mgmt;
 use assert_cmd::Command;
 
 const SUBSCRIPTION: &str = "00000000-0000-0000-0000-0000000000aa";
@@ -21,28 +22,21 @@ fn text(output: &Output) -> String {
     format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
-/// What the network team made: a resource group with a hub network (a /24 for clusters) and a
-/// static public IP.
+/// What the network team made, with Microsoft's Python SDK: a resource group with a hub
+/// network (a /24 for clusters) and a static public IP.
 const NETWORK_TEAM: &str = r#"
-resource_group "network" {
-  name = "rg-network"
-}
-
-vnet "hub" {
-  resource_group = resource_group.network
-  name           = "vnet-hub"
-  address_space  = [10.50.0.0/16]
-
-  subnet "aks" {
-    name   = "snet-aks"
-    prefix = 10.50.1.0/24
-  }
-}
-
-public_ip "ingress" {
-  resource_group = resource_group.network
-  name           = "pip-ingress"
-}
+resources.resource_groups.create_or_update("rg-network", {"location": "westeurope"})
+network.virtual_networks.begin_create_or_update("rg-network", "vnet-hub", {
+    "location": "westeurope",
+    "properties": {
+        "addressSpace": {"addressPrefixes": ["10.50.0.0/16"]},
+        "subnets": [{"name": "snet-aks", "properties": {"addressPrefix": "10.50.1.0/24"}}],
+    },
+}).result()
+ip = network.public_ip_addresses.begin_create_or_update("rg-network", "pip-ingress", {
+    "location": "westeurope", "sku": {"name": "Standard"},
+    "properties": {"publicIPAllocationMethod": "Static"}}).result()
+out({"ip": ip.ip_address})
 "#;
 
 /// The stack that uses them: an Azure CNI cluster in the hub's subnet, and a Service on the
@@ -112,23 +106,13 @@ impl Setup {
     /// The emulator with what the network team made, and the spoke stack with `pool`.
     fn new(pool: &str) -> Setup {
         let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+        let target = azure_mgmt::Target { url: emulator.url(), token: emulator.token(), subscription: SUBSCRIPTION };
+        let made = azure_mgmt::run(&target, NETWORK_TEAM);
+        assert!(made[0]["ip"].is_string(), "{made:?}");
         let dir = tempfile::tempdir().unwrap();
-        for (folder, text) in [
-            (
-                "network",
-                format!(
-                    "stack \"network\" {{\n  subscription = \"{SUBSCRIPTION}\"\n  location     = westeurope\n}}\n{NETWORK_TEAM}"
-                ),
-            ),
-            ("spoke", spoke(pool)),
-        ] {
-            std::fs::create_dir(dir.path().join(folder)).unwrap();
-            std::fs::write(dir.path().join(folder).join("main.aks"), text).unwrap();
-        }
-        let setup = Setup { emulator, dir };
-        let made = setup.run("network", &["apply", "--auto-approve"]);
-        assert!(made.status.success(), "{}", text(&made));
-        setup
+        std::fs::create_dir(dir.path().join("spoke")).unwrap();
+        std::fs::write(dir.path().join("spoke/main.aks"), spoke(pool)).unwrap();
+        Setup { emulator, dir }
     }
 
     fn stack(&self, name: &str) -> PathBuf {
@@ -180,7 +164,11 @@ fn a_stack_applies_on_existing_resources_plans_clean_and_destroys_without_touchi
             && !l.starts_with("resource_group.network")),
         "existing resources are not planned: {shown}"
     );
-    assert!(shown.contains("5 to create"), "{shown}");
+    // The cluster's identity is given the role AKS needs on the hub's subnet and on the IP.
+    for scope in ["vnet.hub.subnet.aks", "public_ip.ingress"] {
+        assert!(shown.contains(&format!("+ cluster.app.role_assignment.\"{scope}\"")), "{shown}");
+    }
+    assert!(shown.contains("7 to create"), "{shown}");
 
     let apply = setup.run("spoke", &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", text(&apply));
@@ -192,6 +180,21 @@ fn a_stack_applies_on_existing_resources_plans_clean_and_destroys_without_touchi
     ));
     let pool_subnet = cluster["properties"]["agentPoolProfiles"][0]["vnetSubnetID"].as_str().unwrap().to_string();
     assert!(pool_subnet.eq_ignore_ascii_case(&ids[2]), "{pool_subnet}");
+    let principal = cluster["identity"]["principalId"].as_str().expect("the cluster's identity").to_string();
+    for scope in [&ids[2], &ids[3]] {
+        let assignments: Vec<serde_json::Value> = setup
+            .emulator
+            .resources()
+            .iter()
+            .filter(|r| r.arm_type == "Microsoft.Authorization/roleAssignments")
+            .filter_map(|r| setup.emulator.resource(&r.id))
+            .filter(|a| a["properties"]["scope"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(scope)))
+            .collect();
+        assert_eq!(assignments.len(), 1, "{scope}: {assignments:?}");
+        assert_eq!(assignments[0]["properties"]["principalId"], serde_json::json!(principal));
+        let role = assignments[0]["properties"]["roleDefinitionId"].as_str().unwrap();
+        assert!(role.ends_with("/4d97b98b-1d4f-4787-a291-c67834d212e7"), "Network Contributor: {role}");
+    }
     let ip = before[3]["properties"]["ipAddress"].as_str().expect("the static IP's address").to_string();
     let service = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == "service.web").unwrap();
     assert_eq!(service["attributes"]["address"], serde_json::json!(ip), "{service:#}");

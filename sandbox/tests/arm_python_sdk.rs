@@ -1,31 +1,18 @@
 //! The emulator with a client no one here wrote: Microsoft's Python management SDKs (from
 //! PyPI, pinned), which send their own default api-versions, poll long-running operations
 //! their way, follow `nextLink` with their pagers and PUT back what they read. Each test runs
-//! one script (after `tests/python/prelude.py`) against an emulator of its own that pages every
+//! one script (after `testkit/python/azure_mgmt_prelude.py`) against an emulator of its own that pages every
 //! two resources, and checks what the script saw and what the emulator holds.
 
 mod common;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
 use aksform_sandbox::arm::{
     CONTAINER_SERVICE_API_VERSIONS, DNS_API_VERSIONS, EmulatorOptions, LatencySettings, NETWORK_API_VERSIONS,
     RESOURCES_API_VERSIONS,
 };
+use aksform_testkit::azure_mgmt;
 use common::{Arm, SUB, network, rg};
 use serde_json::{Value, json};
-
-/// The SDK packages, pinned; each sends its newest api-version by default.
-const PACKAGES: &[&str] = &[
-    "azure-core==1.41.0",
-    "azure-mgmt-core==1.6.0",
-    "azure-mgmt-resource==26.0.0",
-    "azure-mgmt-network==33.1.0",
-    "azure-mgmt-containerservice==41.8.0",
-    "azure-mgmt-dns==9.0.0",
-];
 
 /// The api-versions those packages send by default (their `_configuration.py`).
 const SDK_VERSIONS: [(&str, &[&str]); 4] = [
@@ -34,29 +21,6 @@ const SDK_VERSIONS: [(&str, &[&str]); 4] = [
     ("2026-08-01", CONTAINER_SERVICE_API_VERSIONS),
     ("2018-05-01", DNS_API_VERSIONS),
 ];
-
-fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the sandbox is a workspace member")
-}
-
-/// The SDKs, installed under target/ the first time.
-fn python_path() -> &'static Path {
-    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let dir = workspace().join("target/python-azure-mgmt");
-        let marker = dir.join("azure_mgmt_network-33.1.0.dist-info");
-        if !marker.is_dir() {
-            let status = Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "--target"])
-                .arg(&dir)
-                .args(PACKAGES)
-                .status()
-                .expect("python3 with pip must be on PATH");
-            assert!(status.success(), "pip install of the Azure management SDKs failed");
-        }
-        dir
-    })
-}
 
 /// An emulator whose lists page every two resources.
 fn emulator() -> Arm {
@@ -69,20 +33,8 @@ fn emulator() -> Arm {
 
 /// Runs the prelude and `script` against `arm`; every line the script printed, as JSON.
 fn python(arm: &Arm, script: &str) -> Vec<Value> {
-    let prelude = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/prelude.py"))
-        .expect("the prelude");
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(format!("{prelude}\n{script}"))
-        .env("PYTHONPATH", python_path())
-        .env("EMULATOR_URL", arm.emulator.url())
-        .env("EMULATOR_TOKEN", arm.emulator.token())
-        .env("EMULATOR_SUBSCRIPTION", SUB)
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the script failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"))).collect()
+    let target = azure_mgmt::Target { url: arm.emulator.url(), token: arm.emulator.token(), subscription: SUB };
+    azure_mgmt::run(&target, script)
 }
 
 /// [`python`] against a new emulator that has the resource group `rg`.

@@ -3,6 +3,7 @@
 //! target reads its arguments. It does not depend on aksform, so that the library's own unit
 //! tests can use it as well as the integration tests and benches.
 
+pub mod azure_mgmt;
 pub mod azurite;
 pub mod bench;
 pub mod large;

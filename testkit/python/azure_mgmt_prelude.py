@@ -1,4 +1,5 @@
-# What every script of sandbox/tests/arm_python_sdk.rs starts with: Microsoft's management
+# What every script run by aksform_testkit::azure_mgmt starts with (the emulator's tests and
+# aksform's, which make resources "outside aksform" with it): Microsoft's management
 # SDKs pointed at the emulator (base_url), with a credential of our own that hands out the
 # emulator's bearer token, and a policy that lets the SDK's bearer-token policy send it over the
 # emulator's plain HTTP on loopback and records what the SDK sent.
