@@ -185,6 +185,39 @@ fn role_assignments_are_written_at_once_at_any_scope_and_checked_as_azure_checks
     arm.get(&assignment(&rg("rg"), on_group)).expect_error(404, "RoleAssignmentNotFound");
     let left = arm.get(&assignments(&subscription)).expect(&[200]).body;
     assert_eq!(names(&left), vec![on_subscription]);
+
+    // The provider read is not served.
+    let provider = arm.send(
+        reqwest::Method::GET,
+        &format!("{}{subscription}/providers/Microsoft.Authorization?api-version=2024-03-01", arm.emulator.url()),
+        None,
+    );
+    provider.expect_error(404, "InvalidResourceNamespace");
+}
+
+#[test]
+fn a_user_assigned_cluster_identity_shows_the_principal_it_is_granted_roles_as() {
+    let arm = Arm::start();
+    let subnet = arm.network("rg");
+    let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
+    let identity = format!("{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shop-id", rg("rg"));
+    let mut body = common::cluster_body(&subnet_id);
+    body["identity"] = json!({ "type": "UserAssigned", "userAssignedIdentities": { identity.clone(): {} } });
+    let cluster = common::aks("rg", "managedClusters/shop");
+    let created = arm.put(&cluster, body.clone()).expect(&[201]);
+    let shown = &created.body["identity"]["userAssignedIdentities"][&identity];
+    let principal = shown["principalId"].as_str().expect("a principalId").to_string();
+    assert_eq!(principal.len(), 36, "{shown}");
+    assert!(shown["clientId"].is_string() && shown["clientId"] != shown["principalId"], "{shown}");
+    assert!(created.body["identity"].get("principalId").is_none(), "{}", created.body);
+    assert_eq!(arm.wait(&created)["status"], "Succeeded");
+    // The same identity, the same principal; a PUT of what a GET shows is accepted.
+    let again = arm.get(&cluster).expect(&[200]).body;
+    assert_eq!(again["identity"]["userAssignedIdentities"][&identity]["principalId"], json!(principal));
+    body["identity"] = again["identity"].clone();
+    let updated = arm.put(&cluster, body).expect(&[200]);
+    assert_eq!(updated.body["identity"]["userAssignedIdentities"][&identity]["principalId"], json!(principal));
+    assert_eq!(arm.wait(&updated)["status"], "Succeeded");
 }
 
 #[test]

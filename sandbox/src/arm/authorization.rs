@@ -296,6 +296,10 @@ pub fn parse(segments: &[&str], lower: &[String]) -> Option<Target> {
         .find(|&i| lower[i] == "providers" && lower[i + 1].eq_ignore_ascii_case(AUTHORIZATION_NAMESPACE))?;
     let scope = format!("/{}", segments[..at].join("/"));
     let rest = &segments[at + 2..];
+    if rest.is_empty() {
+        // The provider read `/subscriptions/{sub}/providers/Microsoft.Authorization`.
+        return None;
+    }
     let collection = match rest.first().map(|t| t.to_ascii_lowercase()) {
         Some(t) if t == ROLE_ASSIGNMENTS.to_ascii_lowercase() => Collection::RoleAssignments,
         Some(t) if t == ROLE_DEFINITIONS.to_ascii_lowercase() => Collection::RoleDefinitions,

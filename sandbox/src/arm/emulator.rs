@@ -174,10 +174,13 @@ impl Emulator {
         self.shared.store().summaries()
     }
 
-    /// A resource as a GET shows it.
+    /// A resource (or role assignment) as a GET shows it.
     pub fn resource(&self, id: &str) -> Option<Value> {
         let store = self.shared.store();
-        store.get_by_id(id).map(|resource| resources::render(&store, resource))
+        store
+            .get_by_id(id)
+            .map(|resource| resources::render(&store, resource))
+            .or_else(|| store.role_assignment(id).map(|assignment| assignment.body.clone()))
     }
 
     /// The log of write requests.

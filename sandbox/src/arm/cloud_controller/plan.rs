@@ -442,4 +442,39 @@ mod tests {
         let outcomes = reconcile(&mut store, &cluster, &[elsewhere], false).unwrap();
         assert!(outcomes[0].warning.as_deref().unwrap().contains("/subnets/ilb was not found"));
     }
+
+    #[test]
+    fn with_authorization_a_subnet_outside_the_node_group_needs_a_role_for_the_identity() {
+        let (mut store, cluster) = store();
+        let principal = "0a1b2c3d-0000-4000-8000-00000000000a";
+        let identity =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id";
+        store.get_mut(&cluster).unwrap().body["identity"] = json!({
+            "type": "UserAssigned", "userAssignedIdentities": { identity: { "principalId": principal, "clientId": "c" } }
+        });
+        let grant = |store: &mut Store, name: &str, role: &str, to: &str| {
+            let role = format!("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{role}");
+            let id = format!("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/{name}");
+            let body = json!({ "id": id, "name": name, "properties": { "roleDefinitionId": role, "principalId": to } });
+            store.put_role_assignment(&id, "/subscriptions/s".to_string(), body);
+        };
+        let services = [internal("a", None)];
+        assert!(reconcile(&mut store, &cluster, &services, false).unwrap()[0].ingress_ip.is_some());
+
+        grant(&mut store, "n1", crate::arm::authorization::READER, principal);
+        grant(&mut store, "n2", crate::arm::authorization::CONTRIBUTOR, "someone-else");
+        let outcome = &reconcile(&mut store, &cluster, &services, true).unwrap()[0];
+        assert_eq!(outcome.ingress_ip, None);
+        let warning = outcome.warning.as_deref().unwrap();
+        assert!(warning.contains("\"code\":\"LinkedAuthorizationFailed\""), "{warning}");
+        assert!(warning.contains(&format!("The client '{principal}' with object id '{principal}'")), "{warning}");
+        assert!(warning.contains("/virtualNetworks/v/subnets/nodes' (respectively)"), "{warning}");
+        assert!(warning.contains("/MC_rg_c_eastus/providers/Microsoft.Network/loadBalancers/kubernetes-internal'"));
+        // Nothing joins the subnet: the frontend is not written.
+        assert!(store.all_of(Kind::LoadBalancer).is_empty());
+
+        grant(&mut store, "n3", crate::arm::authorization::CONTRIBUTOR, principal);
+        let outcome = &reconcile(&mut store, &cluster, &services, true).unwrap()[0];
+        assert_eq!(outcome.ingress_ip.as_deref(), Some("10.1.0.8"), "{outcome:?}");
+    }
 }

@@ -490,3 +490,17 @@ fn guid_of(what: &str, id: &str) -> String {
     let hex: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::guid_of;
+
+    #[test]
+    fn user_assigned_ids_are_guids_of_the_identity_in_any_casing() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks";
+        let principal = guid_of("principalId", id);
+        assert!(crate::arm::authorization::is_guid(&principal), "{principal}");
+        assert_eq!(guid_of("principalId", &id.to_ascii_uppercase()), principal);
+        assert_ne!(guid_of("clientId", id), principal);
+    }
+}
