@@ -31,6 +31,11 @@ enum Command {
         /// How many resources a page of a list operation holds; the rest follow through `nextLink`.
         #[arg(long, default_value_t = aksform_sandbox::arm::DEFAULT_PAGE_SIZE)]
         page_size: usize,
+        /// Clusters' load balancers need role assignments, as on Azure: a frontend on a public IP
+        /// or subnet outside the node resource group needs the cluster identity to hold Owner,
+        /// Contributor or Network Contributor there (or above).
+        #[arg(long)]
+        authorization: bool,
     },
 }
 
@@ -62,7 +67,7 @@ fn latency_settings(specs: &[String]) -> Result<LatencySettings, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Up { port, latency_ms, token, page_size } => {
+        Command::Up { port, latency_ms, token, page_size, authorization } => {
             let latency = match latency_settings(&latency_ms) {
                 Ok(latency) => latency,
                 Err(message) => {
@@ -70,7 +75,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            up(EmulatorOptions { port, token, latency, page_size, ..EmulatorOptions::default() })
+            up(EmulatorOptions { port, token, latency, page_size, authorization, ..EmulatorOptions::default() })
         }
     }
 }

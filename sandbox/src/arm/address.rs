@@ -123,6 +123,9 @@ pub enum Target {
         /// As given; `None` for the list of every namespace.
         namespace: Option<String>,
     },
+    /// `{scope}/providers/Microsoft.Authorization/roleAssignments[/{name}]` (or `roleDefinitions`),
+    /// at any scope.
+    Authorization(super::authorization::AuthorizationPath),
     /// A resource path whose type the emulator does not serve (`Microsoft.Network/applicationGateways`).
     UnknownType {
         namespace: String,
@@ -213,6 +216,9 @@ pub fn parse_path(path: &str) -> Option<Target> {
         return None;
     }
     let subscription = segments[1];
+    if let Some(target) = super::authorization::parse(&segments, &lower) {
+        return Some(target);
+    }
     let rest = &lower[2..];
     let rest_original = &segments[2..];
     // /subscriptions/{sub}/operationresults/{id}

@@ -30,6 +30,11 @@ pub struct EmulatorOptions {
     /// How many resources one page of a list operation holds (at least 1); the rest follow
     /// through `nextLink`.
     pub page_size: usize,
+    /// Whether the clusters' cloud provider needs role assignments, as on Azure: a
+    /// LoadBalancer Service whose frontend joins a public IP or a subnet outside the cluster's
+    /// node resource group needs its identity to hold a role granting the join action there
+    /// (`LinkedAuthorizationFailed` otherwise). Off by default for now.
+    pub authorization: bool,
 }
 
 /// The page size of list operations unless the options say otherwise.
@@ -43,6 +48,7 @@ impl Default for EmulatorOptions {
             latency: LatencySettings::default(),
             throttle: ThrottleSettings::default(),
             page_size: DEFAULT_PAGE_SIZE,
+            authorization: false,
         }
     }
 }
@@ -75,6 +81,7 @@ impl Emulator {
             latency: Mutex::new(options.latency),
             planes: ControlPlanes::default(),
             page_size: options.page_size.max(1),
+            authorization: options.authorization,
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -167,10 +174,13 @@ impl Emulator {
         self.shared.store().summaries()
     }
 
-    /// A resource as a GET shows it.
+    /// A resource (or role assignment) as a GET shows it.
     pub fn resource(&self, id: &str) -> Option<Value> {
         let store = self.shared.store();
-        store.get_by_id(id).map(|resource| resources::render(&store, resource))
+        store
+            .get_by_id(id)
+            .map(|resource| resources::render(&store, resource))
+            .or_else(|| store.role_assignment(id).map(|assignment| assignment.body.clone()))
     }
 
     /// The log of write requests.

@@ -51,6 +51,7 @@ async fn handle(
             _ => Err(method_not_allowed(method)),
         },
         Target::List(listing) if *method == Method::GET => super::listing::list(shared, uri, &listing),
+        Target::Authorization(path) => super::authorization::handle(shared, method, uri, body, &path),
         Target::Providers { subscription, namespace } if *method == Method::GET => {
             super::providers::read(shared, uri, &subscription, namespace.as_deref())
         }
@@ -100,6 +101,7 @@ fn check_api_version(uri: &Uri, target: &Target) -> Result<(), ArmError> {
         Target::ListCredential { .. } => Kind::ManagedCluster.identity().api_versions.to_vec(),
         Target::List(listing) => listing.kinds[0].identity().api_versions.to_vec(),
         Target::Providers { .. } => Kind::ResourceGroup.identity().api_versions.to_vec(),
+        Target::Authorization(path) => path.api_versions().to_vec(),
         // Polling URLs carry the api-version of the type whose operation they follow.
         Target::AsyncOperation { .. } | Target::OperationResult { .. } => Kind::api_versions(),
         // No version serves a type the emulator does not have.
@@ -171,7 +173,7 @@ fn with_status_and_etag(status: StatusCode, mut headers: HeaderMap, body: Value)
     (status, headers, axum::Json(body)).into_response()
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, ArmError> {
+pub(super) fn parse_body(body: &Bytes) -> Result<Value, ArmError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ArmError::bad_request(
             "InvalidRequestContent",

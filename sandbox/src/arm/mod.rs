@@ -1,6 +1,6 @@
 //! An ARM emulator: Azure Resource Manager's REST API for the resource types aksform manages
 //! (resource groups, virtual networks, subnets, peerings, public IPs, DNS zones and record sets,
-//! managed clusters and agent pools), with ARM's list operations and provider reads, long-running
+//! managed clusters and agent pools, role assignments), with ARM's list operations and provider reads, long-running
 //! operations, errors, validations, throttling and injected faults. Each managed cluster is a real
 //! Kubernetes control plane.
 //!
@@ -13,6 +13,7 @@
 
 mod address;
 mod app_routing;
+mod authorization;
 mod cidr;
 mod cloud_controller;
 mod clusters;
@@ -32,6 +33,10 @@ mod state;
 mod store;
 mod throttle;
 
+pub use authorization::{
+    AUTHORIZATION_API_VERSION, CONTRIBUTOR, NETWORK_CONTRIBUTOR, OWNER, PUBLIC_IP_JOIN, READER,
+    ROLE_ASSIGNMENT_API_VERSIONS, ROLE_DEFINITION_API_VERSIONS, SUBNET_JOIN,
+};
 pub use emulator::{DEFAULT_PAGE_SIZE, Emulator, EmulatorOptions};
 pub use errors::ArmError;
 pub use faults::{DropPoint, Fault, OperationFilter, RequestMatch};

@@ -54,6 +54,8 @@ pub struct Shared {
     pub planes: ControlPlanes,
     /// Resources per page of a list operation.
     pub page_size: usize,
+    /// Whether the cloud-controller loop checks role assignments (`EmulatorOptions::authorization`).
+    pub authorization: bool,
 }
 
 /// Locks a mutex; a handler that panicked while holding it leaves data that is still usable

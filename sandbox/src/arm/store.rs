@@ -95,9 +95,28 @@ pub struct ResourceSummary {
     pub provisioning_state: Option<String>,
 }
 
+/// A role assignment (`Microsoft.Authorization/roleAssignments`), an extension resource at the
+/// scope its id begins with.
+#[derive(Debug, Clone)]
+pub struct RoleAssignment {
+    /// The scope in canonical casing: `/subscriptions/{sub}`, a group's or a resource's id.
+    pub scope: String,
+    /// The body a GET shows.
+    pub body: Value,
+    pub sequence: u64,
+}
+
+impl RoleAssignment {
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.body.get("properties").and_then(|properties| properties.get(name)).and_then(Value::as_str)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     resources: BTreeMap<String, Resource>,
+    /// By lowercased id.
+    role_assignments: BTreeMap<String, RoleAssignment>,
     operations: BTreeMap<String, Operation>,
     writes: Vec<WriteRecord>,
     sequence: u64,
@@ -119,14 +138,16 @@ impl Store {
     /// Inserts or replaces a resource, keeping its creation order on replacement.
     pub fn put(&mut self, address: Address, body: Value, operation: Option<String>) {
         let key = address.key();
-        let sequence = match self.resources.get(&key) {
-            Some(existing) => existing.sequence,
-            None => {
-                self.sequence += 1;
-                self.sequence
-            }
-        };
+        let sequence = self.sequence_for(self.resources.get(&key).map(|existing| existing.sequence));
         self.resources.insert(key, Resource { address, body, sequence, operation });
+    }
+
+    /// The place in the order of creation: the replaced one's, or the next.
+    fn sequence_for(&mut self, replaced: Option<u64>) -> u64 {
+        replaced.unwrap_or_else(|| {
+            self.sequence += 1;
+            self.sequence
+        })
     }
 
     /// Removes a resource and everything under its id (children, and for a resource group,
@@ -140,7 +161,35 @@ impl Store {
             .take_while(|(k, _)| **k == key || k.starts_with(&prefix))
             .map(|(k, _)| k.clone())
             .collect();
+        // Azure deletes the role assignments at a scope with the scope.
+        self.role_assignments.retain(|_, assignment| {
+            let scope = assignment.scope.to_ascii_lowercase();
+            scope != key && !scope.starts_with(&prefix)
+        });
         keys.into_iter().filter_map(|k| self.resources.remove(&k)).collect()
+    }
+
+    pub fn role_assignment(&self, id: &str) -> Option<&RoleAssignment> {
+        self.role_assignments.get(&id.to_ascii_lowercase())
+    }
+
+    /// Files a role assignment under its id, keeping its place in the order of creation when
+    /// it replaces one.
+    pub fn put_role_assignment(&mut self, id: &str, scope: String, body: Value) {
+        let key = id.to_ascii_lowercase();
+        let sequence = self.sequence_for(self.role_assignments.get(&key).map(|existing| existing.sequence));
+        self.role_assignments.insert(key, RoleAssignment { scope, body, sequence });
+    }
+
+    pub fn remove_role_assignment(&mut self, id: &str) -> Option<RoleAssignment> {
+        self.role_assignments.remove(&id.to_ascii_lowercase())
+    }
+
+    /// Every role assignment, in creation order.
+    pub fn role_assignments(&self) -> Vec<&RoleAssignment> {
+        let mut all: Vec<&RoleAssignment> = self.role_assignments.values().collect();
+        all.sort_by_key(|assignment| assignment.sequence);
+        all
     }
 
     /// The resources of `kind` directly under `parent`, in creation order.
@@ -165,16 +214,27 @@ impl Store {
         all
     }
 
+    /// Every resource and role assignment held, in creation order.
     pub fn summaries(&self) -> Vec<ResourceSummary> {
-        let mut all: Vec<&Resource> = self.resources.values().collect();
-        all.sort_by_key(|resource| resource.sequence);
-        all.into_iter()
-            .map(|resource| ResourceSummary {
+        let resources = self.resources.values().map(|resource| {
+            let summary = ResourceSummary {
                 id: resource.address.id(),
                 arm_type: resource.address.kind.arm_type(),
                 provisioning_state: resource.provisioning_state().map(str::to_string),
-            })
-            .collect()
+            };
+            (resource.sequence, summary)
+        });
+        let assignments = self.role_assignments.values().map(|assignment| {
+            let summary = ResourceSummary {
+                id: assignment.body["id"].as_str().unwrap_or_default().to_string(),
+                arm_type: "Microsoft.Authorization/roleAssignments".to_string(),
+                provisioning_state: None,
+            };
+            (assignment.sequence, summary)
+        });
+        let mut all: Vec<(u64, ResourceSummary)> = resources.chain(assignments).collect();
+        all.sort_by_key(|(sequence, _)| *sequence);
+        all.into_iter().map(|(_, summary)| summary).collect()
     }
 
     pub fn insert_operation(&mut self, operation: Operation) {

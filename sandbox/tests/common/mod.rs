@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use aksform_sandbox::arm::{
-    CONTAINER_SERVICE_API_VERSION, DNS_API_VERSION, Emulator, EmulatorOptions, NETWORK_API_VERSION,
-    RESOURCES_API_VERSION,
+    AUTHORIZATION_API_VERSION, CONTAINER_SERVICE_API_VERSION, DNS_API_VERSION, Emulator, EmulatorOptions,
+    NETWORK_API_VERSION, RESOURCES_API_VERSION,
 };
 use reqwest::blocking::Client;
 use reqwest::header::HeaderMap;
@@ -56,7 +56,9 @@ impl Reply {
 /// The api-version of the provider a path belongs to.
 pub fn version_for(path: &str) -> &'static str {
     let lower = path.to_ascii_lowercase();
-    if lower.contains("/microsoft.containerservice/") {
+    if lower.contains("/providers/microsoft.authorization/") {
+        AUTHORIZATION_API_VERSION
+    } else if lower.contains("/microsoft.containerservice/") {
         CONTAINER_SERVICE_API_VERSION
     } else if lower.contains("/dnszones/") {
         DNS_API_VERSION

@@ -87,7 +87,7 @@ async fn run(shared: &Arc<Shared>, cluster: &Address) -> Result<(), String> {
         let views: Vec<ServiceView> = reader.state().iter().filter_map(|service| view(service)).collect();
         let outcomes = {
             let mut store = shared.store();
-            match reconcile(&mut store, cluster, &views) {
+            match reconcile(&mut store, cluster, &views, shared.authorization) {
                 Some(outcomes) => outcomes,
                 None => return Ok(()),
             }

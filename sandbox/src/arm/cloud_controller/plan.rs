@@ -9,6 +9,9 @@ use std::net::Ipv4Addr;
 use serde_json::{Value, json};
 
 use crate::arm::address::{Address, Kind};
+use crate::arm::authorization::{
+    PUBLIC_IP_JOIN, SUBNET_JOIN, cluster_principal, has_permission, linked_authorization_failed,
+};
 use crate::arm::cidr::{assignable, assignable_index};
 use crate::arm::resources::{
     FrontendPlan, PortRule, allocate_address, build_load_balancer, build_security_group, default_subnet, first_v4,
@@ -65,7 +68,14 @@ pub struct Outcome {
 
 /// Brings the store's load balancers, security group and Service public IPs of one cluster in
 /// line with its LoadBalancer Services. `None` when the cluster is gone.
-pub fn reconcile(store: &mut Store, cluster: &Address, services: &[ServiceView]) -> Option<Vec<Outcome>> {
+/// With `authorization`, a frontend that joins a public IP or subnet outside the node resource
+/// group needs the cluster's identity to hold a role that allows it there.
+pub fn reconcile(
+    store: &mut Store,
+    cluster: &Address,
+    services: &[ServiceView],
+    authorization: bool,
+) -> Option<Vec<Outcome>> {
     let cluster_resource = store.get(cluster)?.clone();
     let node_group = node_resource_group(&cluster_resource)?;
     let location = cluster_resource.str_property("/location").unwrap_or("eastus").to_string();
@@ -87,25 +97,30 @@ pub fn reconcile(store: &mut Store, cluster: &Address, services: &[ServiceView])
     let mut external = Vec::new();
     let mut internal: Vec<FrontendPlan> = Vec::new();
     let mut wanted_pips: HashSet<String> = HashSet::new();
+    // With authorization, what AKS's identity may not join fails the load balancer's write.
+    let principal = authorization.then(|| cluster_principal(&cluster_resource.body).unwrap_or_default());
     for service in sorted {
         let rules = port_rules(service);
-        let result = if service.annotation(INTERNAL) == Some("true") {
+        let is_internal = service.annotation(INTERNAL) == Some("true");
+        let planned = if is_internal {
             let own = previous_internal.get(&service.frontend_name());
             let others: HashSet<String> = held.iter().filter(|ip| Some(*ip) != own).cloned().collect();
-            internal_frontend(store, service, default_subnet.as_ref(), &internal, own, &others, &internal_lb).map(
-                |mut plan| {
-                    plan.rules = rules;
-                    internal.push(plan.clone());
-                    plan.address
-                },
-            )
+            internal_frontend(store, service, default_subnet.as_ref(), &internal, own, &others, &internal_lb)
         } else {
-            external_frontend(store, service, &node_group, &location, &mut wanted_pips).map(|mut plan| {
-                plan.rules = rules;
-                external.push(plan.clone());
-                plan.address
-            })
+            external_frontend(store, service, &node_group, &location, &mut wanted_pips)
         };
+        let balancer = if is_internal { &internal_lb } else { &external_lb };
+        let result = planned.and_then(|mut plan| {
+            check_linked_access(store, principal.as_deref(), &node_group, balancer, &plan)?;
+            plan.rules = rules;
+            let address = plan.address.clone();
+            if is_internal {
+                internal.push(plan)
+            } else {
+                external.push(plan)
+            }
+            Ok(address)
+        });
         let (ingress_ip, warning) = match result {
             Ok(address) => (Some(address), None),
             Err(message) => {
@@ -141,6 +156,29 @@ pub fn reconcile(store: &mut Store, cluster: &Address, services: &[ServiceView])
         store.remove_tree(&pip);
     }
     Some(outcomes)
+}
+
+/// What Azure's network provider checks when the load balancer is written with the frontend: the
+/// cluster's identity (`principal`) may join the public IP or subnet the frontend links to, unless
+/// it lies in the node resource group (AKS's own). `None`: nothing is checked.
+fn check_linked_access(
+    store: &Store,
+    principal: Option<&str>,
+    node_group: &Address,
+    balancer: &Address,
+    plan: &FrontendPlan,
+) -> Result<(), String> {
+    let Some(principal) = principal else { return Ok(()) };
+    let (action, linked) = match (&plan.public_ip_id, &plan.subnet_id) {
+        (Some(ip), _) => (PUBLIC_IP_JOIN, ip),
+        (None, Some(subnet)) => (SUBNET_JOIN, subnet),
+        (None, None) => return Ok(()),
+    };
+    let in_node_group = Address::parse_id(linked).is_some_and(|address| address.group().key() == node_group.key());
+    if in_node_group || has_permission(store, principal, action, linked) {
+        return Ok(());
+    }
+    Err(linked_authorization_failed(principal, &balancer.id(), action, linked))
 }
 
 fn port_rules(service: &ServiceView) -> Vec<PortRule> {
@@ -359,7 +397,7 @@ mod tests {
             internal("c", Some("10.1.0.5")),
             internal("d", Some("10.2.0.9")),
         ];
-        let outcomes = reconcile(&mut store, &cluster, &services).unwrap();
+        let outcomes = reconcile(&mut store, &cluster, &services, false).unwrap();
         // Nodes hold .4 to .7; `a` gets the next free address.
         assert_eq!(outcomes[0].ingress_ip.as_deref(), Some("10.1.0.8"));
         assert_eq!(outcomes[1].ingress_ip.as_deref(), Some("10.1.0.12"));
@@ -376,6 +414,7 @@ mod tests {
             &mut store,
             &cluster,
             &[internal("b", Some("10.1.0.12")), internal("a", None), internal("0", None)],
+            false,
         )
         .unwrap();
         let by_name: BTreeMap<&str, Option<&str>> =
@@ -384,7 +423,7 @@ mod tests {
         assert_eq!(by_name["a"], Some("10.1.0.8"));
 
         // No Services: no load balancers, an empty security group.
-        reconcile(&mut store, &cluster, &[]).unwrap();
+        reconcile(&mut store, &cluster, &[], false).unwrap();
         assert!(store.all_of(Kind::LoadBalancer).is_empty());
         let nsg = store.all_of(Kind::NetworkSecurityGroup);
         assert_eq!(nsg[0].body["properties"]["securityRules"], json!([]));
@@ -394,13 +433,48 @@ mod tests {
     fn a_full_subnet_and_a_missing_subnet_are_reported() {
         let (mut store, cluster) = store();
         let many: Vec<ServiceView> = (0..8).map(|i| internal(&format!("s{i}"), None)).collect();
-        let outcomes = reconcile(&mut store, &cluster, &many).unwrap();
+        let outcomes = reconcile(&mut store, &cluster, &many, false).unwrap();
         // .8 to .14: seven addresses after the nodes.
         assert_eq!(outcomes.iter().filter(|o| o.ingress_ip.is_some()).count(), 7);
         assert!(outcomes[7].warning.as_deref().unwrap().contains("SubnetIsFull"));
         let mut elsewhere = internal("x", None);
         elsewhere.annotations.insert(INTERNAL_SUBNET.to_string(), "ilb".to_string());
-        let outcomes = reconcile(&mut store, &cluster, &[elsewhere]).unwrap();
+        let outcomes = reconcile(&mut store, &cluster, &[elsewhere], false).unwrap();
         assert!(outcomes[0].warning.as_deref().unwrap().contains("/subnets/ilb was not found"));
+    }
+
+    #[test]
+    fn with_authorization_a_subnet_outside_the_node_group_needs_a_role_for_the_identity() {
+        let (mut store, cluster) = store();
+        let principal = "0a1b2c3d-0000-4000-8000-00000000000a";
+        let identity =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id";
+        store.get_mut(&cluster).unwrap().body["identity"] = json!({
+            "type": "UserAssigned", "userAssignedIdentities": { identity: { "principalId": principal, "clientId": "c" } }
+        });
+        let grant = |store: &mut Store, name: &str, role: &str, to: &str| {
+            let role = format!("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{role}");
+            let id = format!("/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/{name}");
+            let body = json!({ "id": id, "name": name, "properties": { "roleDefinitionId": role, "principalId": to } });
+            store.put_role_assignment(&id, "/subscriptions/s".to_string(), body);
+        };
+        let services = [internal("a", None)];
+        assert!(reconcile(&mut store, &cluster, &services, false).unwrap()[0].ingress_ip.is_some());
+
+        grant(&mut store, "n1", crate::arm::authorization::READER, principal);
+        grant(&mut store, "n2", crate::arm::authorization::CONTRIBUTOR, "someone-else");
+        let outcome = &reconcile(&mut store, &cluster, &services, true).unwrap()[0];
+        assert_eq!(outcome.ingress_ip, None);
+        let warning = outcome.warning.as_deref().unwrap();
+        assert!(warning.contains("\"code\":\"LinkedAuthorizationFailed\""), "{warning}");
+        assert!(warning.contains(&format!("The client '{principal}' with object id '{principal}'")), "{warning}");
+        assert!(warning.contains("/virtualNetworks/v/subnets/nodes' (respectively)"), "{warning}");
+        assert!(warning.contains("/MC_rg_c_eastus/providers/Microsoft.Network/loadBalancers/kubernetes-internal'"));
+        // Nothing joins the subnet: the frontend is not written.
+        assert!(store.all_of(Kind::LoadBalancer).is_empty());
+
+        grant(&mut store, "n3", crate::arm::authorization::CONTRIBUTOR, principal);
+        let outcome = &reconcile(&mut store, &cluster, &services, true).unwrap()[0];
+        assert_eq!(outcome.ingress_ip.as_deref(), Some("10.1.0.8"), "{outcome:?}");
     }
 }

@@ -316,6 +316,13 @@ pub fn prepare(context: &PutContext<'_>, body: Value) -> Result<Prepared, ArmErr
         identity.insert("principalId".into(), kept.unwrap_or_else(|| json!(uuid::Uuid::new_v4().to_string())));
         identity.insert("tenantId".into(), json!("00000000-0000-0000-0000-000000000000"));
     }
+    // The emulator serves no Microsoft.ManagedIdentity: a user-assigned identity's ids are made
+    // from its resource id, the same for every cluster that uses it.
+    if let Some(identities) = identity.get_mut("userAssignedIdentities").and_then(Value::as_object_mut) {
+        for (id, entry) in identities.iter_mut() {
+            *entry = json!({ "principalId": guid_of("principalId", id), "clientId": guid_of("clientId", id) });
+        }
+    }
     let properties = properties_mut(&mut out);
     properties.remove("agentPoolProfiles");
     properties.insert("kubernetesVersion".into(), json!(version));
@@ -474,4 +481,26 @@ pub fn removed_clusters(removed: &[Resource]) -> Vec<(Address, Option<Address>)>
         .filter(|resource| resource.address.kind == Kind::ManagedCluster)
         .map(|cluster| (cluster.address.clone(), node_resource_group(cluster)))
         .collect()
+}
+
+/// A GUID made from `what` and an identity's resource id (in any casing).
+fn guid_of(what: &str, id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{what}:{}", id.to_ascii_lowercase()).as_bytes());
+    let hex: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guid_of;
+
+    #[test]
+    fn user_assigned_ids_are_guids_of_the_identity_in_any_casing() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks";
+        let principal = guid_of("principalId", id);
+        assert!(crate::arm::authorization::is_guid(&principal), "{principal}");
+        assert_eq!(guid_of("principalId", &id.to_ascii_uppercase()), principal);
+        assert_ne!(guid_of("clientId", id), principal);
+    }
 }
