@@ -33,8 +33,9 @@ enum Command {
         page_size: usize,
         /// Clusters' load balancers need role assignments, as on Azure: a frontend on a public IP
         /// or subnet outside the node resource group needs the cluster identity to hold Owner,
-        /// Contributor or Network Contributor there (or above).
-        #[arg(long)]
+        /// Contributor or Network Contributor there (or above). On by default, as on Azure;
+        /// `--authorization=false` turns the check off.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
         authorization: bool,
     },
 }

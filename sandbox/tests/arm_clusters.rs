@@ -154,7 +154,13 @@ mod load_balancers {
 
     #[test]
     fn load_balancer_services_get_addresses_rules_and_security_rules_that_go_with_them() {
-        let arm = Arm::start();
+        // What the cluster's identity may join is arm_authorization.rs's subject; here its
+        // subnet and the static IP are outside the node resource group, with no role given.
+        let arm = Arm::start_with(aksform_sandbox::arm::EmulatorOptions {
+            latency: aksform_sandbox::arm::LatencySettings { default_ms: 30, ..Default::default() },
+            authorization: false,
+            ..Default::default()
+        });
         let subnet = arm.network("rg");
         let subnet_id = arm.get(&subnet).body["id"].as_str().unwrap().to_string();
         let cluster = aks("rg", "managedClusters/shop");

@@ -33,7 +33,7 @@ pub struct EmulatorOptions {
     /// Whether the clusters' cloud provider needs role assignments, as on Azure: a
     /// LoadBalancer Service whose frontend joins a public IP or a subnet outside the cluster's
     /// node resource group needs its identity to hold a role granting the join action there
-    /// (`LinkedAuthorizationFailed` otherwise). Off by default for now.
+    /// (`LinkedAuthorizationFailed` otherwise). On by default, as on Azure.
     pub authorization: bool,
 }
 
@@ -48,7 +48,7 @@ impl Default for EmulatorOptions {
             latency: LatencySettings::default(),
             throttle: ThrottleSettings::default(),
             page_size: DEFAULT_PAGE_SIZE,
-            authorization: false,
+            authorization: true,
         }
     }
 }
