@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::StackArgs;
 use super::backend::{LockArgs, StateLocationArgs, lock_and_read, open_backend};
+use super::existing::Reading;
 use super::output::{Output, stdout};
 use super::progress::{Progress, verb};
 use super::providers::{ProviderArgs, Providers};
@@ -98,8 +99,15 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         loaded
     } else {
         let stack = &args.stack;
-        match super::existing::load_with_existing(stack, options, loaded, recorded.as_ref(), true, &args.providers, out)
-        {
+        match super::existing::load_with_existing(
+            stack,
+            options,
+            loaded,
+            recorded.as_ref(),
+            Reading::Live,
+            &args.providers,
+            out,
+        ) {
             Ok(with) => {
                 state.existing = with.recorded;
                 with.loaded

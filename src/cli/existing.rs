@@ -21,18 +21,30 @@ pub struct WithExisting {
     pub recorded: Vec<ResourceState>,
 }
 
-/// Reads the existing resources of `loaded` (live when `live`), and loads the stack again with
-/// their values. A stack without any is handed back as it is. On an error it is printed and
-/// the exit code comes back.
+/// How the existing resources are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Live where Azure can be reached, else as recorded; never read at all is an error.
+    Live,
+    /// As recorded; never read at all is an error.
+    Recorded,
+    /// As recorded if they were, else left out of the model (a drawing does without them).
+    RecordedIfAny,
+}
+
+/// Reads the existing resources of `loaded` (as `reading` says), and loads the stack again
+/// with their values. A stack without any is handed back as it is. On an error it is printed
+/// and the exit code comes back.
 pub fn load_with_existing(
     stack: &StackArgs,
     options: loading::Options,
     loaded: Loaded,
     state: Option<&State>,
-    live: bool,
+    reading: Reading,
     providers: &ProviderArgs,
     out: &Output,
 ) -> Result<WithExisting, u8> {
+    let live = reading == Reading::Live;
     let decls = &loaded.existing.decls;
     if decls.is_empty() {
         return Ok(WithExisting { loaded, recorded: Vec::new() });
@@ -49,6 +61,9 @@ pub fn load_with_existing(
                 .filter(|d| !recorded.iter().any(|r| r.address == d.address))
                 .map(|d| d.address.to_string())
                 .collect();
+            if !missing.is_empty() && reading == Reading::RecordedIfAny {
+                return Ok(WithExisting { loaded, recorded: Vec::new() });
+            }
             if !missing.is_empty() {
                 out.error(&format!(
                     "the existing resources {} have never been read, and Azure cannot be read now: sign in to Azure \
@@ -59,7 +74,11 @@ pub fn load_with_existing(
             }
             eprintln!(
                 "note: the existing resources are checked against their values as last read and recorded in the state{}",
-                if live { " (Azure cannot be read: no credentials)" } else { " (--refresh=false)" }
+                match reading {
+                    Reading::Live => " (Azure cannot be read: no credentials)",
+                    Reading::Recorded => " (--refresh=false)",
+                    Reading::RecordedIfAny => "",
+                }
             );
             let values = recorded.iter().map(|r| (r.address.clone(), r.attributes.clone())).collect();
             let ids = recorded.iter().map(|r| (r.address.clone(), r.provider_id.clone().unwrap_or_default())).collect();

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::backend::{StateLocationArgs, open_backend};
+use super::existing::Reading;
 use super::output::Output;
 use super::providers::ProviderArgs;
 use super::{Format, StackArgs};
@@ -83,7 +84,7 @@ pub fn run(args: &GraphArgs, out: &Output) -> u8 {
         options,
         loaded,
         recorded.as_ref(),
-        false,
+        Reading::RecordedIfAny,
         &args.providers,
         out,
     ) {

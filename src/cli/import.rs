@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::StackArgs;
 use super::backend::{LockArgs, StateLocationArgs, lock_and_read, open_backend};
+use super::existing::{Reading, load_with_existing};
 use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use crate::apply::{Router, cluster_of};
@@ -65,6 +66,20 @@ pub fn run(args: &ImportArgs, out: &Output) -> u8 {
     };
     let (guard, recorded) = match lock_and_read(backend.as_ref(), "aksform import", args.lock.lock_timeout, out) {
         Ok(read) => read,
+        Err(code) => return code,
+    };
+    // The existing resources the block refers to (its subnet, its vnet) are read as a plan reads them.
+    let options = args.stack.options(Vec::new());
+    let loaded = match load_with_existing(
+        &args.stack,
+        options,
+        loaded,
+        recorded.as_ref(),
+        Reading::Live,
+        &args.providers,
+        out,
+    ) {
+        Ok(with) => with.loaded,
         Err(code) => return code,
     };
     let mut state = recorded.unwrap_or_else(|| State::new(&loaded.stack.name));

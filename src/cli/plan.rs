@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::backend::{StateLocationArgs, no_state_note, open_backend};
+use super::existing::Reading;
 use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use super::{Format, StackArgs};
@@ -158,7 +159,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         options,
         ManuallyDrop::into_inner(loaded),
         recorded.as_ref(),
-        args.refresh,
+        if args.refresh { Reading::Live } else { Reading::Recorded },
         &args.providers,
         out,
     ) {

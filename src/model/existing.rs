@@ -95,6 +95,10 @@ pub struct Existing {
 
 /// Rewrites the `existing` blocks of `files` into blocks of their kinds, with `values`.
 pub fn rewrite(files: &mut [(FileId, ast::File)], values: &ExistingValues) -> (Existing, Vec<Diagnostic>) {
+    let any = files.iter().flat_map(|(_, f)| &f.items).any(|i| matches!(i, Item::Block(b) if b.kind.name == EXISTING));
+    if !any {
+        return (Existing::default(), Vec::new());
+    }
     let mut rewrite = Rewrite {
         groups: resource_group_names(files),
         values,
