@@ -283,3 +283,40 @@ fn existing_blocks_say_only_which_resource_they_are() {
     assert!(stderr.contains("`cluster` cannot be existing"), "{stderr}");
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules/AKS018.md").is_file());
 }
+
+#[test]
+fn a_generated_block_imported_plans_without_changes() {
+    let setup = Setup::new(POOL);
+    let stack = setup.stack("taken");
+    std::fs::create_dir(&stack).unwrap();
+    let header = format!(
+        "stack \"taken\" {{\n  subscription = \"{SUBSCRIPTION}\"\n  location     = westeurope\n}}\n\n\
+         resource_group \"network\" {{\n  name = \"rg-network\"\n}}\n"
+    );
+    std::fs::write(stack.join("main.aks"), &header).unwrap();
+    let vnet = network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub");
+    let generated = setup.run("taken", &["import", "vnet.hub", &vnet, "--generate"]);
+    assert!(generated.status.success(), "{}", text(&generated));
+    let block = String::from_utf8(generated.stdout.clone()).unwrap();
+    assert_eq!(
+        block,
+        "vnet \"hub\" {\n  name           = \"vnet-hub\"\n  resource_group = resource_group.network\n  \
+         location       = westeurope\n  address_space  = [10.50.0.0/16]\n  subnet \"snet-aks\" {\n    \
+         prefix = 10.50.1.0/24\n  }\n}\n",
+    );
+    let hints = String::from_utf8_lossy(&generated.stderr);
+    assert!(hints.contains(&format!("aksform import vnet.hub.subnet.snet-aks '{vnet}/subnets/snet-aks'")), "{hints}");
+    std::fs::write(stack.join("main.aks"), format!("{header}\n{block}")).unwrap();
+    let fmt = Command::cargo_bin("aksform").unwrap().args(["fmt", "--check"]).arg(&stack).output().unwrap();
+    assert!(fmt.status.success(), "the generated block is fmt-clean: {}", text(&fmt));
+    for (address, id) in [
+        ("resource_group.network", network_id("")),
+        ("vnet.hub", vnet.clone()),
+        ("vnet.hub.subnet.snet-aks", format!("{vnet}/subnets/snet-aks")),
+    ] {
+        let imported = setup.run("taken", &["import", address, &id]);
+        assert!(imported.status.success(), "{address}: {}", text(&imported));
+    }
+    let plan = setup.run("taken", &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}

@@ -11,7 +11,7 @@ use super::existing::{Reading, load_with_existing};
 use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use crate::apply::{Router, cluster_of};
-use crate::model::{Address, Resource};
+use crate::model::{Address, Kind, Resource};
 use crate::plan::{self, ActionKind, ResourceAction};
 use crate::providers::Existing;
 use crate::providers::arm::Resolver;
@@ -33,6 +33,10 @@ pub struct ImportArgs {
     lock: LockArgs,
     #[command(flatten)]
     providers: ProviderArgs,
+    /// Print the block for the resource, read live, instead of importing it: put it in the
+    /// stack, then import.
+    #[arg(long)]
+    generate: bool,
 }
 
 /// Why nothing was imported.
@@ -60,6 +64,9 @@ pub fn run(args: &ImportArgs, out: &Output) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if args.generate {
+        return generate(args, &loaded, out);
+    }
     let backend = match open_backend(&args.location, &loaded, args.providers.access(), out) {
         Ok(backend) => backend,
         Err(code) => return code,
@@ -186,4 +193,71 @@ fn target(
         return Err(ImportError::OtherId { address: address.clone(), expected, given: args.id.clone() });
     }
     Ok((action, expected))
+}
+
+/// `--generate`: the block of an Azure resource, read live, with the import commands that
+/// bring it (and its subnets) in once the block is in the stack.
+fn generate(args: &ImportArgs, loaded: &crate::loading::Loaded, out: &Output) -> u8 {
+    let address = &args.address;
+    let generated = address.parent.is_none()
+        && matches!(
+            address.kind,
+            Kind::ResourceGroup | Kind::Vnet | Kind::RouteTable | Kind::PublicIp | Kind::NatGateway | Kind::DnsZone
+        );
+    if !generated {
+        out.error(&format!(
+            "`--generate` writes blocks for resource groups, vnets (with their subnets), route tables, public IPs, NAT \
+             gateways and DNS zones, not for a {}: write its block by hand, then import it",
+            address.kind.keyword()
+        ));
+        return 1;
+    }
+    let runtime = match super::runtime(out) {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let read = runtime.block_on(async {
+        let providers = Providers::new(&args.providers, loaded.stack.subscription.clone(), &[], None);
+        let arm = providers.arm().map_err(|e| e.to_string())?;
+        let values = arm.read_existing(address, &args.id).await.map_err(|e| e.to_string())?;
+        let Some(values) = values else { return Err(format!("{address}: there is no {}", args.id)) };
+        let mut children = Vec::new();
+        if address.kind == Kind::Vnet {
+            for (name, id) in arm.children(Kind::Subnet, &args.id).await.map_err(|e| e.to_string())? {
+                let child = address.child(Kind::Subnet, name.clone());
+                if let Some(read) = arm.read_existing(&child, &id).await.map_err(|e| e.to_string())? {
+                    children.push((Kind::Subnet, name, id, read));
+                }
+            }
+        }
+        Ok((values, children))
+    });
+    let (values, children) = match read {
+        Ok(read) => read,
+        Err(message) => {
+            out.error(&message);
+            return 1;
+        }
+    };
+    // The resource group it is in, as the stack names it, else by its Azure name.
+    let group = args.id.split('/').nth(4).unwrap_or_default().to_string();
+    let declared = loaded.stack.resource_groups.iter().find(|rg| rg.name.eq_ignore_ascii_case(&group));
+    let group_label = declared.map_or_else(|| group.clone(), |rg| rg.address.name.clone());
+    let block_children: Vec<_> =
+        children.iter().map(|(kind, name, _, read)| (*kind, name.clone(), read.clone())).collect();
+    let group_reference = (address.kind != Kind::ResourceGroup).then_some(group_label.as_str());
+    let text =
+        crate::model::existing::generated_block(address.kind, &address.name, &values, group_reference, &block_children);
+    super::output::stdout(&text);
+    if group_reference.is_some() && declared.is_none() {
+        eprintln!(
+            "note: the block refers to `resource_group.{group_label}`: declare it (`resource_group \"{group_label}\" {{ name = \"{group}\" }}`, \
+             imported too, or `existing`)"
+        );
+    }
+    eprintln!("Then import it:\n  aksform import {address} '{}'", args.id);
+    for (_, name, id, _) in &children {
+        eprintln!("  aksform import {} '{id}'", address.child(Kind::Subnet, name.clone()));
+    }
+    0
 }

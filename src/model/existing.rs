@@ -460,7 +460,7 @@ fn reference(names: &[&str], span: Span) -> Expr {
 
 /// Facts whose blocks take them as lower-case words (`sku = standard`), where the resource's
 /// attributes have them as Azure writes them (`Standard`).
-const WORDS: &[&str] = &["sku", "allocation"];
+const WORDS: &[&str] = &["sku", "allocation", "location"];
 
 /// The facts of a read resource ([`FACTS`]) as attributes of its block.
 fn facts(kind: Kind, values: &BTreeMap<String, Value>, span: Span) -> Vec<Item> {
@@ -471,9 +471,19 @@ fn facts(kind: Kind, values: &BTreeMap<String, Value>, span: Span) -> Vec<Item> 
             let ty = kind.attribute(name)?.ty;
             let value = match values.get(*name)? {
                 Value::Str(word) if WORDS.contains(key) => Value::Str(word.to_lowercase()),
+                // Nothing set: the block leaves it out.
+                Value::List(items) if items.is_empty() => return None,
+                Value::Map(entries) if entries.is_empty() => return None,
                 value => value.clone(),
             };
-            Some(attribute(key, expr(&value, ty, span)?, span))
+            let mut expr = expr(&value, ty, span)?;
+            if let ExprKind::String(word) = &expr.kind
+                && WORDS.contains(key)
+                && crate::syntax::fmt::is_plain_identifier(word)
+            {
+                expr.kind = ExprKind::Word(word.clone());
+            }
+            Some(attribute(key, expr, span))
         })
         .collect()
 }
@@ -510,4 +520,40 @@ fn expr(value: &Value, ty: T, span: Span) -> Option<Expr> {
         _ => return None,
     };
     Some(Expr { kind, span })
+}
+
+/// A resource's block as `aksform import --generate` prints it, from the values read: its
+/// `name`, its resource group (as a reference to the block labelled `resource_group_label`),
+/// the facts its block takes, and the children given (a vnet's subnets), in fmt's layout.
+pub fn generated_block(
+    kind: Kind,
+    label: &str,
+    values: &BTreeMap<String, Value>,
+    resource_group_label: Option<&str>,
+    children: &[(Kind, String, BTreeMap<String, Value>)],
+) -> String {
+    let span = Span::new(FileId(0), 0, 0);
+    let block = |kind: Kind, label: &str, values: &BTreeMap<String, Value>, group: Option<&str>, nested: Vec<Item>| {
+        let mut items = Vec::new();
+        if let Some(Value::Str(name)) = values.get("name")
+            && name != label
+        {
+            items.push(text_attribute("name", name, span));
+        }
+        if let Some(group) = group {
+            items.push(attribute("resource_group", reference(&["resource_group", group], span), span));
+        }
+        items.extend(facts(kind, values, span));
+        items.extend(nested);
+        Item::Block(Block {
+            kind: Ident { name: kind.keyword().to_string(), span },
+            labels: vec![Expr { kind: ExprKind::String(label.to_string()), span }],
+            body: Some(Body { items, span }),
+            span,
+        })
+    };
+    let nested = children.iter().map(|(kind, label, values)| block(*kind, label, values, None, Vec::new())).collect();
+    let file =
+        ast::File { items: vec![block(kind, label, values, resource_group_label, nested)], comments: Vec::new() };
+    crate::syntax::format_file(&file, "")
 }

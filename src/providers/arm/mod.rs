@@ -136,6 +136,48 @@ impl ArmProvider {
         Ok(Some(read))
     }
 
+    /// The names and ids of the children of `kind` under `parent` (a vnet's subnets), from
+    /// their list operation, every page.
+    pub async fn children(&self, kind: Kind, parent: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        let arm_type = type_of(kind).ok_or_else(|| not_azure(&Address::new(kind, "*")))?;
+        let segment = arm_type.identity().type_name.rsplit('/').next().unwrap_or_default();
+        let doing = format!("listing the {segment} of {parent}");
+        let mut next = Some(format!("{parent}/{segment}"));
+        let mut out = Vec::new();
+        while let Some(path) = next.take() {
+            let page =
+                self.client.get(&path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(&doing))?;
+            let Some(page) = page else { break };
+            for item in page.get("value").and_then(Json::as_array).into_iter().flatten() {
+                if let (Some(name), Some(id)) =
+                    (item.get("name").and_then(Json::as_str), item.get("id").and_then(Json::as_str))
+                {
+                    out.push((name.to_string(), id.to_string()));
+                }
+            }
+            next = page.get("nextLink").and_then(Json::as_str).and_then(|link| self.same_origin_path(link));
+        }
+        Ok(out)
+    }
+
+    /// A page's `nextLink` as a path on this run's endpoint (its query, without the
+    /// api-version the client adds); `None` for a link elsewhere.
+    fn same_origin_path(&self, link: &str) -> Option<String> {
+        let url =
+            azure_core::http::Url::parse(link).ok().filter(|url| self.client.cloud().check_same_origin(url).is_ok())?;
+        let query: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != "api-version")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut path = url.path().to_string();
+        for (i, (k, v)) in query.iter().enumerate() {
+            path.push(if i == 0 { '?' } else { '&' });
+            path.push_str(&format!("{k}={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()));
+        }
+        Some(path)
+    }
+
     /// A node pool that is its cluster's last System pool cannot be deleted alone (AKS keeps
     /// one); it goes with the cluster.
     async fn goes_with_its_cluster(&self, existing: &Existing<'_>) -> Result<bool, ProviderError> {
@@ -270,27 +312,7 @@ impl ArmProvider {
                 }
             }
             // The next page's path, on the same endpoint (its query repeats the api-version).
-            next = page
-                .get("nextLink")
-                .and_then(Json::as_str)
-                .and_then(|link| azure_core::http::Url::parse(link).ok())
-                .filter(|url| self.client.cloud().check_same_origin(url).is_ok())
-                .map(|url| {
-                    let query: Vec<(String, String)> = url
-                        .query_pairs()
-                        .filter(|(k, _)| k != "api-version")
-                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                        .collect();
-                    let mut path = url.path().to_string();
-                    for (i, (k, v)) in query.iter().enumerate() {
-                        path.push(if i == 0 { '?' } else { '&' });
-                        path.push_str(&format!(
-                            "{k}={}",
-                            url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
-                        ));
-                    }
-                    path
-                });
+            next = page.get("nextLink").and_then(Json::as_str).and_then(|link| self.same_origin_path(link));
         }
         Ok(())
     }
