@@ -74,8 +74,6 @@ pub struct ExistingDecl {
     pub name: String,
     /// The Azure name of its resource group (of its parent's, for a subnet).
     pub resource_group: String,
-    /// Where it is declared.
-    pub span: Span,
 }
 
 /// Existing resources' values by address, in the model's form (as a provider reads them).
@@ -269,7 +267,6 @@ impl Rewrite<'_> {
             address: address.clone(),
             name: name.clone(),
             resource_group: resource_group.clone(),
-            span: header,
         });
         let read = self.values.get(&address);
         let mut items = vec![text_attribute("name", &name, header)];
@@ -284,7 +281,6 @@ impl Rewrite<'_> {
                 address: child_address.clone(),
                 name: child_name.clone(),
                 resource_group: resource_group.clone(),
-                span: child.span,
             });
             let mut child_items = vec![text_attribute("name", &child_name, child.span)];
             match self.values.get(&child_address) {

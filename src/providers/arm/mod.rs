@@ -263,9 +263,6 @@ impl ArmProvider {
         let (mut marked, mut marked_path) = (address.clone(), path.to_string());
         loop {
             let arm_type = arm_type_of(&marked)?;
-            if arm_type.marks_at() == MarksAt::Name {
-                return Ok(());
-            }
             let live = self
                 .client
                 .get(&marked_path, arm_type.api_version())
@@ -273,7 +270,8 @@ impl ArmProvider {
                 .map_err(|e| e.into_provider_error(&marked))?;
             let Some(live) = live else { return Ok(()) };
             let marks = match arm_type.marks_at() {
-                MarksAt::Tags | MarksAt::Name => live.get("tags"),
+                MarksAt::Name => return Ok(()),
+                MarksAt::Tags => live.get("tags"),
                 MarksAt::Metadata => live.pointer("/properties/metadata"),
                 MarksAt::Parent => {
                     // `{parent}/{segment}/{name}`: the parent is two segments up.
