@@ -6,6 +6,7 @@ mod backend;
 mod existing;
 mod explain;
 mod fmt;
+mod generate;
 mod graph;
 mod import;
 mod output;
@@ -80,6 +81,9 @@ enum Command {
     /// Bring a resource that exists under a block of the stack: read it and record it,
     /// changing nothing in it.
     Import(import::ImportArgs),
+    /// Write a stack from a running AKS cluster (its network, public IPs, DNS zones,
+    /// namespaces, Services and Ingresses), with an import block for each resource.
+    Generate(generate::GenerateArgs),
 }
 
 /// Flags shared by the commands that load a stack.
@@ -206,6 +210,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => validate::run(&args, &out),
         Command::State(args) => state::run(&args, &out),
         Command::Import(args) => import::run(&args, &out),
+        Command::Generate(args) => generate::run(&args, &out),
         Command::Fmt(args) => fmt::run(&args, &out),
         Command::Plan(args) => plan::run(&args, &out),
         Command::Show(args) => show::run(&args, &out),

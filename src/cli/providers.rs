@@ -182,6 +182,11 @@ impl Providers {
         self.arm.clone()
     }
 
+    /// The Kubernetes provider of `cluster`, connected.
+    pub async fn kube(&self, cluster: &Address) -> Result<Arc<KubeProvider>, ProviderError> {
+        self.kube_for(cluster).provider().await
+    }
+
     fn kube_for(&self, cluster: &Address) -> Arc<LazyKube> {
         let mut kube = self.kube.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         kube.entry(cluster.clone())

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod existing;
+pub mod generate;
 pub mod kinds;
 pub mod lower;
 pub mod names;

@@ -144,6 +144,11 @@ impl ArmType for Cluster {
         out
     }
 
+    /// The version it runs, for a block written from it (`aksform generate`).
+    fn facts(&self, live: &Json) -> Attributes {
+        [("kubernetes_version".to_string(), opt_str(live, "/properties/kubernetesVersion"))].into()
+    }
+
     fn computed(&self, live: &Json) -> Attributes {
         [
             ("fqdn".to_string(), opt_str(live, "/properties/fqdn")),

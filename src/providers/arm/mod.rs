@@ -136,13 +136,20 @@ impl ArmProvider {
         Ok(Some(read))
     }
 
-    /// The names and ids of the children of `kind` under `parent` (a vnet's subnets), from
+    /// The names and ids of the children of `kind` under `parent` (a vnet's subnets, a
+    /// resource group's DNS zones), from
     /// their list operation, every page.
     pub async fn children(&self, kind: Kind, parent: &str) -> Result<Vec<(String, String)>, ProviderError> {
         let arm_type = type_of(kind).ok_or_else(|| not_azure(&Address::new(kind, "*")))?;
-        let segment = arm_type.identity().type_name.rsplit('/').next().unwrap_or_default();
+        let identity = arm_type.identity();
+        let segment = identity.type_name.rsplit('/').next().unwrap_or_default();
         let doing = format!("listing the {segment} of {parent}");
-        let mut next = Some(format!("{parent}/{segment}"));
+        // A resource group's resources are under its providers; a child under its parent.
+        let list = match identity.place {
+            arm_type::Place::ResourceGroup => format!("{parent}/providers/{}", identity.type_name),
+            _ => format!("{parent}/{segment}"),
+        };
+        let mut next = Some(list);
         let mut out = Vec::new();
         while let Some(path) = next.take() {
             let page =

@@ -387,6 +387,50 @@ impl KubeProvider {
         }
     }
 
+    /// Every object of `kind` in the cluster, read as if the stack had written all of it:
+    /// its own labels and annotations (those `is_own_key` keeps) and the node ports of a
+    /// NodePort Service count as set. For writing a stack from what runs.
+    pub async fn read_all(
+        &self,
+        kind: ObjectKind,
+        is_own_key: fn(&str) -> bool,
+    ) -> Result<Vec<Attributes>, ProviderError> {
+        let doing = format!("listing the {}s", kind.name());
+        let as_own = |meta: &kube::api::ObjectMeta| {
+            let own = |map: &Option<std::collections::BTreeMap<String, String>>| {
+                crate::model::Value::map(
+                    map.iter().flatten().filter(|(k, _)| is_own_key(k)).map(|(k, v)| (k.clone(), v.clone())),
+                )
+            };
+            Attributes::from([
+                ("labels".to_string(), own(&meta.labels)),
+                ("annotations".to_string(), own(&meta.annotations)),
+            ])
+        };
+        let params = ListParams::default();
+        Ok(match kind {
+            ObjectKind::Namespace => {
+                let listed = Api::<Namespace>::all(self.client.clone()).list(&params).await;
+                let listed = listed.map_err(|e| self.error(e, &doing))?;
+                listed.items.iter().map(|o| namespace::observed(o, &as_own(&o.metadata), &self.cluster)).collect()
+            }
+            ObjectKind::Service => {
+                let listed = Api::<Service>::all(self.client.clone()).list(&params).await;
+                let listed = listed.map_err(|e| self.error(e, &doing))?;
+                listed
+                    .items
+                    .iter()
+                    .map(|o| service::observed(o, &service::as_own(o, as_own(&o.metadata)), &self.cluster))
+                    .collect()
+            }
+            ObjectKind::Ingress => {
+                let listed = Api::<Ingress>::all(self.client.clone()).list(&params).await;
+                let listed = listed.map_err(|e| self.error(e, &doing))?;
+                listed.items.iter().map(|o| ingress::observed(o, &as_own(&o.metadata), &self.cluster)).collect()
+            }
+        })
+    }
+
     fn namespaced<K>(&self, id: &ObjectId) -> Result<Api<K>, ProviderError>
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,

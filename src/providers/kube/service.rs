@@ -139,6 +139,24 @@ pub(super) fn ports_patch(live: &Service, desired: &Service) -> Option<serde_jso
     }))
 }
 
+/// `recorded` with what a Service read as the stack's own holds besides its labels: every
+/// load-balancer setting its annotations give, and the node ports of a NodePort Service.
+pub(super) fn as_own(live: &Service, mut recorded: Attributes) -> Attributes {
+    let settings = LOAD_BALANCER_ANNOTATIONS.iter().map(|(key, _)| (key.to_string(), Value::Bool(true)));
+    recorded.insert("load_balancer".into(), Value::Map(settings.collect()));
+    let spec = live.spec.as_ref();
+    if spec.and_then(|s| s.type_.as_deref()) == Some("NodePort") {
+        let ports = spec.and_then(|s| s.ports.as_ref()).into_iter().flatten().map(|p| {
+            Value::map([
+                ("name", Value::str(p.name.clone().unwrap_or_default())),
+                ("node_port", p.node_port.map_or(Value::Null, |n| Value::Int(i64::from(n)))),
+            ])
+        });
+        recorded.insert("ports".into(), Value::List(ports.collect()));
+    }
+    recorded
+}
+
 /// `internal` is always written ("true" or "false") so that aksform owns it and an apply
 /// undoes a change made by hand; the others only when set.
 fn load_balancer_annotations(fields: &AttributeFields<'_>) -> Result<BTreeMap<String, String>, ProviderError> {

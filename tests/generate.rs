@@ -1,0 +1,144 @@
+//! `aksform generate --from-cluster`: the shop example applied on the ARM emulator (its
+//! cluster a real kube-apiserver), a stack written from its cluster, which validates, is
+//! fmt-clean, and once its resources are imported into a fresh state plans no changes.
+
+use std::path::Path;
+use std::process::Output;
+
+use aksform_sandbox::arm::{Emulator, EmulatorOptions};
+use assert_cmd::Command;
+
+const SUBSCRIPTION: &str = "00000000-0000-0000-0000-0000000000aa";
+
+fn aksform(emulator: &Emulator) -> Command {
+    let mut cmd = Command::cargo_bin("aksform").unwrap();
+    cmd.env_remove("AKSFORM_STATE")
+        .env_remove("AKSFORM_CLOUD")
+        .env("NO_COLOR", "1")
+        .env("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
+        .envs(emulator.environment());
+    cmd
+}
+
+fn text(output: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// The (address, id) of each import block of a generated `imports.aks`.
+fn import_blocks(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut to = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(address) = line.strip_prefix("to = ") {
+            to = Some(address.to_string());
+        } else if let Some(id) = line.strip_prefix("id = ") {
+            out.push((to.take().expect("`to` before `id`"), id.trim_matches('"').to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_stack_generated_from_the_shop_cluster_validates_is_fmt_clean_and_imported_plans_no_changes() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+    let state = dir.path().join("shop.json");
+    let apply =
+        aksform(&emulator).args(["apply", "--auto-approve"]).arg(&example).arg("--state").arg(&state).output().unwrap();
+    assert!(apply.status.success(), "{}", text(&apply));
+
+    let cluster = format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/shop/providers/Microsoft.ContainerService/managedClusters/shop"
+    );
+    let out = dir.path().join("generated");
+    let generated =
+        aksform(&emulator).args(["generate", "--from-cluster", &cluster, "--out"]).arg(&out).output().unwrap();
+    assert!(generated.status.success(), "{}", text(&generated));
+    let main = std::fs::read_to_string(out.join("main.aks")).unwrap();
+    let kubernetes = std::fs::read_to_string(out.join("kubernetes.aks")).unwrap();
+    for expected in [
+        "subnet = vnet.shop.subnet.nodes",
+        "resource_group = resource_group.shop",
+        "web_app_routing = true",
+        "autoscale = 3..20",
+        "resource_group = cluster.shop.node_resource_group",
+        "dns_zone \"example.com\"",
+    ] {
+        assert!(main.contains(expected), "main.aks lacks `{expected}`:\n{main}");
+    }
+    for expected in [
+        "namespace = namespace.shop",
+        "type      = load_balancer { public_ip = public_ip.web }",
+        "load_balancer internal { subnet = vnet.shop.subnet.ilb  ip = 10.20.8.10 }",
+        "port http 80 -> 8080",
+        "node_port = 30022",
+        "external_name \"billing.legacy.example.com\"",
+        "path \"/api\" -> service.orders:api",
+        "tls \"shop-tls\"",
+    ] {
+        assert!(kubernetes.contains(expected), "kubernetes.aks lacks `{expected}`:\n{kubernetes}");
+    }
+    assert!(!kubernetes.contains("kube-system") && !kubernetes.contains("\"kubernetes\""), "{kubernetes}");
+
+    let fmt = Command::cargo_bin("aksform").unwrap().args(["fmt", "--check"]).arg(&out).output().unwrap();
+    assert!(fmt.status.success(), "fmt-clean: {}", text(&fmt));
+    // Not to be written over.
+    let again = aksform(&emulator).args(["generate", "--from-cluster", &cluster, "--out"]).arg(&out).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("holds .aks files already"), "{}", text(&again));
+
+    // Until the language reads import blocks, each is run as `aksform import`.
+    let imports_text = std::fs::read_to_string(out.join("imports.aks")).unwrap();
+    std::fs::rename(out.join("imports.aks"), dir.path().join("imports.aks.txt")).unwrap();
+    let imports = import_blocks(&imports_text);
+    let validate = aksform(&emulator).arg("validate").arg(&out).output().unwrap();
+    assert!(validate.status.success(), "{}", text(&validate));
+    let addresses: Vec<&str> = imports.iter().map(|(a, _)| a.as_str()).collect();
+    for address in [
+        "resource_group.shop",
+        "vnet.shop",
+        "vnet.shop.subnet.nodes",
+        "cluster.shop",
+        "cluster.shop.node_pool.apps",
+        "public_ip.web",
+        "namespace.shop",
+        "service.web",
+        "ingress.shop",
+        "dns_zone.\"example.com\"",
+    ] {
+        assert!(addresses.contains(&address), "no import of {address}: {addresses:?}");
+    }
+    let fresh = dir.path().join("fresh.json");
+    for (address, id) in &imports {
+        let imported =
+            aksform(&emulator).args(["import", address, id]).arg(&out).arg("--state").arg(&fresh).output().unwrap();
+        assert!(imported.status.success(), "{address} {id}: {}", text(&imported));
+    }
+    let plan =
+        aksform(&emulator).args(["plan", "--detailed-exitcode"]).arg(&out).arg("--state").arg(&fresh).output().unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}\n{main}\n{kubernetes}", text(&plan));
+}
+
+#[test]
+fn a_wrong_id_or_a_missing_cluster_is_an_error_with_a_hint() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let wrong =
+        aksform(&emulator).args(["generate", "--from-cluster", "/subscriptions/x/resourceGroups/rg"]).output().unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong).contains("not the id of a managed cluster") && text(&wrong).contains("hint:"),
+        "{}",
+        text(&wrong)
+    );
+    let missing = format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/nowhere/providers/Microsoft.ContainerService/managedClusters/none"
+    );
+    let gone = aksform(&emulator).args(["generate", "--from-cluster", &missing]).output().unwrap();
+    assert_eq!(gone.status.code(), Some(1), "{}", text(&gone));
+    assert!(
+        text(&gone).contains("there is no such managed cluster") && text(&gone).contains("hint:"),
+        "{}",
+        text(&gone)
+    );
+}
