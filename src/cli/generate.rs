@@ -182,7 +182,8 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
         read(&arm, &Address::new(Kind::ResourceGroup, id.group.clone()), &group_path).await?.unwrap_or_default();
     let location = text(&cluster, "location").unwrap_or_else(|| "westeurope".into()).to_lowercase();
     let mut pools = Vec::new();
-    for (name, pool_id) in arm.children(Kind::NodePool, &cluster_path).await.map_err(|e| e.message)? {
+    let listed = arm.children(Kind::NodePool, &cluster_path).await.map_err(|e| e.message)?;
+    for (name, pool_id) in listed {
         if let Some(pool) = read(&arm, &cluster_address.child(Kind::NodePool, name.clone()), &pool_id).await? {
             pools.push((name, pool));
         }
@@ -197,11 +198,13 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
         groups: vec![GroupRead { label: id.group.clone(), attributes: group, existing: false }],
         cluster_label: id.name.clone(),
         cluster,
+        pools,
         ..ClusterRead::default()
     };
     let mut existing_values = BTreeMap::new();
     // The vnets of the pools' subnets, each read once, with its subnets.
-    let subnet_ids: Vec<String> = pools
+    let subnet_ids: Vec<String> = stack
+        .pools
         .iter()
         .flat_map(|(_, p)| [text(p, "subnet"), text(p, "pod_subnet")])
         .flatten()
@@ -374,7 +377,13 @@ async fn imports(
     let loaded = crate::loading::from_sources_with(sources, Vec::new(), None, &options, &|_| None);
     if loaded.diagnostics.has_errors() {
         let messages: Vec<String> = loaded.diagnostics.0.iter().map(|d| d.message.clone()).collect();
-        return Err(format!("the generated stack does not validate: {}", messages.join("; ")));
+        return Err(format!(
+            "the generated stack does not validate ({}); this is a fault of `aksform generate`, please report it with \
+             the stack:\n{}\n{}",
+            messages.join("; "),
+            generated.azure,
+            generated.kubernetes
+        ));
     }
     let desired = loaded.stack.resources();
     let resolver = Resolver::new(Some(subscription.to_string()), &desired, None);
