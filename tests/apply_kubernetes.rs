@@ -447,6 +447,37 @@ fn ctrl_c_in_the_middle_of_an_apply_finishes_what_is_in_flight_and_saves_it() {
     assert_the_next_apply_converges(&stack, &state, &kubeconfig);
 }
 
+/// Runs aksform on the Kubernetes part of `stack` with `kubeconfig`'s credentials.
+fn kubernetes_part<'a>(
+    stack: &'a Path,
+    state: &'a Path,
+    kubeconfig: &Path,
+) -> impl Fn(&[&str]) -> std::process::Output + 'a {
+    let credentials = kubeconfig.display().to_string();
+    move |command: &[&str]| {
+        aksform()
+            .args(command)
+            .arg(stack)
+            .arg("--state")
+            .arg(state)
+            .args(KUBERNETES)
+            .args(["--kubeconfig", &credentials])
+            .output()
+            .unwrap()
+    }
+}
+
+/// The namespace `apps` and its Service `web` made by hand, with an extra port.
+fn made_by_hand(kubeconfig: &Path) {
+    for args in [
+        &["create", "namespace", "apps"][..],
+        &["-n", "apps", "create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:81"],
+    ] {
+        let (ok, out) = kubectl(kubeconfig, args);
+        assert!(ok, "{out}");
+    }
+}
+
 #[test]
 fn objects_made_outside_the_stack_are_refused_on_create_then_imported_and_managed() {
     let (_plane, dir, kubeconfig, stack) = plane_and_stack(
@@ -464,28 +495,11 @@ service "web" {
         .concat(),
     );
     // Made by hand, with another selector and an extra port.
-    for args in [
-        &["create", "namespace", "apps"][..],
-        &["-n", "apps", "create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:81"],
-    ] {
-        let (ok, out) = kubectl(&kubeconfig, args);
-        assert!(ok, "{out}");
-    }
+    made_by_hand(&kubeconfig);
     let web = || kubectl(&kubeconfig, &["-n", "apps", "get", "service", "web", "-o", "json"]).1;
     let before = web();
     let state = dir.path().join("state.json");
-    let credentials = kubeconfig.display().to_string();
-    let run = |command: &[&str]| {
-        aksform()
-            .args(command)
-            .arg(&stack)
-            .arg("--state")
-            .arg(&state)
-            .args(KUBERNETES)
-            .args(["--kubeconfig", &credentials])
-            .output()
-            .unwrap()
-    };
+    let run = kubernetes_part(&stack, &state, &kubeconfig);
     let apply = run(&["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&apply.stderr);
@@ -504,6 +518,7 @@ service "web" {
     assert_eq!(web(), before, "untouched");
     assert!(!state.exists());
 
+    let credentials = kubeconfig.display().to_string();
     for (address, id) in [("namespace.apps", "apps"), ("service.web", "apps/web")] {
         let import = aksform()
             .args(["import", address, id])
@@ -562,13 +577,7 @@ service "web" {
         ]
         .concat(),
     );
-    for args in [
-        &["create", "namespace", "apps"][..],
-        &["-n", "apps", "create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:81"],
-    ] {
-        let (ok, out) = kubectl(&kubeconfig, args);
-        assert!(ok, "{out}");
-    }
+    made_by_hand(&kubeconfig);
     let uid = |kind: &str, args: &[&str]| {
         let (ok, out) = kubectl(&kubeconfig, &[args, &["get", kind, "-o", "jsonpath={.metadata.uid}"]].concat());
         assert!(ok, "{out}");
@@ -576,18 +585,7 @@ service "web" {
     };
     let (namespace_uid, service_uid) = (uid("namespace/apps", &[]), uid("service/web", &["-n", "apps"]));
     let state = dir.path().join("state.json");
-    let credentials = kubeconfig.display().to_string();
-    let run = |command: &[&str]| {
-        aksform()
-            .args(command)
-            .arg(&stack)
-            .arg("--state")
-            .arg(&state)
-            .args(KUBERNETES)
-            .args(["--kubeconfig", &credentials])
-            .output()
-            .unwrap()
-    };
+    let run = kubernetes_part(&stack, &state, &kubeconfig);
     let plan = run(&["plan", "--format", "json"]);
     assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();

@@ -170,45 +170,21 @@ vnet "other" {
 /// interface of the network team holds 10.50.1.200 and the cluster's own internal load
 /// balancer (in its node resource group) holds 10.50.1.210; with an internal Service on `ip`.
 fn in_existing_subnet(ip: &str) -> crate::loading::Loaded {
-    use crate::model::{Address, Kind, Value};
+    use crate::model::Value;
     let cluster = CLUSTER.replace("vnet.net.subnet.nodes", "vnet.hub.subnet.aks");
     let service = format!(
         "\nservice \"orders\" {{\n  namespace = namespace.apps\n  type      = load_balancer internal {{ subnet = vnet.hub.subnet.aks  ip = {ip} }}\n  selector  = {{ app = \"orders\" }}\n\n  port api 8080\n}}\n"
     );
-    let text = stack(&[
-        "existing resource_group \"network\" { name = \"rg-network\" }\n\
-         existing vnet \"hub\" {\n  resource_group = resource_group.network\n  subnet \"aks\" {}\n}\n",
-        &cluster,
-        NAMESPACE,
-        &service,
-    ]);
+    let text = stack(&[EXISTING_HUB, &cluster, NAMESPACE, &service]);
     let nic = "/subscriptions/s/resourceGroups/rg-legacy/providers/Microsoft.Network/networkInterfaces/nic-db/ipConfigurations/ipconfig1";
     let frontend = "/subscriptions/s/resourceGroups/MC_rg_aks_westeurope/providers/Microsoft.Network/loadBalancers/kubernetes-internal/frontendIPConfigurations/a1";
-    let hub = Address::new(Kind::Vnet, "hub");
-    let existing = crate::model::existing::ExistingValues::from([
-        (Address::new(Kind::ResourceGroup, "network"), [("location".to_string(), Value::str("westeurope"))].into()),
-        (
-            hub.clone(),
-            [
-                ("location".to_string(), Value::str("westeurope")),
-                ("address_space".to_string(), Value::list(["10.50.0.0/16".to_string()])),
-            ]
-            .into(),
-        ),
-        (
-            hub.child(Kind::Subnet, "aks"),
-            [
-                ("prefix".to_string(), Value::str("10.50.1.0/24")),
-                ("ip_configurations".to_string(), Value::list([nic.to_string(), frontend.to_string()])),
-                ("ip_addresses".to_string(), Value::map([(nic, "10.50.1.200"), (frontend, "10.50.1.210")])),
-            ]
-            .into(),
-        ),
-    ]);
-    let mut sources = crate::diag::SourceMap::new();
-    sources.add("main.aks", "main.aks", text);
-    let options = crate::loading::Options { existing, ..Default::default() };
-    crate::loading::from_sources_with(sources, Vec::new(), None, &options, &|_| None)
+    load_with_existing_hub(
+        text,
+        vec![
+            ("ip_configurations".to_string(), Value::list([nic.to_string(), frontend.to_string()])),
+            ("ip_addresses".to_string(), Value::map([(nic, "10.50.1.200"), (frontend, "10.50.1.210")])),
+        ],
+    )
 }
 
 fn rendered(loaded: &crate::loading::Loaded) -> String {
