@@ -447,6 +447,37 @@ fn ctrl_c_in_the_middle_of_an_apply_finishes_what_is_in_flight_and_saves_it() {
     assert_the_next_apply_converges(&stack, &state, &kubeconfig);
 }
 
+/// Runs aksform on the Kubernetes part of `stack` with `kubeconfig`'s credentials.
+fn kubernetes_part<'a>(
+    stack: &'a Path,
+    state: &'a Path,
+    kubeconfig: &Path,
+) -> impl Fn(&[&str]) -> std::process::Output + 'a {
+    let credentials = kubeconfig.display().to_string();
+    move |command: &[&str]| {
+        aksform()
+            .args(command)
+            .arg(stack)
+            .arg("--state")
+            .arg(state)
+            .args(KUBERNETES)
+            .args(["--kubeconfig", &credentials])
+            .output()
+            .unwrap()
+    }
+}
+
+/// The namespace `apps` and its Service `web` made by hand, with an extra port.
+fn made_by_hand(kubeconfig: &Path) {
+    for args in [
+        &["create", "namespace", "apps"][..],
+        &["-n", "apps", "create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:81"],
+    ] {
+        let (ok, out) = kubectl(kubeconfig, args);
+        assert!(ok, "{out}");
+    }
+}
+
 #[test]
 fn objects_made_outside_the_stack_are_refused_on_create_then_imported_and_managed() {
     let (_plane, dir, kubeconfig, stack) = plane_and_stack(
@@ -464,28 +495,11 @@ service "web" {
         .concat(),
     );
     // Made by hand, with another selector and an extra port.
-    for args in [
-        &["create", "namespace", "apps"][..],
-        &["-n", "apps", "create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=81:81"],
-    ] {
-        let (ok, out) = kubectl(&kubeconfig, args);
-        assert!(ok, "{out}");
-    }
+    made_by_hand(&kubeconfig);
     let web = || kubectl(&kubeconfig, &["-n", "apps", "get", "service", "web", "-o", "json"]).1;
     let before = web();
     let state = dir.path().join("state.json");
-    let credentials = kubeconfig.display().to_string();
-    let run = |command: &[&str]| {
-        aksform()
-            .args(command)
-            .arg(&stack)
-            .arg("--state")
-            .arg(&state)
-            .args(KUBERNETES)
-            .args(["--kubeconfig", &credentials])
-            .output()
-            .unwrap()
-    };
+    let run = kubernetes_part(&stack, &state, &kubeconfig);
     let apply = run(&["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&apply.stderr);
@@ -504,6 +518,7 @@ service "web" {
     assert_eq!(web(), before, "untouched");
     assert!(!state.exists());
 
+    let credentials = kubeconfig.display().to_string();
     for (address, id) in [("namespace.apps", "apps"), ("service.web", "apps/web")] {
         let import = aksform()
             .args(["import", address, id])
@@ -532,4 +547,93 @@ service "web" {
     assert_eq!(after["spec"]["ports"].as_array().unwrap().len(), 1, "{after:#}");
     let clean = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
+}
+
+#[test]
+fn import_blocks_take_objects_made_outside_under_the_stack_with_their_differences_shown_then_plan_clean() {
+    let imports = r#"
+import {
+  to = namespace.apps
+  id = "apps"
+}
+
+import {
+  to = service.web
+  id = "apps/web"
+}
+"#;
+    let (_plane, dir, kubeconfig, stack) = plane_and_stack(
+        &[
+            "stack \"brown\" { location = westeurope }\n",
+            CLUSTER_C,
+            r#"
+service "web" {
+  namespace = namespace.apps
+  selector  = { app = "web" }
+  port http 80 -> 8080
+}
+"#,
+            imports,
+        ]
+        .concat(),
+    );
+    made_by_hand(&kubeconfig);
+    let uid = |kind: &str, args: &[&str]| {
+        let (ok, out) = kubectl(&kubeconfig, &[args, &["get", kind, "-o", "jsonpath={.metadata.uid}"]].concat());
+        assert!(ok, "{out}");
+        out
+    };
+    let (namespace_uid, service_uid) = (uid("namespace/apps", &[]), uid("service/web", &["-n", "apps"]));
+    let state = dir.path().join("state.json");
+    let run = kubernetes_part(&stack, &state, &kubeconfig);
+    let plan = run(&["plan", "--format", "json"]);
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let actions: Vec<String> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{} {}", a["action"].as_str().unwrap(), a["address"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions, ["import namespace.apps", "import service.web"], "{plan:#}");
+    assert_eq!(plan["summary"]["import"], 2, "{plan:#}");
+    assert_eq!(plan["summary"]["create"], 0, "{plan:#}");
+    assert_eq!(plan["actions"][0]["changes"], serde_json::json!([]), "the namespace is as its block says");
+    let changed: Vec<String> = plan["actions"][1]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"][0].as_str().unwrap().to_string())
+        .collect();
+    // `kubectl create service` selects `app: web` too: only the extra port differs.
+    assert_eq!(changed, ["ports"], "{plan:#}");
+    assert_eq!(plan["actions"][1]["provider_id"], "k8s://cluster.c/v1/Service/apps/web");
+    let text_plan = run(&["plan"]);
+    let shown = String::from_utf8_lossy(&text_plan.stdout);
+    assert!(
+        shown.contains("<= service.web")
+            && shown.contains("(from k8s://cluster.c/v1/Service/apps/web, then update in place)")
+            && shown.contains("Plan: 2 to import, 0 to create, 0 to update, 0 to replace, 0 to destroy."),
+        "{shown}"
+    );
+
+    let apply = run(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", String::from_utf8_lossy(&apply.stderr));
+    assert_eq!(uid("namespace/apps", &[]), namespace_uid, "the namespace was taken, not made again");
+    assert_eq!(uid("service/web", &["-n", "apps"]), service_uid, "the Service was updated, not made again");
+    let (_, web) = kubectl(&kubeconfig, &["-n", "apps", "get", "service", "web", "-o", "json"]);
+    let web: serde_json::Value = serde_json::from_str(&web).unwrap();
+    assert_eq!(web["spec"]["selector"], serde_json::json!({ "app": "web" }));
+    assert_eq!(web["spec"]["ports"].as_array().unwrap().len(), 1, "{web:#}");
+    // The import blocks, kept, do nothing more.
+    let clean = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
+
+    // Imported again under an id the block does not name: refused, at the block.
+    let text = std::fs::read_to_string(stack.join("main.aks")).unwrap();
+    std::fs::write(stack.join("main.aks"), text.replace("apps/web", "apps/api")).unwrap();
+    let wrong = run(&["plan"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("AKS187") && stderr.contains("main.aks:"), "{stderr}");
 }

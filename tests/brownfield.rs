@@ -320,3 +320,53 @@ fn a_generated_block_imported_plans_without_changes() {
     let plan = setup.run("taken", &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
+
+/// A network interface of the network team's, holding 10.50.1.200 in the hub's subnet.
+const DATABASE_NIC: &str = r#"
+subnet = network.subnets.get("rg-network", "vnet-hub", "snet-aks")
+nic = network.network_interfaces.begin_create_or_update("rg-network", "nic-db", {
+    "location": "westeurope",
+    "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {
+        "subnet": {"id": subnet.id},
+        "privateIPAllocationMethod": "Static",
+        "privateIPAddress": "10.50.1.200",
+    }}]},
+}).result()
+out({"ip": nic.ip_configurations[0].private_ip_address})
+"#;
+
+#[test]
+fn an_internal_load_balancer_ip_another_holds_in_an_existing_subnet_is_refused_at_plan() {
+    let setup = Setup::new(POOL);
+    let target =
+        azure_mgmt::Target { url: setup.emulator.url(), token: setup.emulator.token(), subscription: SUBSCRIPTION };
+    let made = azure_mgmt::run(&target, DATABASE_NIC);
+    assert_eq!(made[0]["ip"], serde_json::json!("10.50.1.200"), "{made:?}");
+    let subnet = setup.resource(&network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-aks"));
+    let listed = subnet["properties"]["ipConfigurations"].to_string();
+    assert!(listed.contains("/networkInterfaces/nic-db/ipConfigurations/ipconfig1"), "{subnet:#}");
+    let main = setup.stack("spoke").join("main.aks");
+    let with_internal = |ip: &str| {
+        let text = spoke(POOL);
+        std::fs::write(
+            &main,
+            format!(
+                "{text}\nservice \"db\" {{\n  namespace = namespace.web\n  type      = load_balancer internal {{ subnet = vnet.hub.subnet.aks  ip = {ip} }}\n  selector  = {{ app = \"db\" }}\n\n  port sql 5432\n}}\n"
+            ),
+        )
+        .unwrap();
+    };
+    with_internal("10.50.1.200");
+    let plan = setup.run("spoke", &["plan"]);
+    assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
+    let stderr = String::from_utf8_lossy(&plan.stderr);
+    assert!(stderr.contains("AKS323"), "{stderr}");
+    assert!(
+        stderr.contains("service.db asks for 10.50.1.200, which network interface nic-db already holds in"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("main.aks:"), "the error points at the stack: {stderr}");
+    with_internal("10.50.1.201");
+    let plan = setup.run("spoke", &["plan"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+}

@@ -167,6 +167,12 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
             };
             let provider_id = recorded.and_then(|r| r.provider_id.clone()).or_else(|| action.provider_id.clone());
             let provider = router.provider(&action.address, &attributes);
+            // An import with nothing to change is recorded as read; one with changes is updated.
+            let operation_run = match operation {
+                Operation::Import if action.changes().is_empty() => Operation::Import,
+                Operation::Import => Operation::Update,
+                other => other,
+            };
             observer.started(&action.address, operation);
             let address = action.address.clone();
             // A task of its own: the step goes on while the state is being written.
@@ -175,7 +181,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 let result = match provider {
                     Err(e) => Err(e),
                     Ok(provider) => {
-                        run_step(provider.as_ref(), &address, operation, &attributes, provider_id.as_deref()).await
+                        run_step(provider.as_ref(), &address, operation_run, &attributes, provider_id.as_deref()).await
                     }
                 };
                 (started.elapsed(), result)
@@ -294,6 +300,20 @@ async fn run_step(
             Some(id) => provider.delete(Existing { address, provider_id: id, attributes }).await.map(|()| None),
             None => Ok(None),
         },
+        // Read by its id: it must still be there. Its computed fields are recorded as read.
+        Operation::Import => {
+            let Some(id) = provider_id else {
+                let message = format!("{address}: the plan names no id to import");
+                return Err(ProviderError { kind: ErrorKind::Rejected, message });
+            };
+            match provider.read(Existing { address, provider_id: id, attributes }).await? {
+                Some(computed) => Ok(Some(Applied { provider_id: id.to_string(), computed })),
+                None => Err(ProviderError {
+                    kind: ErrorKind::Rejected,
+                    message: format!("{address}: there is no {id} to import: it was deleted since the plan"),
+                }),
+            }
+        }
         Operation::Create | Operation::Update => {
             let id = if operation == Operation::Update { provider_id } else { None };
             provider.apply(ApplyRequest { address, attributes, provider_id: id }).await.map(Some)

@@ -203,20 +203,32 @@ fn held_by_others(index: &Index, subnet: &Address) -> u64 {
     else {
         return 0;
     };
-    let ours: Vec<String> = index
+    configurations.iter().filter_map(Value::as_str).filter(|id| !in_node_resource_group(index, id)).count() as u64
+}
+
+/// Whether an ARM id is in the node resource group of one of the stack's clusters (its nodes,
+/// its load balancers' frontends: what the stack makes, not what others hold).
+fn in_node_resource_group(index: &Index, id: &str) -> bool {
+    let id = id.to_ascii_lowercase();
+    index
         .stack
         .clusters
         .iter()
-        .map(|c| format!("/resourcegroups/{}/", c.node_resource_group.to_ascii_lowercase()))
-        .collect();
-    configurations
+        .any(|c| id.contains(&format!("/resourcegroups/{}/", c.node_resource_group.to_ascii_lowercase())))
+}
+
+/// Of an existing subnet, the private addresses its IP configurations hold (as read from
+/// Azure: a NIC's, a load balancer frontend's), each with the id of its configuration; those
+/// of the stack's own clusters are left out.
+pub(super) fn held_addresses<'a>(index: &'a Index, subnet: &Address) -> Vec<(Ipv4Addr, &'a str)> {
+    let Some(Value::Map(addresses)) = index.stack.existing.get(subnet).and_then(|v| v.get("ip_addresses")) else {
+        return Vec::new();
+    };
+    addresses
         .iter()
-        .filter_map(Value::as_str)
-        .filter(|id| {
-            let id = id.to_ascii_lowercase();
-            !ours.iter().any(|group| id.contains(group))
-        })
-        .count() as u64
+        .filter(|(id, _)| !in_node_resource_group(index, id))
+        .filter_map(|(id, ip)| Some((ip.as_str()?.parse().ok()?, id.as_str())))
+        .collect()
 }
 
 fn bigger_subnet_help(index: &Index, subnet: &Address, prefix: Ipv4Net, needed: u64) -> String {

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use super::RuleInfo;
-use super::capacity::{HostDemand, host_demand};
+use super::capacity::{HostDemand, held_addresses, host_demand};
 use super::index::Index;
 use super::ranges::{AZURE_RESERVED_PER_SUBNET, Range, count, nth};
 use crate::diag::{Diagnostic, Span};
@@ -208,6 +208,11 @@ fn internal_ips(index: &Index, balanced: &[Balanced], out: &mut Vec<Diagnostic>)
         requested.entry(&subnet.address).or_default().insert(ip.value);
         targets.push((b, ip, subnet, chosen_by));
     }
+    // What others hold in an existing subnet is no free address to suggest.
+    for (_, _, subnet, _) in &targets {
+        let held: Vec<Ipv4Addr> = held_addresses(index, &subnet.address).into_iter().map(|(ip, _)| ip).collect();
+        requested.entry(&subnet.address).or_default().extend(held);
+    }
     let mut claims: Vec<(&Address, Ipv4Addr, usize, Span, &Balanced)> = Vec::new();
     for (b, ip, subnet, chosen_by) in targets {
         let range = Range::from(subnet.prefix.value);
@@ -257,6 +262,26 @@ fn internal_ips(index: &Index, balanced: &[Balanced], out: &mut Vec<Diagnostic>)
                     .with_secondary(chosen_by, chosen_label)
                     .with_help(format!(
                         "Azure keeps the first four and the last address of every subnet: use another address{suggestion}"
+                    )),
+            );
+            continue;
+        }
+        if let Some((_, holder)) =
+            held_addresses(index, &subnet.address).into_iter().find(|(held, _)| *held == ip.value)
+        {
+            out.push(
+                INTERNAL_IP_TAKEN
+                    .diagnostic(format!(
+                        "{} asks for {}, which {} already holds in {}",
+                        b.service.address,
+                        ip.value,
+                        holder_name(holder),
+                        subnet.address
+                    ))
+                    .with_primary(ip.span, format!("held by {} (read from Azure)", holder_name(holder)))
+                    .with_secondary(chosen_by, chosen_label)
+                    .with_help(format!(
+                        "{holder} holds it, and a private IP has one holder: the Service would stay pending with PrivateIPAddressInUse. Use a free address{suggestion}"
                     )),
             );
             continue;
@@ -313,6 +338,27 @@ fn internal_ips(index: &Index, balanced: &[Balanced], out: &mut Vec<Diagnostic>)
                 .with_secondary(*first_span, format!("{} asks for it here", first.service.address))
                 .with_help("each cluster has its own internal load balancer, and a private IP belongs to one of them: choose another address"),
         );
+    }
+}
+
+/// The resource that holds an IP configuration, as `TYPE NAME` (`network interface nic-db`),
+/// from the configuration's id; the id itself when it has no such shape.
+fn holder_name(configuration: &str) -> String {
+    let segments: Vec<&str> = configuration.trim_matches('/').split('/').collect();
+    let at = segments.iter().position(|s| s.eq_ignore_ascii_case("providers"));
+    match at.and_then(|at| segments.get(at + 2..at + 4)) {
+        Some([kind, name]) => {
+            let noun = match kind.to_ascii_lowercase().as_str() {
+                "networkinterfaces" => "network interface",
+                "loadbalancers" => "load balancer",
+                "applicationgateways" => "application gateway",
+                "privateendpoints" => "private endpoint",
+                "virtualmachinescalesets" => "scale set",
+                _ => kind,
+            };
+            format!("{noun} {name}")
+        }
+        _ => configuration.to_string(),
     }
 }
 

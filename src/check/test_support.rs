@@ -44,3 +44,33 @@ pub(crate) fn passing(text: &str) {
 pub(crate) fn codes(text: &str) -> Vec<&'static str> {
     load(text).diagnostics.iter().map(|d| d.code).collect()
 }
+
+/// The `existing` blocks of a network team's hub: the resource group `network` and the vnet
+/// `hub` (10.50.0.0/16) with its subnet `aks`, for the stack text.
+pub(crate) const EXISTING_HUB: &str = "existing resource_group \"network\" { name = \"rg-network\" }\n\
+     existing vnet \"hub\" {\n  resource_group = resource_group.network\n  subnet \"aks\" {}\n}\n";
+
+/// Loads a one-file stack that uses [`EXISTING_HUB`], as read from Azure: the subnet `aks`
+/// is 10.50.1.0/24, with the facts `subnet` adds (who holds addresses in it).
+pub(crate) fn load_with_existing_hub(text: String, subnet: Vec<(String, crate::model::Value)>) -> Loaded {
+    use crate::model::{Address, Kind, Value};
+    let hub = Address::new(Kind::Vnet, "hub");
+    let mut subnet_values: std::collections::BTreeMap<String, Value> = subnet.into_iter().collect();
+    subnet_values.insert("prefix".to_string(), Value::str("10.50.1.0/24"));
+    let existing = crate::model::existing::ExistingValues::from([
+        (Address::new(Kind::ResourceGroup, "network"), [("location".to_string(), Value::str("westeurope"))].into()),
+        (
+            hub.clone(),
+            [
+                ("location".to_string(), Value::str("westeurope")),
+                ("address_space".to_string(), Value::list(["10.50.0.0/16".to_string()])),
+            ]
+            .into(),
+        ),
+        (hub.child(Kind::Subnet, "aks"), subnet_values),
+    ]);
+    let mut sources = SourceMap::new();
+    sources.add("main.aks", "main.aks", text);
+    let options = crate::loading::Options { existing, ..Default::default() };
+    crate::loading::from_sources_with(sources, Vec::new(), None, &options, &|_| None)
+}

@@ -115,13 +115,36 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             Err(code) => return code,
         }
     };
+    // The `import` blocks not yet carried out are planned from the resources as read; they are
+    // in the state the plan is made against, not in the one written until their steps finish.
+    let pending = if destroy || args.plan.is_some() {
+        super::import::Pending::default()
+    } else {
+        match super::import::pending(&loaded, Some(&state)) {
+            Ok(pending) => pending,
+            Err(errors) => {
+                out.diagnostics(&errors, &loaded.sources, args.stack.format);
+                return 1;
+            }
+        }
+    };
+    if let Some(with) = pending.recorded_in(Some(&state), &loaded.stack.name) {
+        state = with;
+    }
     // Plan against what is live, so that changes made outside aksform are put back. A saved
     // plan was refreshed when it was made and is carried out as it is.
-    if args.plan.is_none() && recorded.is_some() {
+    if args.plan.is_none() && !state.resources.is_empty() {
         let desired = if destroy { Vec::new() } else { loaded.stack.resources() };
         let connect = || Providers::new(&args.providers, loaded.stack.subscription.clone(), &desired, Some(&state));
         match refresh::refresh(&state, connect) {
-            Ok(refreshed) if refreshed.errors.is_empty() => state = refreshed.state,
+            Ok(refreshed) if refreshed.errors.is_empty() => {
+                let missing = pending.missing(&loaded, &refreshed.state);
+                if !missing.is_empty() {
+                    out.diagnostics(&missing, &loaded.sources, args.stack.format);
+                    return 1;
+                }
+                state = refreshed.state;
+            }
             Ok(refreshed) => {
                 for error in &refreshed.errors {
                     out.error(&format!("cannot read {error}"));
@@ -143,7 +166,7 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             }
             saved.plan
         }
-        _ => match plan::plan(&desired, &state) {
+        _ => match plan::plan_importing(&desired, &state, &pending.addresses) {
             Ok(planned) if planned.diagnostics.has_errors() => {
                 out.diagnostics(&planned.diagnostics.0, &loaded.sources, args.stack.format);
                 return 1;
@@ -155,6 +178,9 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             }
         },
     };
+    for address in &pending.addresses {
+        state.remove(address);
+    }
     let plan = match super::target::narrowed(&plan, &args.target, &desired, recorded.as_ref(), out) {
         Ok(narrowed) => narrowed.unwrap_or(plan),
         Err(code) => return code,

@@ -401,8 +401,11 @@ async fn imports(
                 }
             }
         };
-        if address.kind == Kind::RoleAssignment && read(arm, address, &id).await?.is_none() {
-            notes.push(format!("{address} is not there yet: the plan creates it"));
+        // Role assignments are not imported: plan makes each one, and Azure keeps the one there.
+        if address.kind == Kind::RoleAssignment {
+            if read(arm, address, &id).await?.is_none() {
+                notes.push(format!("{address} is not there yet: the plan creates it"));
+            }
             continue;
         }
         out.push((address.to_string(), id));

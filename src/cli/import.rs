@@ -3,6 +3,8 @@
 //! state as it is; the next plan shows what the stack would change in it, and nothing is
 //! written to the resource until an apply.
 
+use std::collections::{BTreeSet, HashMap};
+
 use clap::Args;
 
 use super::StackArgs;
@@ -11,6 +13,8 @@ use super::existing::{Reading, load_with_existing};
 use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use crate::apply::{Router, cluster_of};
+use crate::diag::Diagnostic;
+use crate::loading::Loaded;
 use crate::model::{Address, Kind, Resource};
 use crate::plan::{self, ActionKind, ResourceAction};
 use crate::providers::Existing;
@@ -157,20 +161,41 @@ fn target(
     if !desired.iter().any(|r| &r.address == address) {
         return Err(ImportError::NotDeclared { address: address.clone() });
     }
-    // The plan resolves the block's references (a Service's namespace, a subnet's vnet).
+    let creates = planned_creates(desired, state);
+    let resolver = Resolver::new(subscription, desired, Some(state));
+    import_target(address, &args.id, &creates, &resolver)
+}
+
+/// The creates the stack plans, by address: the resources an import may bring in, with their
+/// references resolved (a Service's namespace, a subnet's vnet).
+fn planned_creates(desired: &[Resource], state: &State) -> HashMap<Address, ResourceAction> {
     let planned = plan::plan(desired, state).ok();
-    let action = planned
-        .and_then(|p| {
-            p.plan.actions().iter().find(|a| &a.address == address && a.action == ActionKind::Create).cloned()
+    planned
+        .map(|p| {
+            p.plan
+                .actions()
+                .iter()
+                .filter(|a| a.action == ActionKind::Create)
+                .map(|a| (a.address.clone(), a.clone()))
+                .collect()
         })
-        .ok_or_else(|| ImportError::NotDeclared { address: address.clone() })?;
+        .unwrap_or_default()
+}
+
+/// The create planned for `address` and the id it is managed under, if `given` is that id.
+fn import_target(
+    address: &Address,
+    given: &str,
+    creates: &HashMap<Address, ResourceAction>,
+    resolver: &Resolver,
+) -> Result<(ResourceAction, String), ImportError> {
+    let action = creates.get(address).cloned().ok_or_else(|| ImportError::NotDeclared { address: address.clone() })?;
     let unknown = |missing: String| ImportError::Unknown { address: address.clone(), missing };
-    let given = args.id.trim_end_matches('/');
+    let trimmed = given.trim_end_matches('/');
     let (expected, same) = match ObjectKind::of(address.kind) {
         None => {
-            let path =
-                Resolver::new(subscription, desired, Some(state)).path_of(address).map_err(|e| unknown(e.message))?;
-            let same = given.eq_ignore_ascii_case(&path);
+            let path = resolver.path_of(address).map_err(|e| unknown(e.message))?;
+            let same = trimmed.eq_ignore_ascii_case(&path);
             (path, same)
         }
         Some(kind) => {
@@ -185,14 +210,122 @@ fn target(
             // `NAMESPACE/NAME`, or `NAME` for a namespace, stands for the whole id.
             let short = namespace.as_ref().map_or_else(|| name.clone(), |ns| format!("{ns}/{name}"));
             let id = ObjectId { kind, namespace, name }.provider_id(&cluster);
-            let same = given == id || given == short;
+            let same = trimmed == id || trimmed == short;
             (id, same)
         }
     };
     if !same {
-        return Err(ImportError::OtherId { address: address.clone(), expected, given: args.id.clone() });
+        return Err(ImportError::OtherId { address: address.clone(), expected, given: given.to_string() });
     }
     Ok((action, expected))
+}
+
+/// The stack's imports still to be carried out, as the state entries a plan starts from.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    /// Each resource at the id it is managed under, its block's resolved values standing in
+    /// for what is read.
+    pub entries: Vec<ResourceState>,
+    pub addresses: BTreeSet<Address>,
+}
+
+impl Pending {
+    /// `state` with the pending imports recorded in it, to plan against (never to write).
+    pub fn recorded_in(&self, state: Option<&State>, stack: &str) -> Option<State> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mut with = state.cloned().unwrap_or_else(|| State::new(stack));
+        for entry in &self.entries {
+            with.upsert(entry.clone());
+        }
+        Some(with)
+    }
+
+    /// AKS187 for each pending import that a read found nothing at.
+    pub fn missing(&self, loaded: &Loaded, read: &State) -> Vec<Diagnostic> {
+        self.entries
+            .iter()
+            .filter(|entry| read.get(&entry.address).is_none())
+            .map(|entry| {
+                let id = entry.provider_id.clone().unwrap_or_default();
+                import_error(loaded, &entry.address, ImportError::Missing { address: entry.address.clone(), id })
+            })
+            .collect()
+    }
+}
+
+/// The stack's `import` blocks that `state` does not record yet, checked: each names the id
+/// its block would be managed at. One already done is left out; one whose address the state
+/// records under another id is an error.
+pub(super) fn pending(loaded: &Loaded, state: Option<&State>) -> Result<Pending, Vec<Diagnostic>> {
+    let imports = &loaded.stack.imports;
+    if imports.is_empty() {
+        return Ok(Pending::default());
+    }
+    let empty = State::new(&loaded.stack.name);
+    let state = state.unwrap_or(&empty);
+    let desired = loaded.stack.resources();
+    let creates = planned_creates(&desired, state);
+    let resolver = Resolver::new(loaded.stack.subscription.clone(), &desired, Some(state));
+    let mut pending = Pending::default();
+    let mut errors = Vec::new();
+    for import in imports {
+        if let Some(recorded) = state.get(&import.address) {
+            let id = recorded.provider_id.clone().unwrap_or_default();
+            let same = id.eq_ignore_ascii_case(&import.id) || id.ends_with(&format!("/{}", import.id));
+            if !same {
+                let error = ImportError::Recorded { address: import.address.clone(), id };
+                errors.push(import_error(loaded, &import.address, error));
+            }
+            continue;
+        }
+        match import_target(&import.address, &import.id, &creates, &resolver) {
+            Ok((action, id)) => {
+                pending.addresses.insert(import.address.clone());
+                pending.entries.push(ResourceState {
+                    address: import.address.clone(),
+                    provider_id: Some(id),
+                    attributes: action.desired,
+                    dependencies: action.depends_on,
+                });
+            }
+            Err(error) => errors.push(import_error(loaded, &import.address, error)),
+        }
+    }
+    if errors.is_empty() { Ok(pending) } else { Err(errors) }
+}
+
+/// AKS187 at the `import` block of `address`.
+fn import_error(loaded: &Loaded, address: &Address, error: ImportError) -> Diagnostic {
+    let import = loaded.stack.imports.iter().find(|i| &i.address == address);
+    let (label, help) = match &error {
+        ImportError::Recorded { .. } => (
+            "the state manages it under another id",
+            "remove this `import` block: the resource is managed; to manage another one under this block, \
+             `aksform state rm` it first"
+                .to_string(),
+        ),
+        ImportError::OtherId { expected, .. } => (
+            "not the resource the block names",
+            format!(
+                "the block names {expected}: make its name, resource group and parent those of the resource, or \
+                 import that id"
+            ),
+        ),
+        ImportError::Missing { .. } => {
+            ("nothing there", "check the id (`az resource show --ids ...`), or remove the block to create it".into())
+        }
+        ImportError::Unknown { .. } => {
+            ("cannot be known yet", "apply what it is in first, then import it in the next plan".into())
+        }
+        ImportError::NotDeclared { .. } => ("no such block", "declare the block the resource is imported into".into()),
+    };
+    let diagnostic = Diagnostic::error("AKS187", error.to_string()).with_help(help).with_subject(address.to_string());
+    match import {
+        Some(import) => diagnostic.with_primary(import.id_span, label).with_secondary(import.span, "imported here"),
+        None => diagnostic,
+    }
 }
 
 /// `--generate`: the block of an Azure resource, read live, with the import commands that

@@ -167,9 +167,19 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         Err(code) => return code,
     };
     let empty = State::new(&loaded.stack.name);
+    // The `import` blocks not yet carried out are planned from the resources as read.
+    let pending = match super::import::pending(&loaded, recorded.as_ref()) {
+        Ok(pending) => pending,
+        Err(errors) => {
+            out.diagnostics(&errors, &loaded.sources, args.stack.format);
+            return 1;
+        }
+    };
+    let with_imports = pending.recorded_in(recorded.as_ref(), &loaded.stack.name);
+    let base = with_imports.as_ref().or(recorded.as_ref());
     let mut live = None;
     let mut drift = Vec::new();
-    if let (true, Some(state)) = (args.refresh, &*recorded) {
+    if let (true, Some(state)) = (args.refresh, base) {
         let desired = loaded.stack.resources();
         let connect = || Providers::new(&args.providers, loaded.stack.subscription.clone(), &desired, Some(state));
         match refresh::refresh(state, connect) {
@@ -191,7 +201,14 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
                         eprintln!("note: {note}");
                     }
                 }
+                let missing = pending.missing(&loaded, &refreshed.state);
+                if !missing.is_empty() {
+                    out.diagnostics(&missing, &loaded.sources, args.stack.format);
+                    return 1;
+                }
                 drift = refreshed.drift;
+                // What is imported is not yet the stack's: nothing of it changed outside aksform.
+                drift.retain(|d| !pending.addresses.contains(&d.address));
                 live = Some(refreshed.state);
             }
             Err(e) => {
@@ -202,13 +219,21 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     }
     let live = ManuallyDrop::new(live);
     let mut desired = ManuallyDrop::new(loaded.stack.resources());
-    let planned = match plan::plan_taking(&mut desired, live.as_ref().or(recorded.as_ref()).unwrap_or(&empty)) {
-        Ok(planned) => ManuallyDrop::new(planned),
-        Err(e) => {
-            out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
-            return 1;
-        }
-    };
+    if !args.refresh && !pending.addresses.is_empty() && !json_plan {
+        eprintln!(
+            "note: {} imports are planned without reading the resources (--refresh=false): the differences between \
+             them and their blocks show in a plan that reads them",
+            pending.addresses.len()
+        );
+    }
+    let planned =
+        match plan::plan_taking_importing(&mut desired, live.as_ref().or(base).unwrap_or(&empty), &pending.addresses) {
+            Ok(planned) => ManuallyDrop::new(planned),
+            Err(e) => {
+                out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
+                return 1;
+            }
+        };
     let mut diagnostics = loaded.diagnostics.0.clone();
     diagnostics.extend(planned.diagnostics.iter().cloned());
     if planned.diagnostics.has_errors() {

@@ -23,6 +23,7 @@ pub(super) fn verb(operation: Operation) -> (&'static str, &'static str) {
         Operation::Create => ("creating", "created"),
         Operation::Update => ("updating", "updated"),
         Operation::Delete => ("destroying", "destroyed"),
+        Operation::Import => ("importing", "imported"),
     }
 }
 

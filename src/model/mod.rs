@@ -15,5 +15,5 @@ pub use address::{Address, Kind};
 pub use kinds::*;
 pub use lower::{Env, Input, lower};
 pub use resource::Resource;
-pub use stack::Stack;
+pub use stack::{Import, Stack};
 pub use value::{AttributeRef, Value};

@@ -27,6 +27,8 @@ macro_rules! declare_stack {
             /// The existing resources the stack uses (read, never written), with the values
             /// read: they are in the vectors below like the others.
             pub existing: BTreeMap<Address, BTreeMap<String, Value>>,
+            /// The `import` blocks: resources that exist, to be brought under their blocks.
+            pub imports: Vec<Import>,
             $(pub $field: Vec<$type>,)*
         }
 
@@ -43,6 +45,20 @@ macro_rules! declare_stack {
 }
 
 for_each_kind!(declare_stack);
+
+/// `import { to = ADDRESS  id = "ID" }`: the resource with that id exists, and the next
+/// apply takes it under the block at the address instead of creating it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub address: Address,
+    /// Its provider id as written: an ARM resource id, or `NAMESPACE/NAME` (`NAME` for a
+    /// namespace) or a `k8s://` id for a Kubernetes object.
+    pub id: String,
+    /// The `import` block.
+    pub span: Span,
+    /// The `id` value.
+    pub id_span: Span,
+}
 
 /// The stack's `state` setting. Each part may also come from the command line or the
 /// environment, which win (a CI job names the storage account; the stack names its key).

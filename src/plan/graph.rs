@@ -137,6 +137,9 @@ pub(crate) fn schedule(
             ActionKind::Update => {
                 apply_step.insert(address, graph.add_node((i, Operation::Update)));
             }
+            ActionKind::Import => {
+                apply_step.insert(address, graph.add_node((i, Operation::Import)));
+            }
             ActionKind::Delete => {
                 delete_step.insert(address, graph.add_node((i, Operation::Delete)));
             }

@@ -27,7 +27,7 @@ use crate::model::{Address, Resource, Value};
 
 pub use file::{FORMAT_VERSION, PlanFileError, SavedPlan, StalePlan};
 pub use path::{FieldPath, PathSegment};
-pub use planner::{Planned, plan, plan_taking, unrequested_cluster_destroys};
+pub use planner::{Planned, plan, plan_importing, plan_taking, plan_taking_importing, unrequested_cluster_destroys};
 
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,6 +39,9 @@ pub enum ActionKind {
     /// Deleted, then created again (`-/+`).
     Replace,
     Delete,
+    /// Taken under management as it is (an `import` block), then changed in place where
+    /// the stack differs from it.
+    Import,
 }
 
 impl ActionKind {
@@ -49,6 +52,7 @@ impl ActionKind {
             ActionKind::Update => "~",
             ActionKind::Replace => "-/+",
             ActionKind::Delete => "-",
+            ActionKind::Import => "<=",
         }
     }
 
@@ -59,6 +63,7 @@ impl ActionKind {
             ActionKind::Update => "update in place",
             ActionKind::Replace => "replace",
             ActionKind::Delete => "destroy",
+            ActionKind::Import => "import",
         }
     }
 }
@@ -70,6 +75,7 @@ impl fmt::Display for ActionKind {
             ActionKind::Update => "update",
             ActionKind::Replace => "replace",
             ActionKind::Delete => "delete",
+            ActionKind::Import => "import",
         })
     }
 }
@@ -176,6 +182,9 @@ pub enum Operation {
     Create,
     Update,
     Delete,
+    /// Read the resource by its id and record it, updating it first where the plan lists
+    /// changes.
+    Import,
 }
 
 /// One unit of work for the executor. A replace is two steps: delete, then create.
@@ -195,6 +204,9 @@ pub struct Summary {
     pub update: usize,
     pub replace: usize,
     pub delete: usize,
+    /// Resources taken under management (some of them changed in place too).
+    #[serde(default)]
+    pub import: usize,
     /// Resources that match the recorded state.
     pub unchanged: usize,
 }
@@ -208,6 +220,7 @@ impl Summary {
                 ActionKind::Update => summary.update += 1,
                 ActionKind::Replace => summary.replace += 1,
                 ActionKind::Delete => summary.delete += 1,
+                ActionKind::Import => summary.import += 1,
             }
         }
         summary

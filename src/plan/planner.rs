@@ -100,6 +100,9 @@ struct Planner<'a> {
     /// resolved copy of the attributes kept for [`Planner::resolve`].
     referenced: Vec<bool>,
     decisions: Vec<Option<Decision>>,
+    /// The resources being imported: recorded in the state given to the planner as they
+    /// were read, not yet in the stack's state.
+    importing: &'a BTreeSet<Address>,
 }
 
 impl<'a> Planner<'a> {
@@ -126,10 +129,10 @@ impl<'a> Planner<'a> {
         };
         match decision.action {
             None => Some(recorded_value(recorded, &reference.attribute)),
-            Some(ActionKind::Update) if !decision.changing.contains(top) => {
+            Some(ActionKind::Update | ActionKind::Import) if !decision.changing.contains(top) => {
                 Some(recorded_value(recorded, &reference.attribute))
             }
-            Some(ActionKind::Update | ActionKind::Create) => configured(),
+            Some(ActionKind::Update | ActionKind::Import | ActionKind::Create) => configured(),
             // A replaced resource is a new object: even a name that stays the same names
             // something that does not exist yet.
             Some(ActionKind::Replace | ActionKind::Delete) => None,
@@ -261,6 +264,8 @@ impl<'a> Planner<'a> {
                     changes.extend(diff::recomputed(&recorded.attributes, resource.computed));
                     changes.sort_by(|a, b| a.path.cmp(&b.path));
                     (Some(ActionKind::Replace), changes)
+                } else if self.importing.contains(&resource.address) {
+                    (Some(ActionKind::Import), changes)
                 } else if changes.is_empty() {
                     (None, changes)
                 } else {
@@ -268,13 +273,20 @@ impl<'a> Planner<'a> {
                 }
             }
         };
-        let diagnostic = (action == Some(ActionKind::Replace)
-            && resource.address.kind == Kind::Cluster
-            && !resource.allow_replace)
-            .then(|| cluster_replace_error(resource, &changes, replaced_along_with.as_ref()))
+        let importing_replaced = action == Some(ActionKind::Replace) && self.importing.contains(&resource.address);
+        let diagnostic = importing_replaced
+            .then(|| import_replace_error(resource, &changes, replaced_along_with.as_ref()))
+            .or_else(|| {
+                (action == Some(ActionKind::Replace)
+                    && resource.address.kind == Kind::Cluster
+                    && !resource.allow_replace)
+                    .then(|| cluster_replace_error(resource, &changes, replaced_along_with.as_ref()))
+            })
             .or_else(|| (action != Some(ActionKind::Replace)).then(|| self.replaced_in_use(resource, needs)).flatten());
         let changing = match action {
-            Some(ActionKind::Update) => changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect(),
+            Some(ActionKind::Update | ActionKind::Import) => {
+                changes.iter().filter_map(|c| c.path.top()).map(str::to_string).collect()
+            }
             _ => BTreeSet::new(),
         };
         let resolved = match (unknown, &desired) {
@@ -327,6 +339,31 @@ fn cluster_replace_error(resource: &Resource, changes: &[FieldChange], along_wit
         .with_subject(address.to_string())
 }
 
+/// AKS187: an imported resource would be replaced at once. The block does not describe the
+/// resource it imports in a field that cannot change in place, and deleting what was just
+/// taken under management is never what an import means.
+fn import_replace_error(resource: &Resource, changes: &[FieldChange], along_with: Option<&Address>) -> Diagnostic {
+    let address = &resource.address;
+    let mut because: Vec<String> = changes
+        .iter()
+        .filter(|c| c.replace_reason.is_some())
+        .map(|c| format!("`{}` is {} there, {} in the block", c.path, c.before, c.after))
+        .collect();
+    if let Some(container) = along_with {
+        because.push(format!("`{container}`, which it is in, would be replaced"));
+    }
+    Diagnostic::error(
+        "AKS187",
+        format!("`{address}` would be imported and then replaced: {}", because.join("; ")),
+    )
+    .with_primary(resource.span, "the block differs from the resource it imports where it cannot change in place")
+    .with_help(
+        "make the block say what the resource has (`aksform import --generate` prints it), plan again and apply the \
+         import; change the field afterwards, in a plan of its own",
+    )
+    .with_subject(address.to_string())
+}
+
 /// AKS186: a resource the state manages is now `existing` in the stack. Its state entry would
 /// keep it managed (a destroy would delete it), so the plan stops until it is forgotten.
 fn managed_existing_error(resource: &Resource) -> Diagnostic {
@@ -373,7 +410,18 @@ pub fn unrequested_cluster_destroys(plan: &Plan, allowed: &[Address], stack: Opt
 /// dependency on an undeclared resource). Problems with a plan that can still be shown, such
 /// as an unrequested cluster replacement, come back as diagnostics beside it.
 pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
-    let mut decided = decide_all(desired, state)?;
+    plan_importing(desired, state, &BTreeSet::new())
+}
+
+/// [`plan`] where the resources in `importing` are recorded in `state` as they were read and
+/// are not yet the stack's: each becomes an import, with the changes that make it what its
+/// block says (AKS187 where one cannot be made in place).
+pub fn plan_importing(
+    desired: &[Resource],
+    state: &State,
+    importing: &BTreeSet<Address>,
+) -> Result<Planned, PlanError> {
+    let mut decided = decide_all(desired, state, importing)?;
     for &(action, resource) in &decided.own_attributes {
         decided.actions[action].desired = desired[resource].attributes.clone();
     }
@@ -384,7 +432,16 @@ pub fn plan(desired: &[Resource], state: &State) -> Result<Planned, PlanError> {
 /// copying them: a first plan holds every attribute of the stack. Those resources keep their
 /// addresses and spans (all that [`PlanError::to_diagnostic`] reads) but lose their attributes.
 pub fn plan_taking(desired: &mut [Resource], state: &State) -> Result<Planned, PlanError> {
-    let mut decided = decide_all(desired, state)?;
+    plan_taking_importing(desired, state, &BTreeSet::new())
+}
+
+/// [`plan_taking`] with imports, as [`plan_importing`].
+pub fn plan_taking_importing(
+    desired: &mut [Resource],
+    state: &State,
+    importing: &BTreeSet<Address>,
+) -> Result<Planned, PlanError> {
+    let mut decided = decide_all(desired, state, importing)?;
     for &(action, resource) in &decided.own_attributes {
         decided.actions[action].desired = std::mem::take(&mut desired[resource].attributes);
     }
@@ -411,7 +468,11 @@ impl AllDecided {
     }
 }
 
-fn decide_all(desired: &[Resource], state: &State) -> Result<AllDecided, PlanError> {
+fn decide_all<'a>(
+    desired: &'a [Resource],
+    state: &'a State,
+    importing: &'a BTreeSet<Address>,
+) -> Result<AllDecided, PlanError> {
     let mut index = HashMap::with_capacity(desired.len());
     for (i, resource) in desired.iter().enumerate() {
         if index.insert(&resource.address, i).is_some() {
@@ -443,6 +504,7 @@ fn decide_all(desired: &[Resource], state: &State) -> Result<AllDecided, PlanErr
         clusters_by_text,
         referenced,
         decisions: desired.iter().map(|_| None).collect(),
+        importing,
     };
     // On every core; of several errors, the first in resource order, as one thread finds it.
     let needs = crate::parallel::map_chunks(desired, |part| part.iter().map(|r| planner.needs(r)).collect::<Vec<_>>())

@@ -129,16 +129,14 @@ fn cluster_node_limit() {
 /// An Azure CNI cluster in an existing /24 of the network team, as read: `others` IP
 /// configurations of theirs and `ours` of the cluster's own nodes hold addresses of it.
 fn in_existing_subnet(others: usize, ours: usize) -> crate::loading::Loaded {
-    use crate::model::{Address, Kind, Value};
+    use crate::model::Value;
     let text = stack(&[
-        "existing resource_group \"network\" { name = \"rg-network\" }\n\
-         existing vnet \"hub\" {\n  resource_group = resource_group.network\n  subnet \"aks\" {}\n}\n",
+        EXISTING_HUB,
         &cluster(
             "azure_cni {\n    subnet = vnet.hub.subnet.aks\n  }\n",
             "\n  node_pool \"system\" {\n    vm_size  = \"Standard_D4s_v5\"\n    count    = 6\n    max_pods = 30\n  }\n",
         ),
     ]);
-    let hub = Address::new(Kind::Vnet, "hub");
     let held = |group: &'static str, n: usize| {
         (0..n).map(move |i| {
             Value::str(format!(
@@ -147,29 +145,7 @@ fn in_existing_subnet(others: usize, ours: usize) -> crate::loading::Loaded {
         })
     };
     let configurations: Vec<Value> = held("rg-legacy", others).chain(held("MC_rg_aks_westeurope", ours)).collect();
-    let existing = crate::model::existing::ExistingValues::from([
-        (Address::new(Kind::ResourceGroup, "network"), [("location".to_string(), Value::str("westeurope"))].into()),
-        (
-            hub.clone(),
-            [
-                ("location".to_string(), Value::str("westeurope")),
-                ("address_space".to_string(), Value::list(["10.50.0.0/16".to_string()])),
-            ]
-            .into(),
-        ),
-        (
-            hub.child(Kind::Subnet, "aks"),
-            [
-                ("prefix".to_string(), Value::str("10.50.1.0/24")),
-                ("ip_configurations".to_string(), Value::List(configurations)),
-            ]
-            .into(),
-        ),
-    ]);
-    let mut sources = crate::diag::SourceMap::new();
-    sources.add("main.aks", "main.aks", text);
-    let options = crate::loading::Options { existing, ..Default::default() };
-    crate::loading::from_sources_with(sources, Vec::new(), None, &options, &|_| None)
+    load_with_existing_hub(text, vec![("ip_configurations".to_string(), Value::List(configurations))])
 }
 
 #[test]

@@ -165,3 +165,63 @@ vnet "other" {
     insta::assert_snapshot!(failing(&with(&[other.into(), orders]), "AKS330"));
     passing(&with(&[internal("10.1.8.20", true)]));
 }
+
+/// A cluster in an existing hub subnet (10.50.1.0/24) as read from Azure, where a network
+/// interface of the network team holds 10.50.1.200 and the cluster's own internal load
+/// balancer (in its node resource group) holds 10.50.1.210; with an internal Service on `ip`.
+fn in_existing_subnet(ip: &str) -> crate::loading::Loaded {
+    use crate::model::Value;
+    let cluster = CLUSTER.replace("vnet.net.subnet.nodes", "vnet.hub.subnet.aks");
+    let service = format!(
+        "\nservice \"orders\" {{\n  namespace = namespace.apps\n  type      = load_balancer internal {{ subnet = vnet.hub.subnet.aks  ip = {ip} }}\n  selector  = {{ app = \"orders\" }}\n\n  port api 8080\n}}\n"
+    );
+    let text = stack(&[EXISTING_HUB, &cluster, NAMESPACE, &service]);
+    let nic = "/subscriptions/s/resourceGroups/rg-legacy/providers/Microsoft.Network/networkInterfaces/nic-db/ipConfigurations/ipconfig1";
+    let frontend = "/subscriptions/s/resourceGroups/MC_rg_aks_westeurope/providers/Microsoft.Network/loadBalancers/kubernetes-internal/frontendIPConfigurations/a1";
+    load_with_existing_hub(
+        text,
+        vec![
+            ("ip_configurations".to_string(), Value::list([nic.to_string(), frontend.to_string()])),
+            ("ip_addresses".to_string(), Value::map([(nic, "10.50.1.200"), (frontend, "10.50.1.210")])),
+        ],
+    )
+}
+
+fn rendered(loaded: &crate::loading::Loaded) -> String {
+    let options = crate::diag::RenderOptions { color: false, unicode: true, width: 100 };
+    crate::diag::render_terminal(&loaded.diagnostics.0, &loaded.sources, options)
+}
+
+#[test]
+fn internal_ip_held_by_another_in_an_existing_subnet() {
+    let taken = in_existing_subnet("10.50.1.200");
+    let shown = rendered(&taken);
+    let codes: Vec<&str> = taken.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["AKS323"], "{shown}");
+    let diagnostic = &taken.diagnostics.0[0];
+    assert_eq!(
+        diagnostic.message,
+        "service.orders asks for 10.50.1.200, which network interface nic-db already holds in vnet.hub.subnet.aks"
+    );
+    assert!(shown.contains("held by network interface nic-db (read from Azure)"), "{shown}");
+    let help = diagnostic.help.clone().unwrap_or_default();
+    assert!(help.contains("/resourceGroups/rg-legacy/providers/Microsoft.Network/networkInterfaces/nic-db/"), "{help}");
+    // The suggestion is free: neither held nor the Service's own.
+    assert!(help.contains("e.g. `ip = 10.50.1.254`"), "{help}");
+    let free = in_existing_subnet("10.50.1.201");
+    assert!(free.diagnostics.is_empty(), "{}", rendered(&free));
+    // The cluster's own frontend (its node resource group) is the Service's, not another's.
+    let own = in_existing_subnet("10.50.1.210");
+    assert!(own.diagnostics.is_empty(), "{}", rendered(&own));
+}
+
+#[test]
+fn the_suggested_address_skips_those_held() {
+    let taken = in_existing_subnet("10.50.1.200");
+    assert!(!rendered(&taken).contains("e.g. `ip = 10.50.1.200`"));
+    let index = crate::check::index::Index::new(&taken.stack);
+    let subnet = crate::model::Address::new(crate::model::Kind::Vnet, "hub").child(crate::model::Kind::Subnet, "aks");
+    let held: Vec<String> =
+        crate::check::capacity::held_addresses(&index, &subnet).into_iter().map(|(ip, _)| ip.to_string()).collect();
+    assert_eq!(held, ["10.50.1.200"], "the cluster's own frontend is left out");
+}

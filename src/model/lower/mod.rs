@@ -4,6 +4,7 @@
 
 pub(super) mod azure;
 mod cluster;
+pub mod imports;
 mod kube;
 mod reader;
 mod resolve;
@@ -39,7 +40,7 @@ pub struct Input<'a> {
 }
 
 /// The blocks that are not resources.
-const SETTINGS: &[&str] = &["stack", "var", crate::model::existing::EXISTING];
+const SETTINGS: &[&str] = &["stack", "var", "import", crate::model::existing::EXISTING];
 
 /// The keywords of the blocks that may appear at the top level: the settings, then the
 /// top-level kinds.
@@ -155,6 +156,7 @@ pub fn lower(input: &Input) -> (Stack, Vec<Diagnostic>) {
         .iter()
         .map(|address| (address.clone(), input.existing_values.get(address).cloned().unwrap_or_default()))
         .collect();
+    imports::lower(&mut cx, &blocks, &mut stack);
     (stack, cx.diagnostics)
 }
 
@@ -288,7 +290,7 @@ impl<'a> Lowering<'a> {
     fn declare(&mut self, blocks: &[&'a Block]) {
         for block in blocks {
             let kind_name = block.kind.name.as_str();
-            if kind_name == "stack" {
+            if kind_name == "stack" || kind_name == "import" {
                 continue;
             }
             if kind_name == "var" {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Shape, brief, replace_note, shape, unified_diff};
+use super::{Shape, brief, import_note, replace_note, shape, unified_diff};
 use crate::model::Kind;
 use crate::plan::{ActionKind, FieldChange, Plan, ResourceAction};
 use crate::refresh::{Drift, DriftKind};
@@ -95,7 +95,12 @@ fn head(plan: &Plan, options: &MarkdownOptions) -> String {
     let summary = plan.summary();
     let title: String = options.title.chars().take(MAX_TITLE).collect();
     let mut out = format!("{}\n### {title}\n\n", marker(&options.stack));
-    out.push_str("| To create | To update | To replace | To destroy |\n|---:|---:|---:|---:|\n");
+    if summary.import > 0 {
+        out.push_str("| To import | To create | To update | To replace | To destroy |\n|---:|---:|---:|---:|---:|\n");
+        let _ = write!(out, "| {} ", summary.import);
+    } else {
+        out.push_str("| To create | To update | To replace | To destroy |\n|---:|---:|---:|---:|\n");
+    }
     let _ = writeln!(out, "| {} | {} | {} | {} |\n", summary.create, summary.update, summary.replace, summary.delete);
     out
 }
@@ -257,6 +262,7 @@ fn details(action: &ResourceAction) -> String {
     let note = match action.action {
         ActionKind::Create => brief(action),
         ActionKind::Replace => replace_note(action).unwrap_or_default(),
+        ActionKind::Import => import_note(action),
         _ => String::new(),
     };
     let mut summary = format!(

@@ -98,12 +98,21 @@ pub(crate) fn drift_lines(drift: &[Drift]) -> String {
     lines.join("\n") + "\n\n"
 }
 
-/// "3 to create, 1 to update, 1 to replace, 0 to destroy"
+/// "3 to create, 1 to update, 1 to replace, 0 to destroy", after "2 to import, " when
+/// something is imported.
 pub(crate) fn counts(summary: &Summary, update_word: &str) -> String {
+    let imports = if summary.import > 0 { format!("{} to import, ", summary.import) } else { String::new() };
     format!(
-        "{} to create, {} to {update_word}, {} to replace, {} to destroy",
+        "{imports}{} to create, {} to {update_word}, {} to replace, {} to destroy",
         summary.create, summary.update, summary.replace, summary.delete
     )
+}
+
+/// What is said beside an imported resource: the id it is imported from, and whether it is
+/// changed too.
+pub(crate) fn import_note(action: &ResourceAction) -> String {
+    let id = action.provider_id.as_deref().unwrap_or_default();
+    if action.changes().is_empty() { format!("from {id}") } else { format!("from {id}, then update in place") }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ impl Status {
     fn of(action: Option<ActionKind>) -> Status {
         match action {
             Some(ActionKind::Create) => Status::Created,
-            Some(ActionKind::Update) => Status::Changed,
+            Some(ActionKind::Update | ActionKind::Import) => Status::Changed,
             Some(ActionKind::Replace) => Status::Replaced,
             Some(ActionKind::Delete) => Status::Destroyed,
             None => Status::Unchanged,

@@ -5,7 +5,7 @@ use std::io;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{Shape, brief, counts, drift_lines, replace_note, shape, unified_diff};
+use super::{Shape, brief, counts, drift_lines, import_note, replace_note, shape, unified_diff};
 use crate::plan::{ActionKind, FieldChange, Plan, ResourceAction};
 use crate::refresh::Drift;
 
@@ -33,6 +33,7 @@ impl Painter {
             ActionKind::Update => AnsiColor::Yellow,
             ActionKind::Replace => AnsiColor::Magenta,
             ActionKind::Delete => AnsiColor::Red,
+            ActionKind::Import => AnsiColor::Cyan,
         };
         Style::new().fg_color(Some(color.into()))
     }
@@ -93,6 +94,7 @@ fn write_action(out: &mut String, painter: &Painter, action: &ResourceAction, wi
     let note = match action.action {
         ActionKind::Create => brief(action),
         ActionKind::Replace => replace_note(action).map(|n| format!("({n})")).unwrap_or_default(),
+        ActionKind::Import => format!("({})", import_note(action)),
         _ => String::new(),
     };
     let symbol = painter.paint(style, &format!("{:>3}", action.action.symbol()));

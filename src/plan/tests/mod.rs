@@ -47,7 +47,10 @@ fn the_realistic_plan_has_each_kind_of_action() {
     let (desired, state) = realistic();
     let planned = planned(&desired, &state);
     assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
-    assert_eq!(planned.plan.summary(), Summary { create: 4, update: 2, replace: 1, delete: 1, unchanged: 5 });
+    assert_eq!(
+        planned.plan.summary(),
+        Summary { create: 4, update: 2, replace: 1, delete: 1, import: 0, unchanged: 5 }
+    );
     assert_eq!(action(&planned.plan, "cluster.shop").action, ActionKind::Update);
     assert_eq!(action(&planned.plan, "public_ip.old").action, ActionKind::Delete);
     assert_eq!(address("cluster.shop").kind, Kind::Cluster);

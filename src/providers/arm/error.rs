@@ -90,6 +90,11 @@ impl ArmError {
             )
     }
 
+    /// 403: the caller may not do it (`AuthorizationFailed`).
+    pub fn is_forbidden(&self) -> bool {
+        self.status == Some(403)
+    }
+
     /// Another operation holds the resource: the same call succeeds once it finishes.
     /// 412: an `If-Match` etag that is not the resource's any more.
     pub fn is_precondition_failed(&self) -> bool {

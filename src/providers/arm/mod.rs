@@ -132,8 +132,63 @@ impl ArmProvider {
         }
         let mut read = arm_type.observed(&live, &Attributes::new(), &self.resolver);
         read.extend(arm_type.facts(&live));
+        if address.kind == Kind::Subnet {
+            let addresses = self.private_addresses(address, read.get("ip_configurations")).await?;
+            read.insert("ip_addresses".into(), crate::model::Value::Map(addresses));
+        }
         read.insert("id".into(), crate::model::Value::str(live.get("id").and_then(Json::as_str).unwrap_or(path)));
         Ok(Some(read))
+    }
+
+    /// The private address of each of a subnet's IP configurations (by id), read from the
+    /// resources that hold them, as Azure shows them there: a network interface's
+    /// `ipConfigurations`, a load balancer's or an application gateway's
+    /// `frontendIPConfigurations`. Each holder is read once, a few at a time; one gone in
+    /// between, one the caller may not read, or of another type, holds no known address.
+    async fn private_addresses(
+        &self,
+        subnet: &Address,
+        configurations: Option<&crate::model::Value>,
+    ) -> Result<std::collections::BTreeMap<String, crate::model::Value>, ProviderError> {
+        use futures::stream::{self, StreamExt, TryStreamExt};
+        let ids: Vec<&str> = match configurations {
+            Some(crate::model::Value::List(ids)) => ids.iter().filter_map(crate::model::Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let mut holders: Vec<(String, &'static str)> = Vec::new();
+        for id in &ids {
+            if let Some(holder) = address_holder(id)
+                && !holders.iter().any(|(h, _)| h.eq_ignore_ascii_case(&holder.0))
+            {
+                holders.push(holder);
+            }
+        }
+        let client = &self.client;
+        let read: Vec<Option<Json>> = stream::iter(holders.iter())
+            .map(|(path, collection)| async move {
+                match client.get(path, arm_json::NETWORK_API).await {
+                    Ok(live) => Ok(live
+                        .map(|live| live.pointer(&format!("/properties/{collection}")).cloned().unwrap_or(Json::Null))),
+                    Err(error) if error.is_forbidden() => Ok(None),
+                    Err(error) => Err(error.into_provider_error(&format!("{subnet}: reading {path}"))),
+                }
+            })
+            .buffer_unordered(8)
+            .try_collect()
+            .await?;
+        let mut out = std::collections::BTreeMap::new();
+        for configuration in read.iter().flatten().filter_map(Json::as_array).flatten() {
+            let (Some(id), Some(ip)) = (
+                configuration.get("id").and_then(Json::as_str),
+                configuration.pointer("/properties/privateIPAddress").and_then(Json::as_str),
+            ) else {
+                continue;
+            };
+            if ids.iter().any(|wanted| wanted.eq_ignore_ascii_case(id)) {
+                out.insert(id.to_string(), crate::model::Value::str(ip));
+            }
+        }
+        Ok(out)
     }
 
     /// The names and ids of the children of `kind` under `parent` (a vnet's subnets, a
@@ -342,6 +397,25 @@ pub fn resource_path(
         arm_type::Place::Parent => format!("{}/{}/{name}", parent?, identity.type_name.rsplit('/').next()?),
         arm_type::Place::Zone | arm_type::Place::Scope => return None,
     })
+}
+
+/// Where the address of an IP configuration (by id) is read: the resource holding it, and its
+/// collection of configurations there; `None` for a holder of another type.
+fn address_holder(configuration: &str) -> Option<(String, &'static str)> {
+    const HOLDERS: [(&str, &str, &str); 3] = [
+        ("networkInterfaces", "ipConfigurations", "ipConfigurations"),
+        ("loadBalancers", "frontendIPConfigurations", "frontendIPConfigurations"),
+        ("applicationGateways", "frontendIPConfigurations", "frontendIPConfigurations"),
+    ];
+    let segments: Vec<&str> = configuration.trim_matches('/').split('/').collect();
+    // `/subscriptions/S/resourceGroups/G/providers/Microsoft.Network/TYPE/NAME/CHILD/NAME`
+    let [_, _, _, _, providers, namespace, kind, _, child, _] = segments.as_slice() else { return None };
+    if !providers.eq_ignore_ascii_case("providers") || !namespace.eq_ignore_ascii_case("Microsoft.Network") {
+        return None;
+    }
+    let (_, _, collection) =
+        HOLDERS.iter().find(|(k, c, _)| k.eq_ignore_ascii_case(kind) && c.eq_ignore_ascii_case(child))?;
+    Some((format!("/{}", segments[..8].join("/")), collection))
 }
 
 fn not_azure(address: &Address) -> ProviderError {

@@ -390,3 +390,21 @@ fn a_cluster_update_carries_no_pools_and_a_pool_update_no_autoscaled_count() {
     assert!(update["properties"].get("count").is_none());
     assert_eq!(update["properties"]["nodeLabels"], json!({}));
 }
+
+#[test]
+fn an_ip_configurations_address_is_read_from_its_holder() {
+    let group = "/subscriptions/s/resourceGroups/rg";
+    let nic = format!("{group}/providers/Microsoft.Network/networkInterfaces/nic-db");
+    assert_eq!(super::address_holder(&format!("{nic}/ipConfigurations/ipconfig1")), Some((nic, "ipConfigurations")));
+    let lb = format!("{group}/providers/Microsoft.Network/loadBalancers/lb");
+    assert_eq!(
+        super::address_holder(&format!("{lb}/frontendIPConfigurations/fe")),
+        Some((lb, "frontendIPConfigurations"))
+    );
+    // A scale set's interfaces and unknown holders have no address read.
+    let vmss = format!(
+        "{group}/providers/Microsoft.Compute/virtualMachineScaleSets/aks/virtualMachines/0/networkInterfaces/n/ipConfigurations/c"
+    );
+    assert_eq!(super::address_holder(&vmss), None);
+    assert_eq!(super::address_holder(&format!("{group}/providers/Microsoft.Network/bastionHosts/b/x/y")), None);
+}

@@ -130,6 +130,7 @@ resource_types! {
     VirtualNetworkPeering => peering::VirtualNetworkPeering,
     PublicIpAddress => public_ip::PublicIpAddress,
     NatGateway => nat_gateway::NatGateway,
+    NetworkInterface => network_interface::NetworkInterface,
     RouteTable => route_table::RouteTable,
     LoadBalancer => load_balancer::LOAD_BALANCER,
     NetworkSecurityGroup => network_security_group::NETWORK_SECURITY_GROUP,

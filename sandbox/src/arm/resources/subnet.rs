@@ -274,7 +274,7 @@ pub struct SubnetUse {
 }
 
 /// Everything that takes addresses from a subnet: agent pools (nodes, and pods with Azure CNI)
-/// and internal load-balancer frontends.
+/// network interfaces' IP configurations, and internal load-balancer frontends.
 pub fn users(store: &Store, subnet: &Address) -> Vec<SubnetUse> {
     let mut found = Vec::new();
     for pool in store.all_of(Kind::AgentPool) {
@@ -286,6 +286,10 @@ pub fn users(store: &Store, subnet: &Address) -> Vec<SubnetUse> {
                 found.push(SubnetUse { by: pool.address.id(), addresses, ip_configuration: None });
             }
         }
+    }
+    for (configuration, _) in super::network_interface::configurations_in(store, subnet) {
+        let nic = configuration.split("/ipConfigurations/").next().unwrap_or_default().to_string();
+        found.push(SubnetUse { by: nic, addresses: 1, ip_configuration: Some(configuration) });
     }
     for balancer in store.all_of(Kind::LoadBalancer) {
         for frontend in super::load_balancer::frontends(&balancer.body) {
