@@ -370,3 +370,78 @@ fn an_internal_load_balancer_ip_another_holds_in_an_existing_subnet_is_refused_a
     let plan = setup.run("spoke", &["plan"]);
     assert!(plan.status.success(), "{}", text(&plan));
 }
+
+#[test]
+fn import_blocks_take_the_network_teams_vnet_under_the_stack_with_its_differences_shown_then_plan_clean() {
+    let setup = Setup::new(POOL);
+    let stack = setup.stack("adopt");
+    std::fs::create_dir(&stack).unwrap();
+    let vnet = network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub");
+    std::fs::write(
+        stack.join("main.aks"),
+        format!(
+            r#"stack "adopt" {{
+  subscription = "{SUBSCRIPTION}"
+  location     = westeurope
+}}
+
+resource_group "network" {{
+  name = "rg-network"
+}}
+
+vnet "hub" {{
+  resource_group = resource_group.network
+  name           = "vnet-hub"
+  address_space  = [10.50.0.0/16, 10.60.0.0/16]
+
+  subnet "aks" {{
+    name   = "snet-aks"
+    prefix = 10.50.1.0/24
+  }}
+}}
+
+import {{
+  to = resource_group.network
+  id = "{rg}"
+}}
+
+import {{
+  to = vnet.hub
+  id = "{vnet}"
+}}
+
+import {{
+  to = vnet.hub.subnet.aks
+  id = "{vnet}/subnets/snet-aks"
+}}
+"#,
+            rg = network_id(""),
+        ),
+    )
+    .unwrap();
+
+    let plan = setup.run("adopt", &["plan"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let shown = text(&plan);
+    let lines: Vec<&str> = shown.lines().collect();
+    let vnet_line = lines.iter().position(|l| l.contains("<= vnet.hub ")).unwrap_or_else(|| panic!("{shown}"));
+    assert!(lines[vnet_line].contains(&format!("(from {vnet}, then update in place)")), "{shown}");
+    assert!(lines[vnet_line + 1].contains("address_space") && lines[vnet_line + 1].contains("10.60.0.0/16"), "{shown}");
+    assert!(shown.contains("<= resource_group.network") && shown.contains("<= vnet.hub.subnet.aks"), "{shown}");
+    assert!(shown.contains("Plan: 3 to import, 0 to create, 0 to update"), "{shown}");
+
+    let apply = setup.run("adopt", &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    let live = setup.resource(&vnet);
+    assert_eq!(
+        live["properties"]["addressSpace"]["addressPrefixes"],
+        serde_json::json!(["10.50.0.0/16", "10.60.0.0/16"])
+    );
+    assert_eq!(live["properties"]["subnets"][0]["name"], "snet-aks", "{live:#}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(setup.dir.path().join("adopt.json")).unwrap()).unwrap();
+    assert!(state.to_string().contains(&format!("\"{vnet}\"")), "the state records the vnet by its id: {state:#}");
+
+    let again = setup.run("adopt", &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}
