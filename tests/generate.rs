@@ -69,6 +69,7 @@ fn a_stack_generated_from_the_shop_cluster_validates_is_fmt_clean_and_imported_p
         "autoscale = 3..20",
         "resource_group = cluster.shop.node_resource_group",
         "dns_zone \"example.com\"",
+        "dns_record \"shop\" {\nzone = dns_zone.\"example.com\"\na = ingress.shop.address\n}",
     ] {
         assert!(main_words.contains(expected), "main.aks lacks `{expected}`:\n{main}");
     }
@@ -111,6 +112,24 @@ fn a_stack_generated_from_the_shop_cluster_validates_is_fmt_clean_and_imported_p
     ] {
         assert!(addresses.contains(&address), "no import of {address}: {addresses:?}");
     }
+
+    // Under the name of the stack that made it, planned against that stack's state: nothing
+    // to do.
+    let named = dir.path().join("named");
+    let generated = aksform(&emulator)
+        .args(["generate", "--from-cluster", &cluster, "--stack", "shop-prod", "--out"])
+        .arg(&named)
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", text(&generated));
+    let original = aksform(&emulator)
+        .args(["plan", "--detailed-exitcode"])
+        .arg(&named)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(original.status.code(), Some(0), "{}", text(&original));
 
     // Planned into a fresh state: every resource imported as it is, nothing else.
     let fresh = dir.path().join("fresh.json");

@@ -12,7 +12,7 @@ use clap::Args;
 use super::output::Output;
 use super::providers::{ProviderArgs, Providers};
 use crate::diag::SourceMap;
-use crate::model::generate::{self, ClusterRead, GroupRead, ObjectRead, Read, VnetRead};
+use crate::model::generate::{self, ClusterRead, GroupRead, ObjectRead, Read, RecordRead, VnetRead};
 use crate::model::{Address, Kind, Resource, Value};
 use crate::providers::arm::{ArmProvider, Resolver};
 use crate::providers::kube::ObjectKind;
@@ -26,6 +26,10 @@ pub struct GenerateArgs {
     /// Only the objects of this namespace (repeatable); system namespaces are left out otherwise.
     #[arg(long = "namespace", value_name = "NS")]
     namespaces: Vec<String>,
+    /// The name of the stack written (the cluster's name by default): the one a state
+    /// records, to plan the stack with the state of the stack that made the cluster.
+    #[arg(long, value_name = "NAME")]
+    stack: Option<String>,
     /// Write `main.aks`, `kubernetes.aks` and `imports.aks` into this folder instead of
     /// printing one file.
     #[arg(long, value_name = "DIR")]
@@ -192,7 +196,7 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
     pools.sort_by_key(|(name, pool)| (text(pool, "mode").as_deref() != Some("System"), name.clone()));
 
     let mut stack = ClusterRead {
-        stack: id.name.clone(),
+        stack: args.stack.clone().unwrap_or_else(|| id.name.clone()),
         subscription: id.subscription.clone(),
         location: location.clone(),
         groups: vec![GroupRead { label: id.group.clone(), attributes: group, existing: false }],
@@ -316,9 +320,11 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
     }
     for (name, zone_id) in arm.children(Kind::DnsZone, &group_path).await.map_err(|e| e.message)? {
         if let Some(zone) = read(&arm, &Address::new(Kind::DnsZone, name.clone()), &zone_id).await? {
-            stack.dns_zones.push((name, zone, id.group.clone()));
+            stack.dns_zones.push((name.clone(), zone, id.group.clone()));
+            stack.dns_records.extend(records(&arm, &name, &zone_id, &mut notes).await?);
         }
     }
+    label_records(&mut stack.dns_records);
     let skipped: Vec<usize> = (0..stack.ingresses.len())
         .filter(|&i| !generate::missing_backends(&stack, &stack.ingresses[i].attributes).is_empty())
         .collect();
@@ -338,7 +344,49 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
 }
 
 fn reference_segment(name: &str) -> String {
-    if crate::syntax::fmt::is_plain_identifier(name) { name.to_string() } else { crate::syntax::fmt::quote(name) }
+    generate::segment(name)
+}
+
+/// The A and CNAME record sets of a zone (labelled by their names for now); the others
+/// (the zone's own NS and SOA, and types aksform does not manage) are left out, noted.
+async fn records(
+    arm: &ArmProvider,
+    zone: &str,
+    zone_id: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<RecordRead>, String> {
+    let mut out = Vec::new();
+    for (name, record_id) in arm.children(Kind::DnsRecord, zone_id).await.map_err(|e| e.message)? {
+        // `.../dnszones/ZONE/TYPE/NAME`
+        let record_type = record_id.rsplit('/').nth(1).unwrap_or_default().to_ascii_uppercase();
+        match record_type.as_str() {
+            "A" | "CNAME" => {}
+            "NS" | "SOA" if name == "@" => continue,
+            other => {
+                notes.push(format!("record {name} ({other}) in zone {zone} is left out: aksform manages A and CNAME"));
+                continue;
+            }
+        }
+        if let Some(mut attributes) = read(arm, &Address::new(Kind::DnsRecord, name.clone()), &record_id).await? {
+            attributes.insert("zone".into(), Value::str(zone));
+            out.push(RecordRead { label: name, zone: zone.to_string(), attributes });
+        }
+    }
+    Ok(out)
+}
+
+/// Record sets labelled by their names: `apex` for the zone's own (`@`), and
+/// `NAME.ZONE` for a name in several zones.
+fn label_records(records: &mut [RecordRead]) {
+    for record in records.iter_mut().filter(|r| r.label == "@") {
+        record.label = "apex".to_string();
+    }
+    let labels: Vec<String> = records.iter().map(|r| r.label.clone()).collect();
+    for record in records.iter_mut() {
+        if labels.iter().filter(|l| **l == record.label).count() > 1 {
+            record.label = format!("{}.{}", record.label, record.zone);
+        }
+    }
 }
 
 /// Objects with the labels of their blocks: their names, or `NAMESPACE-NAME` where a name is

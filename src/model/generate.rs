@@ -35,6 +35,15 @@ pub struct GroupRead {
     pub existing: bool,
 }
 
+/// A DNS record set: the label of its block, the label of its zone's block, and its
+/// attributes (`name`, `type`, `ttl`, `records` or `cname`).
+#[derive(Debug, Clone)]
+pub struct RecordRead {
+    pub label: String,
+    pub zone: String,
+    pub attributes: Read,
+}
+
 /// A Kubernetes object to write, with the label of its block.
 #[derive(Debug, Clone)]
 pub struct ObjectRead {
@@ -59,6 +68,8 @@ pub struct ClusterRead {
     pub public_ips: Vec<(String, Read, String)>,
     /// (label, attributes, resource group label) of each DNS zone.
     pub dns_zones: Vec<(String, Read, String)>,
+    /// The A and CNAME record sets of those zones.
+    pub dns_records: Vec<RecordRead>,
     /// The reference (`vnet.shop.subnet.nodes`) of each subnet, by its lower-case ARM id.
     pub subnet_references: BTreeMap<String, String>,
     pub namespaces: Vec<ObjectRead>,
@@ -115,7 +126,7 @@ fn int(read: &Read, key: &str) -> Option<i64> {
 }
 
 /// A label or name as a reference segment, quoted when it is no plain identifier.
-fn segment(name: &str) -> String {
+pub fn segment(name: &str) -> String {
     if is_plain_identifier(name) { name.to_string() } else { quote(name) }
 }
 
@@ -217,7 +228,59 @@ fn azure_text(read: &ClusterRead) -> String {
         map_line(&mut out, "tags", zone.get("tags"));
         out.push_str("}\n\n");
     }
+    for record in &read.dns_records {
+        record_text(&mut out, read, record);
+    }
     out
+}
+
+/// A record set's block; an address that is one of a public IP, a Service or an Ingress of
+/// the stack is written as a reference to it, so the record follows it.
+fn record_text(out: &mut String, read: &ClusterRead, record: &RecordRead) {
+    let attributes = &record.attributes;
+    let _ = writeln!(out, "dns_record {} {{\nzone = dns_zone.{}", quote(&record.label), segment(&record.zone));
+    name_line(out, attributes, &record.label);
+    match (attributes.get("records"), text(attributes, "cname")) {
+        (Some(Value::List(records)), _) => {
+            let values: Vec<String> =
+                records.iter().filter_map(Value::as_str).map(|ip| address_reference(read, ip)).collect();
+            match values.as_slice() {
+                [one] => {
+                    let _ = writeln!(out, "a = {one}");
+                }
+                many => {
+                    let _ = writeln!(out, "a = [{}]", many.join(", "));
+                }
+            }
+        }
+        (_, Some(cname)) => {
+            let _ = writeln!(out, "cname = {}", quote(cname));
+        }
+        _ => {}
+    }
+    if let Some(ttl) = int(attributes, "ttl")
+        && ttl != DEFAULT_TTL
+    {
+        let _ = writeln!(out, "ttl = {ttl}");
+    }
+    out.push_str("}\n\n");
+}
+
+/// The TTL a `dns_record` block has unless it says otherwise.
+const DEFAULT_TTL: i64 = 300;
+
+/// `public_ip.web.address` (or a Service's or an Ingress's) for the address one of them has,
+/// else the address itself.
+fn address_reference(read: &ClusterRead, ip: &str) -> String {
+    let has = |attributes: &Read| text(attributes, "address") == Some(ip);
+    let public_ips = read.public_ips.iter().map(|(label, attributes, _)| ("public_ip", label, attributes));
+    let services = read.services.iter().map(|o| ("service", &o.label, &o.attributes));
+    let ingresses = read.ingresses.iter().map(|o| ("ingress", &o.label, &o.attributes));
+    public_ips
+        .chain(services)
+        .chain(ingresses)
+        .find(|(_, _, attributes)| has(attributes))
+        .map_or_else(|| ip.to_string(), |(kind, label, _)| format!("{kind}.{}.address", segment(label)))
 }
 
 fn vnet_text(out: &mut String, vnet: &VnetRead, location: &str) {

@@ -88,6 +88,11 @@ pub(crate) trait ArmType: Sync {
         MarksAt::Tags
     }
 
+    /// Whether a live resource's `type` is of this type.
+    fn is_type(&self, type_name: &str) -> bool {
+        type_name.eq_ignore_ascii_case(self.identity().type_name)
+    }
+
     /// What the checks need to know of an existing resource of this type beyond its
     /// attributes (the addresses others use in a subnet).
     fn facts(&self, _live: &Json) -> Attributes {

@@ -11,6 +11,8 @@ use crate::providers::{Attributes, ErrorKind, ProviderError};
 
 pub(crate) struct DnsRecord;
 
+const DNS_ZONE_TYPE: &str = "Microsoft.Network/dnszones";
+
 impl ArmType for DnsRecord {
     fn marks_at(&self) -> MarksAt {
         MarksAt::Metadata
@@ -18,6 +20,12 @@ impl ArmType for DnsRecord {
 
     fn identity(&self) -> &'static Identity {
         &Identity { type_name: "Microsoft.Network/dnsZones/recordsets", api_version: DNS_API, place: Place::Zone }
+    }
+
+    /// A record set's `type` names its record type: `Microsoft.Network/dnszones/A`.
+    fn is_type(&self, type_name: &str) -> bool {
+        type_name.get(..DNS_ZONE_TYPE.len()).is_some_and(|zone| zone.eq_ignore_ascii_case(DNS_ZONE_TYPE))
+            && ["/A", "/CNAME"].iter().any(|record| type_name[DNS_ZONE_TYPE.len()..].eq_ignore_ascii_case(record))
     }
 
     fn body(&self, request: &BodyRequest<'_>) -> Result<Json, ProviderError> {

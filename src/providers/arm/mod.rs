@@ -124,7 +124,7 @@ impl ArmProvider {
         let live = self.client.get(path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(address))?;
         let Some(live) = live else { return Ok(None) };
         let type_name = live.get("type").and_then(Json::as_str).unwrap_or(arm_type.identity().type_name);
-        if !type_name.eq_ignore_ascii_case(arm_type.identity().type_name) {
+        if !arm_type.is_type(type_name) {
             return Err(ProviderError {
                 kind: ErrorKind::Rejected,
                 message: format!("{address}: {path} is a {type_name}, not a {}", arm_type.identity().type_name),
