@@ -242,7 +242,7 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
             if let Some(subnet) = read(&arm, &subnet_address, &subnet_id).await? {
                 stack.subnet_references.insert(
                     subnet_id.to_lowercase(),
-                    format!("vnet.{}.subnet.{}", reference_segment(&label), reference_segment(&name)),
+                    format!("vnet.{}.subnet.{}", generate::segment(&label), generate::segment(&name)),
                 );
                 if existing {
                     existing_values.insert(subnet_address, subnet.clone());
@@ -293,7 +293,7 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
     // The public IPs the LoadBalancer Services name, in the node resource group unless the
     // Service names another.
     let node_group = text(&stack.cluster, "node_resource_group").unwrap_or_default();
-    let cluster_reference = format!("cluster.{}", reference_segment(&stack.cluster_label));
+    let cluster_reference = format!("cluster.{}", generate::segment(&stack.cluster_label));
     for service in stack.services.clone() {
         let Some(Value::Map(settings)) = service.attributes.get("load_balancer") else { continue };
         let Some(name) = settings.get("public_ip").and_then(Value::as_str) else { continue };
@@ -304,7 +304,7 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
         let group_reference = if group.eq_ignore_ascii_case(&node_group) {
             format!("{cluster_reference}.node_resource_group")
         } else if group.eq_ignore_ascii_case(&id.group) {
-            format!("resource_group.{}", reference_segment(&id.group))
+            format!("resource_group.{}", generate::segment(&id.group))
         } else {
             notes.push(format!(
                 "service {}'s public IP {name} is in {group}, outside the cluster's resource groups: it is named, not managed",
@@ -341,10 +341,6 @@ async fn generate_stack(args: &GenerateArgs, id: &ClusterId) -> Result<(Files, V
     let imports = imports(&arm, &generated, existing_values, &id.subscription, &mut notes).await?;
     let imports = generate::import_blocks(&imports)?;
     Ok((Files { azure: generated.azure, kubernetes: generated.kubernetes, imports }, notes))
-}
-
-fn reference_segment(name: &str) -> String {
-    generate::segment(name)
 }
 
 /// The A and CNAME record sets of a zone (labelled by their names for now); the others
