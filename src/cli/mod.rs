@@ -6,6 +6,7 @@ mod backend;
 mod existing;
 mod explain;
 mod fmt;
+mod grants;
 mod graph;
 mod import;
 mod output;
