@@ -445,3 +445,178 @@ import {{
     let again = setup.run("adopt", &["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
+
+/// The spoke's cluster's user credentials, with Microsoft's Python SDK.
+const CLUSTER_CREDENTIALS: &str = r#"
+credentials = containers.managed_clusters.list_cluster_user_credentials("app", "app")
+out({"kubeconfig": bytes(credentials.kubeconfigs[0].value).decode()})
+"#;
+
+impl Setup {
+    /// The caller limited to Contributor on the subscription: it may create everything but
+    /// role assignments.
+    fn as_contributor(&self) {
+        self.emulator.set_caller_roles(Some(&[("Contributor", &format!("/subscriptions/{SUBSCRIPTION}"))]));
+    }
+
+    fn role_assignments(&self) -> Vec<serde_json::Value> {
+        self.emulator
+            .resources()
+            .iter()
+            .filter(|r| r.arm_type == "Microsoft.Authorization/roleAssignments")
+            .filter_map(|r| self.emulator.resource(&r.id))
+            .collect()
+    }
+
+    fn service_address(&self) -> serde_json::Value {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("spoke.json")).unwrap()).unwrap();
+        let service = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == "service.web").cloned();
+        service.expect("service.web is recorded")["attributes"]["address"].clone()
+    }
+
+    /// `kubectl ARGS` on the spoke's cluster, with its user credentials; what it printed.
+    fn kubectl(&self, args: &[&str]) -> String {
+        let kubeconfig = self.dir.path().join("kubeconfig");
+        if !kubeconfig.is_file() {
+            let target = azure_mgmt::Target {
+                url: self.emulator.url(),
+                token: self.emulator.token(),
+                subscription: SUBSCRIPTION,
+            };
+            let made = azure_mgmt::run(&target, CLUSTER_CREDENTIALS);
+            std::fs::write(&kubeconfig, made[0]["kubeconfig"].as_str().unwrap()).unwrap();
+        }
+        let output =
+            std::process::Command::new("kubectl").arg("--kubeconfig").arg(&kubeconfig).args(args).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The principal id of the spoke's cluster's identity.
+    fn cluster_principal(&self) -> String {
+        let cluster = self.resource(&format!(
+            "/subscriptions/{SUBSCRIPTION}/resourceGroups/app/providers/Microsoft.ContainerService/managedClusters/app"
+        ));
+        cluster["identity"]["principalId"].as_str().expect("the cluster's identity").to_string()
+    }
+
+    /// The address the cluster's cloud provider gave the Service, if any yet.
+    fn live_service_address(&self) -> String {
+        self.kubectl(&["get", "service", "web", "-n", "web", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}"])
+    }
+}
+
+fn warnings_of(output: &Output, code: &str) -> usize {
+    String::from_utf8_lossy(&output.stderr).lines().filter(|line| line.trim() == code).count()
+}
+
+#[test]
+fn a_contributor_is_told_which_roles_to_ask_for_and_the_apply_does_not_try_them() {
+    let setup = Setup::new(POOL);
+    setup.as_contributor();
+    let subnet = network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-aks");
+    let ip = network_id("/providers/Microsoft.Network/publicIPAddresses/pip-ingress");
+
+    let plan = setup.run("spoke", &["plan"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let stderr = String::from_utf8_lossy(&plan.stderr).to_string();
+    assert_eq!(warnings_of(&plan, "AKS188"), 2, "{stderr}");
+    // The cluster is not made yet: the command reads its identity.
+    for scope in [&subnet, &ip] {
+        let command = format!(
+            "az role assignment create --assignee-object-id \"$(az aks show -g app -n app --query identity.principalId \
+             -o tsv)\" --assignee-principal-type ServicePrincipal --role \"Network Contributor\" --scope {scope}"
+        );
+        // On a line of its own, to copy as it is.
+        assert!(stderr.lines().any(|line| line.trim() == command), "{command}\n{stderr}");
+    }
+    let shown = String::from_utf8_lossy(&plan.stdout);
+    assert!(!shown.contains("role_assignment"), "{shown}");
+    assert!(shown.contains("5 to create"), "{shown}");
+
+    let apply = setup.run("spoke", &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert!(text(&apply).contains("Apply complete: 5 created"), "{}", text(&apply));
+    assert!(!text(&apply).lines().any(|line| line.starts_with("error")), "{}", text(&apply));
+    assert_eq!(warnings_of(&apply, "AKS188"), 2, "{}", text(&apply));
+    let tried: Vec<String> = setup
+        .emulator
+        .operations()
+        .iter()
+        .filter(|w| w.id.contains("roleAssignments"))
+        .map(|w| format!("{} {}", w.method, w.id))
+        .collect();
+    assert!(tried.is_empty(), "{tried:?}");
+    assert!(setup.role_assignments().is_empty(), "{:?}", setup.role_assignments());
+    // The Service stays pending, with AKS's reason.
+    assert_eq!(setup.service_address(), serde_json::Value::Null);
+    assert_eq!(setup.live_service_address(), "");
+    let events =
+        setup.kubectl(&["get", "events", "-n", "web", "--field-selector", "involvedObject.name=web", "-o", "json"]);
+    assert!(events.contains("SyncLoadBalancerFailed") && events.contains("LinkedAuthorizationFailed"), "{events}");
+
+    // Now the cluster exists: the command names its identity.
+    let principal = setup.cluster_principal();
+    let again = setup.run("spoke", &["plan"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains(&format!("--assignee-object-id {principal} ")), "{}", text(&again));
+    // Offline, nothing is checked, and the plan says so.
+    let offline = setup.run("spoke", &["plan", "--refresh=false"]);
+    assert!(
+        text(&offline).contains("2 role assignments are planned without checking that this caller may create them"),
+        "{}",
+        text(&offline)
+    );
+}
+
+#[test]
+fn a_role_granted_by_someone_else_is_not_planned_and_the_service_gets_its_address() {
+    let setup = Setup::new(POOL);
+    setup.as_contributor();
+    let apply = setup.run("spoke", &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert_eq!(setup.service_address(), serde_json::Value::Null);
+    let principal = setup.cluster_principal();
+
+    // The network team grants Network Contributor on the whole VNet and on the IP's group.
+    let vnet = network_id("/providers/Microsoft.Network/virtualNetworks/vnet-hub");
+    let http = reqwest::blocking::Client::new();
+    let grant = |scope: &str, name: &str| {
+        let url = format!(
+            "{}{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?api-version=2022-04-01",
+            setup.emulator.url()
+        );
+        let body = serde_json::json!({ "properties": {
+            "roleDefinitionId": format!("/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7"),
+            "principalId": principal, "principalType": "ServicePrincipal" } });
+        http.put(url).bearer_auth(setup.emulator.token()).json(&body).send().unwrap().status().as_u16()
+    };
+    assert_eq!(grant(&vnet, "2c9b6f1e-1f0a-4c0e-9d57-3b2d1c0a9e11"), 403, "a Contributor may not");
+    setup.emulator.set_caller_roles(None);
+    assert_eq!(grant(&vnet, "2c9b6f1e-1f0a-4c0e-9d57-3b2d1c0a9e11"), 201);
+    assert_eq!(grant(&network_id(""), "5d1c9a7b-8e2f-4a3b-b6c4-0f9e8d7c6b5a"), 201);
+    setup.as_contributor();
+
+    // The cloud provider joins the frontend now; the plan finds the roles held and plans none.
+    let plan = setup.run("spoke", &["plan", "--detailed-exitcode"]);
+    assert_eq!(warnings_of(&plan, "AKS188"), 0, "{}", text(&plan));
+    let stderr = String::from_utf8_lossy(&plan.stderr).to_string();
+    assert!(
+        stderr.contains("cluster.app.role_assignment.\"vnet.hub.subnet.aks\" is not needed")
+            && stderr.contains("2c9b6f1e-1f0a-4c0e-9d57-3b2d1c0a9e11"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cluster.app.role_assignment.\"public_ip.ingress\" is not needed"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&plan.stdout).contains("role_assignment"), "{}", text(&plan));
+    let apply = setup.run("spoke", &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    let static_ip = setup.resource(&network_id("/providers/Microsoft.Network/publicIPAddresses/pip-ingress"))
+        ["properties"]["ipAddress"]
+        .clone();
+    assert_eq!(serde_json::json!(setup.live_service_address()), static_ip);
+    assert_eq!(setup.role_assignments().len(), 2, "only the network team's");
+    let clean = setup.run("spoke", &["plan", "--detailed-exitcode"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("No changes"), "{}", text(&clean));
+}

@@ -362,3 +362,84 @@ mod load_balancers {
         );
     }
 }
+
+fn permissions(scope: &str) -> String {
+    format!("{scope}/providers/Microsoft.Authorization/permissions")
+}
+
+#[test]
+fn the_callers_permissions_are_listed_at_any_scope_and_role_assignments_it_may_not_write_are_refused() {
+    let arm = Arm::start();
+    let subnet = arm.network("rg");
+    let subscription = format!("/subscriptions/{SUB}");
+
+    // Unlimited, the caller is Owner of the subscription, at every scope below it.
+    for scope in [subscription.clone(), rg("rg"), subnet.clone()] {
+        let listed = arm.get(&permissions(&scope)).expect(&[200]).body;
+        assert_eq!(
+            listed,
+            json!({ "value": [{ "actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": [] }] }),
+            "{scope}"
+        );
+    }
+    // A scope that does not exist is not found; permissions take no name.
+    arm.get(&permissions(&rg("gone"))).expect_error(404, "ResourceGroupNotFound");
+    arm.get(&format!("{}/x", permissions(&rg("rg")))).expect(&[400, 404]);
+
+    // Limited to Contributor on the subscription and Reader on the group: one entry for each.
+    arm.emulator.set_caller_roles(Some(&[("Contributor", &subscription), (READER, &rg("rg"))]));
+    let listed = arm.get(&permissions(&subnet)).expect(&[200]).body;
+    let entries = listed["value"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{listed}");
+    assert_eq!(entries[0]["actions"], json!(["*"]));
+    assert!(entries[0]["notActions"].as_array().unwrap().contains(&json!("Microsoft.Authorization/*/Write")));
+    assert_eq!(entries[1]["actions"], json!(["*/read"]));
+    assert_eq!(arm.get(&permissions(&subscription)).expect(&[200]).body["value"].as_array().unwrap().len(), 1);
+
+    // Contributor may not write or delete role assignments: ARM's refusal, naming the assignment.
+    let path = assignment(&subnet, NAME);
+    let refused = arm.put(&path, grant(NETWORK_CONTRIBUTOR, PRINCIPAL)).expect_error(403, "AuthorizationFailed");
+    let caller = aksform_sandbox::arm::CALLER;
+    assert_eq!(
+        refused.body["error"]["message"],
+        json!(format!(
+            "The client '{caller}' with object id '{caller}' does not have authorization to perform action \
+             'Microsoft.Authorization/roleAssignments/write' over scope '{path}' or the scope is invalid. If access \
+             was recently granted, please refresh your credentials."
+        ))
+    );
+    assert_eq!(arm.get(&assignments(&subnet)).expect(&[200]).body["value"], json!([]));
+    let deleted = arm.delete(&path).expect_error(403, "AuthorizationFailed");
+    assert!(deleted.body["error"]["message"].as_str().unwrap().contains("roleAssignments/delete"), "{}", deleted.body);
+
+    // User Access Administrator on the group is enough there, and shows in the permissions.
+    arm.emulator.set_caller_roles(Some(&[("Contributor", &subscription), ("User Access Administrator", &rg("rg"))]));
+    arm.put(&path, grant(NETWORK_CONTRIBUTOR, PRINCIPAL)).expect(&[201]);
+    let above = assignment(&subscription, "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+    arm.put(&above, grant(READER, PRINCIPAL)).expect_error(403, "AuthorizationFailed");
+    // A role assigned to the caller through ARM counts too.
+    arm.put(&assignment(&subnet, "7c9e6679-7425-40de-944b-e07fc1f90ae7"), grant(OWNER, caller)).expect(&[201]);
+    let listed = arm.get(&permissions(&subnet)).expect(&[200]).body;
+    assert_eq!(listed["value"].as_array().unwrap().len(), 3, "{listed}");
+
+    // Unlimited again, as it started; the control endpoint says so.
+    arm.emulator.set_caller_roles(None);
+    arm.delete(&path).expect(&[200]);
+    let shown = arm.send(reqwest::Method::GET, &format!("{}/_emulator/caller", arm.emulator.url()), None);
+    assert_eq!(shown.expect(&[200]).body, json!({ "principalId": caller, "roles": null }));
+}
+
+#[test]
+fn the_caller_is_limited_through_the_control_endpoint() {
+    let arm = Arm::start();
+    let subnet = arm.network("rg");
+    let control = format!("{}/_emulator/caller", arm.emulator.url());
+    let limited = json!({ "roles": [{ "role": "Contributor", "scope": format!("/subscriptions/{SUB}") }] });
+    arm.send(reqwest::Method::PUT, &control, Some(&limited)).expect(&[200]);
+    assert_eq!(arm.send(reqwest::Method::GET, &control, None).body["roles"], limited["roles"]);
+    arm.put(&assignment(&subnet, NAME), grant(NETWORK_CONTRIBUTOR, PRINCIPAL)).expect_error(403, "AuthorizationFailed");
+    let unknown = json!({ "roles": [{ "role": "Astronaut", "scope": "/" }] });
+    arm.send(reqwest::Method::PUT, &control, Some(&unknown)).expect_error(400, "RoleDefinitionDoesNotExist");
+    arm.send(reqwest::Method::DELETE, &control, None).expect(&[204]);
+    arm.put(&assignment(&subnet, NAME), grant(NETWORK_CONTRIBUTOR, PRINCIPAL)).expect(&[201]);
+}

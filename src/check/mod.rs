@@ -65,7 +65,7 @@ macro_rules! code_page {
 
 pub const OTHER_CODES: &[(&str, &str)] = code_page!(
     "AKS001", "AKS002", "AKS003", "AKS010", "AKS011", "AKS012", "AKS013", "AKS014", "AKS015", "AKS016", "AKS017",
-    "AKS018", "AKS019", "AKS180", "AKS181", "AKS182", "AKS183", "AKS184", "AKS185", "AKS186", "AKS187"
+    "AKS018", "AKS019", "AKS180", "AKS181", "AKS182", "AKS183", "AKS184", "AKS185", "AKS186", "AKS187", "AKS188"
 );
 
 /// The documentation page of a code (Markdown), for `aksform explain CODE`.

@@ -157,7 +157,23 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
             }
         }
     }
-    let desired: Vec<Resource> = if destroy { Vec::new() } else { loaded.stack.resources() };
+    let mut desired: Vec<Resource> = if destroy { Vec::new() } else { loaded.stack.resources() };
+    // Role assignments this caller may not create are not attempted: they would fail with 403.
+    if args.plan.is_none() && !destroy {
+        let subscription = loaded.stack.subscription.clone();
+        match super::grants::check(&args.providers, subscription, &mut desired, &state, true, out) {
+            Ok(withheld) => {
+                if !withheld.diagnostics.is_empty() {
+                    out.diagnostics(&withheld.diagnostics, &loaded.sources, args.stack.format);
+                }
+                eprint!("{}", withheld.commands_text());
+                for note in &withheld.notes {
+                    eprintln!("note: {note}");
+                }
+            }
+            Err(code) => return code,
+        }
+    }
     let plan = match (&args.plan, saved) {
         (Some(path), Some(saved)) => {
             if let Err(source) = saved.check_current(&loaded.stack.name, recorded.as_ref(), &loaded.config_hash) {

@@ -7,6 +7,7 @@ mod existing;
 mod explain;
 mod fmt;
 mod generate;
+mod grants;
 mod graph;
 mod import;
 mod output;

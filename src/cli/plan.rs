@@ -226,15 +226,27 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
             pending.addresses.len()
         );
     }
-    let planned =
-        match plan::plan_taking_importing(&mut desired, live.as_ref().or(base).unwrap_or(&empty), &pending.addresses) {
-            Ok(planned) => ManuallyDrop::new(planned),
-            Err(e) => {
-                out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
-                return 1;
-            }
-        };
+    let against = live.as_ref().or(base).unwrap_or(&empty);
+    let subscription = loaded.stack.subscription.clone();
+    let withheld = match super::grants::check(&args.providers, subscription, &mut desired, against, args.refresh, out) {
+        Ok(withheld) => withheld,
+        Err(code) => return code,
+    };
+    if !json_plan {
+        for note in &withheld.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    let planned = match plan::plan_taking_importing(&mut desired, against, &pending.addresses) {
+        Ok(planned) => ManuallyDrop::new(planned),
+        Err(e) => {
+            out.diagnostics(&[e.to_diagnostic(&desired)], &loaded.sources, args.stack.format);
+            return 1;
+        }
+    };
+    let grant_commands = withheld.commands_text();
     let mut diagnostics = loaded.diagnostics.0.clone();
+    diagnostics.extend(withheld.diagnostics);
     diagnostics.extend(planned.diagnostics.iter().cloned());
     if planned.diagnostics.has_errors() {
         out.diagnostics(&diagnostics, &loaded.sources, args.stack.format);
@@ -248,6 +260,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         other => other,
     };
     out.diagnostics(&diagnostics, &loaded.sources, diagnostics_format);
+    eprint!("{grant_commands}");
     let targeted = match super::target::narrowed(&planned.plan, &args.target, &desired, recorded.as_ref(), out) {
         Ok(narrowed) => ManuallyDrop::new(narrowed),
         Err(code) => return code,

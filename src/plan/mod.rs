@@ -7,6 +7,7 @@
 
 pub mod diff;
 mod file;
+pub mod grants;
 mod graph;
 mod path;
 mod planner;

@@ -1,6 +1,6 @@
 //! Microsoft.Authorization: role assignments, extension resources at any scope (the
 //! subscription, a resource group, any resource the emulator holds), Azure's built-in role
-//! definitions, and the question the clusters' cloud provider asks of them: may a principal
+//! definitions, the caller's permissions ([`super::caller`]), and the question the clusters' cloud provider asks of them: may a principal
 //! perform an action on a resource, through an assignment at the resource or any scope above it.
 
 use axum::body::Bytes;
@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::address::{Target, no_such_type, parse_path};
+use super::caller;
 use super::errors::ArmError;
 use super::handlers::{check_ancestors, not_found, parse_body};
 use super::listing;
@@ -22,15 +23,13 @@ pub const AUTHORIZATION_NAMESPACE: &str = "Microsoft.Authorization";
 pub const AUTHORIZATION_API_VERSION: &str = "2022-04-01";
 pub const ROLE_ASSIGNMENT_API_VERSIONS: &[&str] = &[AUTHORIZATION_API_VERSION, "2020-04-01-preview"];
 pub const ROLE_DEFINITION_API_VERSIONS: &[&str] = &[AUTHORIZATION_API_VERSION, "2018-01-01-preview"];
+pub const PERMISSIONS_API_VERSIONS: &[&str] = &[AUTHORIZATION_API_VERSION, "2015-07-01"];
 
 const ROLE_ASSIGNMENTS: &str = "roleAssignments";
 const ROLE_DEFINITIONS: &str = "roleDefinitions";
+const PERMISSIONS: &str = "permissions";
 const ASSIGNMENT_TYPE: &str = "Microsoft.Authorization/roleAssignments";
 const DEFINITION_TYPE: &str = "Microsoft.Authorization/roleDefinitions";
-
-/// The object id of the principal the emulator's bearer token stands for, shown as the
-/// `updatedBy` of what it writes.
-const CALLER: &str = "6c0f3a8e-0d1b-4b5f-9a44-0e3c1f9a7e21";
 
 /// The action a load balancer's frontend needs on the public IP it uses.
 pub const PUBLIC_IP_JOIN: &str = "Microsoft.Network/publicIPAddresses/join/action";
@@ -214,7 +213,7 @@ pub fn has_permission(store: &Store, principal: &str, action: &str, resource_id:
 }
 
 /// Whether `scope` is `id` or a scope above it.
-fn covers(scope: &str, id: &str) -> bool {
+pub(super) fn covers(scope: &str, id: &str) -> bool {
     let scope = scope.trim_end_matches('/').to_ascii_lowercase();
     let id = id.trim_end_matches('/').to_ascii_lowercase();
     id == scope || id.starts_with(&format!("{scope}/"))
@@ -264,9 +263,12 @@ pub fn linked_authorization_failed(principal: &str, balancer_id: &str, action: &
 pub enum Collection {
     RoleAssignments,
     RoleDefinitions,
+    /// What the caller may do at the scope.
+    Permissions,
 }
 
-/// `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions}[/{name}]`.
+/// `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions}[/{name}]`, or
+/// `{scope}/providers/Microsoft.Authorization/permissions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationPath {
     /// As given, without a trailing `/`: `/subscriptions/{sub}[/resourceGroups/{rg}[/providers/...]]`.
@@ -280,6 +282,7 @@ impl AuthorizationPath {
         match self.collection {
             Collection::RoleAssignments => ROLE_ASSIGNMENT_API_VERSIONS,
             Collection::RoleDefinitions => ROLE_DEFINITION_API_VERSIONS,
+            Collection::Permissions => PERMISSIONS_API_VERSIONS,
         }
     }
 
@@ -303,6 +306,7 @@ pub fn parse(segments: &[&str], lower: &[String]) -> Option<Target> {
     let collection = match rest.first().map(|t| t.to_ascii_lowercase()) {
         Some(t) if t == ROLE_ASSIGNMENTS.to_ascii_lowercase() => Collection::RoleAssignments,
         Some(t) if t == ROLE_DEFINITIONS.to_ascii_lowercase() => Collection::RoleDefinitions,
+        Some(t) if t == PERMISSIONS.to_ascii_lowercase() && rest.len() == 1 => Collection::Permissions,
         _ => return Some(unknown(rest)),
     };
     match rest {
@@ -337,6 +341,7 @@ pub fn handle(
             Ok(axum::Json(role.body(path.subscription())).into_response())
         }
         (Collection::RoleDefinitions, None, &Method::GET) => list_definitions(shared, uri, path),
+        (Collection::Permissions, None, &Method::GET) => caller::permissions(shared, uri, path),
         _ => Err(ArmError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "HttpMethodNotSupported",
@@ -374,7 +379,7 @@ fn schema() -> &'static Schema {
 
 /// The scope in canonical casing, once it is known to exist: the subscription, or a resource
 /// group or resource the emulator holds (404 as for any missing parent otherwise).
-fn resolve_scope(store: &Store, scope: &str) -> Result<String, ArmError> {
+pub(super) fn resolve_scope(store: &Store, scope: &str) -> Result<String, ArmError> {
     let segments: Vec<&str> = scope.trim_matches('/').split('/').collect();
     if let [subscriptions, subscription] = segments.as_slice()
         && subscriptions.eq_ignore_ascii_case("subscriptions")
@@ -430,10 +435,27 @@ fn update_not_permitted() -> ArmError {
 
 const PRINCIPAL_TYPES: &[&str] = &["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"];
 
+/// Refuses, as Resource Manager does before anything else, an action on the role assignment
+/// at `path` that the caller may not perform.
+fn check_caller(
+    shared: &Shared,
+    store: &Store,
+    action: &str,
+    path: &AuthorizationPath,
+    name: &str,
+) -> Result<(), ArmError> {
+    let id = assignment_id(&path.scope, name);
+    if caller::may(shared, store, action, &id) {
+        return Ok(());
+    }
+    Err(caller::authorization_failed(action, &id))
+}
+
 fn put(shared: &Shared, path: &AuthorizationPath, name: &str, body: &Bytes) -> Result<Response, ArmError> {
+    let mut store = shared.store();
+    check_caller(shared, &store, caller::ROLE_ASSIGNMENT_WRITE, path, name)?;
     check_name(name)?;
     let body = parse_body(body)?;
-    let mut store = shared.store();
     let scope = resolve_scope(&store, &path.scope)?;
     let id = assignment_id(&scope, name);
     let existing = store.role_assignment(&id).cloned();
@@ -536,7 +558,7 @@ fn put(shared: &Shared, path: &AuthorizationPath, name: &str, body: &Bytes) -> R
             "createdOn": created_on,
             "updatedOn": now,
             "createdBy": null,
-            "updatedBy": CALLER,
+            "updatedBy": caller::CALLER,
             "delegatedManagedIdentityResourceId": properties.get("delegatedManagedIdentityResourceId").cloned().unwrap_or(Value::Null),
             "description": properties.get("description").cloned().unwrap_or(Value::Null)
         }
@@ -555,8 +577,10 @@ fn get(shared: &Shared, path: &AuthorizationPath, name: &str) -> Result<Response
 }
 
 fn delete(shared: &Shared, path: &AuthorizationPath, name: &str) -> Result<Response, ArmError> {
+    let mut store = shared.store();
+    check_caller(shared, &store, caller::ROLE_ASSIGNMENT_DELETE, path, name)?;
     check_name(name)?;
-    match shared.store().remove_role_assignment(&assignment_id(&path.scope, name)) {
+    match store.remove_role_assignment(&assignment_id(&path.scope, name)) {
         Some(assignment) => Ok(axum::Json(assignment.body).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }

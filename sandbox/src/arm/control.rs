@@ -1,5 +1,5 @@
 //! The emulator's own endpoints under `/_emulator/` (same bearer token as ARM): what it holds,
-//! the write log, faults, operation latencies and throttling.
+//! the write log, faults, operation latencies, throttling and the caller's roles.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use super::caller::{CALLER, CallerRoles};
 use super::errors::ArmError;
 use super::faults::Fault;
 use super::state::{LatencySettings, Shared, lock};
@@ -24,6 +25,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/latency", get(latency).put(set_latency))
         .route("/_emulator/throttle", get(throttle).put(set_throttle))
         .route("/_emulator/control-planes", get(control_planes))
+        .route("/_emulator/caller", get(caller).put(set_caller).delete(unrestrict_caller))
 }
 
 async fn resources(State(shared): State<Arc<Shared>>) -> Json<Value> {
@@ -90,4 +92,24 @@ async fn set_throttle(State(shared): State<Arc<Shared>>, body: axum::body::Bytes
 
 async fn control_planes(State(shared): State<Arc<Shared>>) -> Json<Value> {
     Json(json!({ "count": shared.planes.count() }))
+}
+
+/// The bearer token's principal and the roles it is limited to (`null`: Owner of the subscription).
+async fn caller(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(json!({ "principalId": CALLER, "roles": lock(&shared.caller).roles }))
+}
+
+async fn set_caller(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    match parse::<CallerRoles>(&body).and_then(|roles| roles.check().map(|()| roles)) {
+        Ok(roles) => {
+            *lock(&shared.caller) = roles.clone();
+            Json(roles).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn unrestrict_caller(State(shared): State<Arc<Shared>>) -> StatusCode {
+    *lock(&shared.caller) = CallerRoles::default();
+    StatusCode::NO_CONTENT
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use super::caller::{CallerRole, CallerRoles};
 use super::clusters::ControlPlanes;
 use super::faults::{Fault, Faults};
 use super::resources;
@@ -82,6 +83,7 @@ impl Emulator {
             planes: ControlPlanes::default(),
             page_size: options.page_size.max(1),
             authorization: options.authorization,
+            caller: Mutex::new(CallerRoles::default()),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -167,6 +169,16 @@ impl Emulator {
 
     pub fn set_throttle(&self, throttle: ThrottleSettings) {
         lock(&self.shared.throttle).set(throttle);
+    }
+
+    /// Limits the bearer token's principal to `roles` (a built-in role's name or id, and its
+    /// scope), besides the role assignments made to it; `None` makes it Owner of the
+    /// subscription again, as it starts.
+    pub fn set_caller_roles(&self, roles: Option<&[(&str, &str)]>) {
+        let roles = roles.map(|roles| {
+            roles.iter().map(|(role, scope)| CallerRole { role: role.to_string(), scope: scope.to_string() }).collect()
+        });
+        *lock(&self.shared.caller) = CallerRoles { roles };
     }
 
     /// Every resource held, in creation order.

@@ -14,6 +14,7 @@
 mod address;
 mod app_routing;
 mod authorization;
+mod caller;
 mod cidr;
 mod cloud_controller;
 mod clusters;
@@ -37,6 +38,7 @@ pub use authorization::{
     AUTHORIZATION_API_VERSION, CONTRIBUTOR, NETWORK_CONTRIBUTOR, OWNER, PUBLIC_IP_JOIN, READER,
     ROLE_ASSIGNMENT_API_VERSIONS, ROLE_DEFINITION_API_VERSIONS, SUBNET_JOIN,
 };
+pub use caller::{CALLER, CallerRole, CallerRoles};
 pub use emulator::{DEFAULT_PAGE_SIZE, Emulator, EmulatorOptions};
 pub use errors::ArmError;
 pub use faults::{DropPoint, Fault, OperationFilter, RequestMatch};

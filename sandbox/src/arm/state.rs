@@ -1,5 +1,5 @@
 //! The state every request handler shares: the store, the armed faults, the throttle, the
-//! operation latencies and the clusters' control planes.
+//! operation latencies, the caller's roles and the clusters' control planes.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::caller::CallerRoles;
 use super::clusters::ControlPlanes;
 use super::faults::Faults;
 use super::store::Store;
@@ -56,6 +57,8 @@ pub struct Shared {
     pub page_size: usize,
     /// Whether the cloud-controller loop checks role assignments (`EmulatorOptions::authorization`).
     pub authorization: bool,
+    /// The roles the bearer token's principal holds besides its role assignments.
+    pub caller: Mutex<CallerRoles>,
 }
 
 /// Locks a mutex; a handler that panicked while holding it leaves data that is still usable

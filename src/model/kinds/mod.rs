@@ -36,7 +36,7 @@ pub use peering::Peering;
 pub use public_ip::{Allocation, PublicIp, PublicIpSku};
 pub use resource_group::ResourceGroup;
 pub(crate) use role_assignment::derive as derive_role_assignments;
-pub use role_assignment::{NETWORK_CONTRIBUTOR, RoleAssignment};
+pub use role_assignment::{NETWORK_CONTRIBUTOR, RoleAssignment, actions_needed_on};
 pub(crate) use route_table::lower as lower_route_table;
 pub use route_table::{NextHop, Route, RouteTable};
 pub use service::{LoadBalancer, Protocol, Service, ServicePort, ServiceType, TargetPort};

@@ -14,6 +14,27 @@ use crate::model::{Address, AttributeRef, Kind, LoadBalancer, Resource, ServiceT
 /// The role given: the narrowest built-in role with the join actions AKS needs.
 pub const NETWORK_CONTRIBUTOR: &str = "Network Contributor";
 
+/// What the cluster's cloud provider does with a scope of `kind`, as actions: what an
+/// assignment made outside the stack must grant for this one not to be needed.
+pub fn actions_needed_on(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Subnet => {
+            &["Microsoft.Network/virtualNetworks/subnets/read", "Microsoft.Network/virtualNetworks/subnets/join/action"]
+        }
+        Kind::RouteTable => &[
+            "Microsoft.Network/routeTables/read",
+            "Microsoft.Network/routeTables/write",
+            "Microsoft.Network/routeTables/routes/read",
+            "Microsoft.Network/routeTables/routes/write",
+            "Microsoft.Network/routeTables/routes/delete",
+        ],
+        Kind::PublicIp => {
+            &["Microsoft.Network/publicIPAddresses/read", "Microsoft.Network/publicIPAddresses/join/action"]
+        }
+        _ => &["Microsoft.Network/*"],
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RoleAssignment {
     pub address: Address,

@@ -20,6 +20,7 @@ mod lro;
 mod nat_gateway;
 mod node_pool;
 mod peering;
+pub mod permissions;
 mod policies;
 mod public_ip;
 mod resolver;

@@ -37,6 +37,8 @@ use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, O
 /// the namespace controller has emptied it.
 pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(300);
 const DELETE_POLL: Duration = Duration::from_millis(250);
+/// How far the cluster's clock may be behind ours for its events to count as this apply's.
+const EVENT_CLOCK_SKEW: k8s_openapi::jiff::SignedDuration = k8s_openapi::jiff::SignedDuration::from_secs(5);
 /// Objects per page of `list_owned`.
 const LIST_PAGE: u32 = 500;
 
@@ -133,10 +135,21 @@ impl KubeProvider {
     {
         let Some(wait) = self.load_balancer_wait.filter(|_| expected) else { return Ok(computed) };
         let started = Instant::now();
+        let since = k8s_openapi::jiff::Timestamp::now() - EVENT_CLOCK_SKEW;
         while computed.get("address").is_none_or(|a| *a == crate::model::Value::Null) && started.elapsed() < wait {
             tokio::time::sleep(DELETE_POLL).await;
             if let Some(live) = self.get_object(api, id).await? {
                 computed = computed_of(&live);
+            }
+            // The cloud provider gave up on it (a role the cluster's identity lacks): the
+            // address does not come until someone acts.
+            if id.kind == ObjectKind::Service
+                && service::load_balancer_failure(&self.client, id, since)
+                    .await
+                    .map_err(|e| self.error(e, &format!("reading the events of {id}")))?
+                    .is_some()
+            {
+                break;
             }
         }
         Ok(computed)

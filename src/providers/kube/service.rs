@@ -299,6 +299,25 @@ pub(super) fn computed(live: &Service) -> Attributes {
     [("address".to_string(), Value::opt_str(address))].into()
 }
 
+/// The message of a `SyncLoadBalancerFailed` event of the Service `id` since `since` that the
+/// cloud provider will not retry (`Retriable: false`, as an authorization failure is).
+pub(super) async fn load_balancer_failure(
+    client: &kube::Client,
+    id: &super::ObjectId,
+    since: k8s_openapi::jiff::Timestamp,
+) -> Result<Option<String>, kube::Error> {
+    use k8s_openapi::api::core::v1::Event;
+    let Some(namespace) = id.namespace.as_deref() else { return Ok(None) };
+    let events: kube::Api<Event> = kube::Api::namespaced(client.clone(), namespace);
+    let selector = format!("involvedObject.kind=Service,involvedObject.name={},reason=SyncLoadBalancerFailed", id.name);
+    let listed = events.list(&kube::api::ListParams::default().fields(&selector)).await?;
+    Ok(listed.items.into_iter().find_map(|event| {
+        let at = event.last_timestamp.map(|t| t.0).or(event.metadata.creation_timestamp.map(|t| t.0))?;
+        let message = event.message?;
+        (at >= since && message.contains("Retriable: false")).then_some(message)
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
