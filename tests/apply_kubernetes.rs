@@ -637,3 +637,95 @@ service "web" {
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     assert!(stderr.contains("AKS187") && stderr.contains("main.aks:"), "{stderr}");
 }
+
+/// The requests the API server has answered for Services with `verb` (`GET`, `LIST`), as its
+/// metrics count them.
+fn service_requests(kubeconfig: &Path, verb: &str) -> u64 {
+    let (ok, metrics) = kubectl(kubeconfig, &["get", "--raw", "/metrics"]);
+    assert!(ok, "{metrics}");
+    let verb = format!("verb=\"{verb}\"");
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("apiserver_request_total{"))
+        .filter(|line| line.contains("resource=\"services\"") && line.contains(&verb))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+#[test]
+fn a_refresh_lists_each_namespace_once_and_reads_alone_only_what_the_list_misses() {
+    let services: String = ["a", "b"]
+        .iter()
+        .flat_map(|ns| (0..6).map(move |i| (ns, i)))
+        .map(|(ns, i)| {
+            format!(
+                "service \"{ns}{i}\" {{\n  namespace = namespace.{ns}\n  selector = {{ app = \"{ns}{i}\" }}\n  \
+                 labels = {{ team = \"shop\" }}\n  port http 80\n}}\n"
+            )
+        })
+        .collect();
+    let (_plane, dir, kubeconfig, stack) = plane_and_stack(
+        &[
+            "stack \"listed\" { location = westeurope }\n",
+            CLUSTER_C,
+            "\nnamespace \"a\" { cluster = cluster.c }\nnamespace \"b\" { cluster = cluster.c }\n",
+            &services,
+        ]
+        .concat(),
+    );
+    let state = dir.path().join("state.json");
+    let credentials = kubeconfig.display().to_string();
+    let run = |command: &str, extra: &[&str]| {
+        aksform()
+            .arg(command)
+            .arg(&stack)
+            .arg("--state")
+            .arg(&state)
+            .args(KUBERNETES)
+            .args(["--kubeconfig", &credentials])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let apply = run("apply", &["--auto-approve"]);
+    assert!(apply.status.success(), "{}", String::from_utf8_lossy(&apply.stderr));
+    assert_eq!(run("plan", &["--detailed-exitcode"]).status.code(), Some(0), "a plan after apply is clean");
+
+    // a0 loses aksform's label, so a list by it misses a0; b1's label is changed; b2 is deleted.
+    for args in [
+        &["-n", "a", "label", "service", "a0", "app.kubernetes.io/managed-by-", "team=edited", "--overwrite"][..],
+        &["-n", "b", "label", "service", "b1", "team=edited", "--overwrite"],
+        &["-n", "b", "delete", "service", "b2"],
+    ] {
+        let (ok, out) = kubectl(&kubeconfig, args);
+        assert!(ok, "{out}");
+    }
+
+    let (gets, lists) = (service_requests(&kubeconfig, "GET"), service_requests(&kubeconfig, "LIST"));
+    let plan = run("plan", &["--json"]);
+    let (gets, lists) = (service_requests(&kubeconfig, "GET") - gets, service_requests(&kubeconfig, "LIST") - lists);
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let edited = |address: &str| {
+        serde_json::json!({
+            "address": address,
+            "kind": "service",
+            "status": "changed",
+            "changes": [{ "path": ["labels", "team"], "recorded": "shop", "live": "edited" }]
+        })
+    };
+    assert_eq!(
+        document["drift"],
+        serde_json::json!([edited("service.a0"), edited("service.b1"), { "address": "service.b2", "kind": "service", "status": "deleted", "changes": [] }]),
+        "{document}"
+    );
+    let summary = &document["summary"];
+    assert_eq!(
+        (&summary["create"], &summary["update"], &summary["delete"]),
+        (&1.into(), &2.into(), &0.into()),
+        "{summary}"
+    );
+    // One list for each namespace, and a GET for each of the two the lists did not return
+    // (a0 and b2), where reading each alone took twelve.
+    assert_eq!((lists, gets), (2, 2), "Service requests of the plan's refresh");
+}

@@ -322,6 +322,13 @@ impl Provider for LazyKube {
         self.provider().await?.read(existing).await
     }
 
+    async fn read_many(&self, existing: &[Existing<'_>]) -> Vec<Result<Option<Attributes>, ProviderError>> {
+        match self.provider().await {
+            Ok(provider) => provider.read_many(existing).await,
+            Err(error) => vec![Err(error); existing.len()],
+        }
+    }
+
     async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
         self.provider().await?.delete(existing).await
     }

@@ -7,6 +7,8 @@ pub mod kube;
 
 use std::fmt;
 
+use futures::stream::{self, StreamExt};
+
 use crate::model::Address;
 
 /// Field values in aksform's normalized form: the model's attributes.
@@ -37,6 +39,9 @@ pub struct Existing<'a> {
     pub provider_id: &'a str,
     pub attributes: &'a Attributes,
 }
+
+/// How many of its reads one provider has in flight while it reads many objects.
+pub const READS_AT_ONCE: usize = 32;
 
 /// An object found by `list_owned`: created by aksform, maybe not (or no longer) in the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +138,14 @@ pub trait Provider: Send + Sync {
     /// model produces, or `None` when the object is gone. Fields the server defaults and
     /// aksform does not manage never appear, so they never show as drift.
     async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError>;
+
+    /// What [`Provider::read`] gives for each of `existing`, one result each, in their order:
+    /// how a refresh reads. A provider that can read many objects in a few requests (a list per
+    /// namespace and kind, per resource group) does; by default each is read on its own,
+    /// [`READS_AT_ONCE`] at a time.
+    async fn read_many(&self, existing: &[Existing<'_>]) -> Vec<Result<Option<Attributes>, ProviderError>> {
+        stream::iter(0..existing.len()).map(|i| self.read(existing[i])).buffered(READS_AT_ONCE).collect().await
+    }
 
     /// Whether the object a create would make may be made: nothing is there, or what is there
     /// carries this stack's marks (a create cut off before the state recorded it). Anything

@@ -9,14 +9,19 @@ mod drift;
 #[cfg(test)]
 mod tests;
 
-use futures::stream::{self, StreamExt};
+use std::sync::Arc;
+
+use futures::future;
 
 pub use drift::{Drift, DriftKind, FieldDrift, drift_of};
 
 use crate::apply::{Router, cluster_of};
 use crate::model::{Address, Kind};
-use crate::providers::{Attributes, Existing};
-use crate::state::State;
+use crate::providers::{Attributes, ErrorKind, Existing, Provider, ProviderError};
+use crate::state::{ResourceState, State};
+
+/// The recorded resources one provider reads, with their provider ids.
+type Batch<'a> = Vec<(&'a ResourceState, String)>;
 
 /// Why signing in to Azure failed, as the providers tell it.
 pub type SignInError = Box<dyn std::error::Error + Send + Sync>;
@@ -128,18 +133,40 @@ pub async fn read_live(state: &State, providers: &dyn Reach) -> Result<Refreshed
         })
         .collect();
     let not_refreshed = state.resources.len() - readable.len();
-    let reads = stream::iter(readable)
-        .map(|(recorded, provider, id)| async move {
-            let existing = Existing { address: &recorded.address, provider_id: &id, attributes: &recorded.attributes };
-            let live = match provider {
-                Ok(provider) => provider.read(existing).await,
-                Err(e) => Err(e),
-            };
-            (recorded, live)
-        })
-        .buffer_unordered(32)
-        .collect::<Vec<_>>()
-        .await;
+    // Each provider reads all of its objects together, in as few requests as it can; the
+    // providers (one per cluster, one for Azure) read at once, each bounding its own requests.
+    let mut reads = Vec::new();
+    let mut batches: Vec<(Arc<dyn Provider>, Batch<'_>)> = Vec::new();
+    for (recorded, provider, id) in readable {
+        match provider {
+            Err(e) => reads.push((recorded, Err(e))),
+            Ok(provider) => match batches.iter_mut().find(|(p, _)| Arc::ptr_eq(p, &provider)) {
+                Some((_, batch)) => batch.push((recorded, id)),
+                None => batches.push((provider, vec![(recorded, id)])),
+            },
+        }
+    }
+    let read = batches.iter().map(|(provider, batch)| async move {
+        let existing: Vec<Existing<'_>> = batch
+            .iter()
+            .map(|(recorded, id)| Existing {
+                address: &recorded.address,
+                provider_id: id,
+                attributes: &recorded.attributes,
+            })
+            .collect();
+        let mut live = provider.read_many(&existing).await.into_iter();
+        batch
+            .iter()
+            .map(|(recorded, _)| {
+                let read = live.next().unwrap_or_else(|| {
+                    Err(ProviderError { kind: ErrorKind::Rejected, message: "the provider did not read it".into() })
+                });
+                (*recorded, read)
+            })
+            .collect::<Vec<_>>()
+    });
+    reads.extend(future::join_all(read).await.into_iter().flatten());
     let mut refreshed = state.clone();
     let mut drift = Vec::new();
     let mut errors: Vec<(Address, String)> = Vec::new();

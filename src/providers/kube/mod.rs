@@ -7,6 +7,7 @@
 
 mod errors;
 mod ingress;
+mod listing;
 mod metadata;
 mod namespace;
 mod object_id;
@@ -39,7 +40,7 @@ pub const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(300);
 const DELETE_POLL: Duration = Duration::from_millis(250);
 /// How far the cluster's clock may be behind ours for its events to count as this apply's.
 const EVENT_CLOCK_SKEW: k8s_openapi::jiff::SignedDuration = k8s_openapi::jiff::SignedDuration::from_secs(5);
-/// Objects per page of `list_owned`.
+/// Objects per page of a list.
 const LIST_PAGE: u32 = 500;
 
 /// The provider for one cluster. Holds a client with the kubeconfig's credentials inside,
@@ -251,20 +252,16 @@ impl KubeProvider {
     where
         K: kube::Resource + Clone + DeserializeOwned + Debug,
     {
-        let mut params = ListParams::default().limit(LIST_PAGE);
-        let mut out = HashMap::new();
-        loop {
-            let page = api.list_metadata(&params).await.map_err(|e| self.error(e, &format!("listing beside {id}")))?;
-            for object in &page.items {
-                if let Some(name) = &object.metadata.name {
-                    out.insert(name.clone(), metadata::Marks::of(&object.metadata));
-                }
-            }
-            match page.metadata.continue_.as_deref() {
-                Some(token) if !token.is_empty() => params = params.continue_token(token),
-                _ => return Ok(out),
-            }
-        }
+        let api = &api;
+        let listed = self
+            .list_paged(ListParams::default(), &format!("listing beside {id}"), |params| async move {
+                api.list_metadata(&params).await
+            })
+            .await?;
+        Ok(listed
+            .iter()
+            .filter_map(|object| Some((object.metadata.name.clone()?, metadata::Marks::of(&object.metadata))))
+            .collect())
     }
 
     /// A Service aksform has not recorded is almost never there yet, so it is applied at once,
@@ -376,28 +373,20 @@ impl KubeProvider {
     where
         K: kube::Resource + Clone + DeserializeOwned + Debug,
     {
-        let selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
-        let mut params = ListParams::default().labels(&selector).limit(LIST_PAGE);
-        loop {
-            let page = api.list(&params).await.map_err(|e| self.error(e, &format!("listing {}s", kind.name())))?;
-            for object in &page.items {
-                let meta = object.meta();
-                if meta.deletion_timestamp.is_some() {
-                    continue;
-                }
-                // An address of another kind would be a mark copied onto the wrong object.
-                let Some(address) = metadata::marked_address(meta).filter(|a| a.kind == kind.resource_kind()) else {
-                    continue;
-                };
-                let Some(name) = meta.name.clone() else { continue };
-                let id = ObjectId { kind, namespace: meta.namespace.clone(), name };
-                out.push(Owned { address, provider_id: id.provider_id(&self.cluster) });
+        for object in self.list_marked_objects(&api, &format!("listing {}s", kind.name())).await? {
+            let meta = object.meta();
+            if meta.deletion_timestamp.is_some() {
+                continue;
             }
-            match page.metadata.continue_.as_deref() {
-                Some(token) if !token.is_empty() => params = params.continue_token(token),
-                _ => return Ok(()),
-            }
+            // An address of another kind would be a mark copied onto the wrong object.
+            let Some(address) = metadata::marked_address(meta).filter(|a| a.kind == kind.resource_kind()) else {
+                continue;
+            };
+            let Some(name) = meta.name.clone() else { continue };
+            let id = ObjectId { kind, namespace: meta.namespace.clone(), name };
+            out.push(Owned { address, provider_id: id.provider_id(&self.cluster) });
         }
+        Ok(())
     }
 
     /// Every object of `kind` in the cluster, read as if the stack had written all of it:
@@ -420,26 +409,27 @@ impl KubeProvider {
                 ("annotations".to_string(), own(&meta.annotations)),
             ])
         };
-        let params = ListParams::default();
         Ok(match kind {
             ObjectKind::Namespace => {
-                let listed = Api::<Namespace>::all(self.client.clone()).list(&params).await;
-                let listed = listed.map_err(|e| self.error(e, &doing))?;
-                listed.items.iter().map(|o| namespace::observed(o, &as_own(&o.metadata), &self.cluster)).collect()
+                let api = &Api::<Namespace>::all(self.client.clone());
+                let listed =
+                    self.list_paged(ListParams::default(), &doing, |p| async move { api.list(&p).await }).await?;
+                listed.iter().map(|o| namespace::observed(o, &as_own(&o.metadata), &self.cluster)).collect()
             }
             ObjectKind::Service => {
-                let listed = Api::<Service>::all(self.client.clone()).list(&params).await;
-                let listed = listed.map_err(|e| self.error(e, &doing))?;
+                let api = &Api::<Service>::all(self.client.clone());
+                let listed =
+                    self.list_paged(ListParams::default(), &doing, |p| async move { api.list(&p).await }).await?;
                 listed
-                    .items
                     .iter()
                     .map(|o| service::observed(o, &service::as_own(o, as_own(&o.metadata)), &self.cluster))
                     .collect()
             }
             ObjectKind::Ingress => {
-                let listed = Api::<Ingress>::all(self.client.clone()).list(&params).await;
-                let listed = listed.map_err(|e| self.error(e, &doing))?;
-                listed.items.iter().map(|o| ingress::observed(o, &as_own(&o.metadata), &self.cluster)).collect()
+                let api = &Api::<Ingress>::all(self.client.clone());
+                let listed =
+                    self.list_paged(ListParams::default(), &doing, |p| async move { api.list(&p).await }).await?;
+                listed.iter().map(|o| ingress::observed(o, &as_own(&o.metadata), &self.cluster)).collect()
             }
         })
     }
@@ -545,6 +535,10 @@ impl Provider for KubeProvider {
                 .await?
                 .map(|live| ingress::observed(&live, recorded, &self.cluster)),
         })
+    }
+
+    async fn read_many(&self, existing: &[Existing<'_>]) -> Vec<Result<Option<Attributes>, ProviderError>> {
+        self.read_listed(existing).await
     }
 
     async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
