@@ -557,3 +557,46 @@ fn import_brings_existing_resources_under_the_stack_and_the_plan_shows_only_the_
     let clean = run(&emulator, &["plan", "--detailed-exitcode"], &stack, &state);
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
 }
+
+#[test]
+fn a_refresh_lists_each_type_in_each_group_and_keeps_to_arms_read_bucket() {
+    let emulator = Emulator::start(EmulatorOptions {
+        latency: aksform_sandbox::arm::LatencySettings { default_ms: 0, ..Default::default() },
+        ..EmulatorOptions::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (groups, ips, subnets, records) = (6, 60, 20, 20);
+    // Resource groups, vnets, IPs, subnets, the zone, its records.
+    let resources = groups * 2 + ips + subnets + 1 + records;
+    let stack = "stack \"many\" {\n  subscription = env(\"AZURE_SUBSCRIPTION_ID\")\n  location     = westeurope\n}\n";
+    let resources_text = aksform_testkit::large::generate_azure_resources(groups, ips, subnets, records);
+    std::fs::write(dir.path().join("main.aks"), format!("{stack}{resources_text}")).unwrap();
+    let state = dir.path().join("state.json");
+    let apply = run(&emulator, &["apply", "--auto-approve"], dir.path(), &state);
+    assert!(apply.status.success(), "{}", text(&apply));
+
+    // A bucket of 8 reads, refilled faster than ARM's own 25 a second: more reads at once
+    // than it holds would be refused.
+    emulator.set_throttle(aksform_sandbox::arm::ThrottleSettings {
+        read_burst: 8,
+        reads_per_second: 40.0,
+        ..Default::default()
+    });
+    let before = emulator.reads().len();
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], dir.path(), &state);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let reads: Vec<_> = emulator.reads().into_iter().skip(before).collect();
+    let throttled: Vec<_> = reads.iter().filter(|r| r.status == 429).collect();
+    assert!(throttled.is_empty(), "refused by the read bucket: {throttled:?}");
+    assert!(reads.len() > 8, "more reads than the bucket holds, so that the pace shows: {reads:?}");
+    assert!(reads.len() * 5 <= resources, "{} reads for {resources} resources: {reads:?}", reads.len());
+    // Each vnet, alone of its type in its group, is read on its own; the groups, the IPs, the
+    // subnets and the records with one list each, and what they read plans no changes.
+    let listed = |tail: &str| reads.iter().filter(|r| r.path.to_ascii_lowercase().ends_with(tail)).count();
+    assert_eq!(listed("/providers/microsoft.network/publicipaddresses"), 1, "{reads:?}");
+    assert_eq!(listed("/virtualnetworks/v0/subnets"), 1, "{reads:?}");
+    assert_eq!(listed("/virtualnetworks/v1"), 1, "{reads:?}");
+    assert_eq!(listed("/dnszones/example.com/a"), 1, "{reads:?}");
+    assert_eq!(listed("/resourcegroups"), 1, "{reads:?}");
+}

@@ -204,7 +204,8 @@ mod load_balancers {
             list.items.into_iter().find(|event| event.involved_object.name.as_deref() == Some("lost"))
         });
         assert_eq!(warning.type_.as_deref(), Some("Warning"));
-        assert!(warning.message.unwrap().contains("user supplied IP address no-such-ip was not found"));
+        let message = warning.message.unwrap_or_default();
+        assert!(message.contains("user supplied IP address no-such-ip was not found"), "{message}");
         assert_eq!(ingress_ip(&runtime, &services, "lost"), None);
 
         // What ARM shows: frontends, a rule and probe per port, security rules, the new public IP.

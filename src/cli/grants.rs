@@ -46,23 +46,21 @@ pub fn check(
     let runtime = super::runtime(out)?;
     let grants = runtime.block_on(async {
         let providers = Providers::new(args, subscription, desired, Some(state));
+        // A plan that reads nothing else needs no credentials: then this is not checked.
         match providers.sign_in().await {
             Ok(()) => {}
             Err(_) if providers.automatic_credentials() => return Ok(Err("no Azure credentials".to_string())),
-            Err(reason) => {
-                out.error(&format!("cannot sign in to Azure to check the caller's permissions: {reason}"));
-                return Err(1);
-            }
+            Err(reason) => return Ok(Err(format!("cannot sign in to read them: {reason}"))),
         }
         let arm = match providers.arm() {
             Ok(arm) => arm,
-            Err(e) => return Ok(Err(e.to_string())),
+            Err(e) => return Ok(Err(format!("cannot read them: {e}"))),
         };
-        Ok(grants(&arm, desired, state).await.map_err(|e| e.message))
+        Ok::<_, u8>(grants(&arm, desired, state).await.map_err(|e| format!("cannot read them: {}", e.message)))
     })?;
     match grants {
         Ok(grants) => Ok(withhold(desired, &grants)),
-        Err(why) => Ok(not_checked(&format!("cannot read them: {why}"))),
+        Err(why) => Ok(not_checked(&why)),
     }
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod attributes;
 pub mod kube;
 
 use std::fmt;
+use std::future::Future;
 
 use futures::stream::{self, StreamExt};
 
@@ -42,6 +43,45 @@ pub struct Existing<'a> {
 
 /// How many of its reads one provider has in flight while it reads many objects.
 pub const READS_AT_ONCE: usize = 32;
+/// How many lists one provider has in flight while it reads many objects by listing.
+pub const LISTS_AT_ONCE: usize = 4;
+/// Fewer recorded objects than this in one list's reach are read one by one: a list returns
+/// all that is there, others' too.
+pub const LISTED_FROM: usize = 2;
+
+/// One object's read: what is live, `None` when it is gone.
+pub type LiveRead = Result<Option<Attributes>, ProviderError>;
+
+/// [`Provider::read_many`] by listing: `list` reads each of `groups` with one list (the
+/// objects it found, by their place in `existing`), [`LISTS_AT_ONCE`] at a time; every object
+/// no list found is then read on its own, so that each reads as [`Provider::read`] reads it.
+pub async fn read_by_lists<P, G, F, Fut>(
+    provider: &P,
+    existing: &[Existing<'_>],
+    groups: impl IntoIterator<Item = G>,
+    list: F,
+) -> Vec<LiveRead>
+where
+    P: Provider + ?Sized,
+    F: Fn(G) -> Fut,
+    Fut: Future<Output = Vec<(usize, LiveRead)>>,
+{
+    let listed = stream::iter(groups).map(list).buffer_unordered(LISTS_AT_ONCE).collect::<Vec<_>>().await;
+    let mut found: Vec<Option<LiveRead>> = (0..existing.len()).map(|_| None).collect();
+    for (index, read) in listed.into_iter().flatten() {
+        found[index] = Some(read);
+    }
+    stream::iter(found.into_iter().enumerate())
+        .map(|(index, found)| async move {
+            match found {
+                Some(read) => read,
+                None => provider.read(existing[index]).await,
+            }
+        })
+        .buffered(READS_AT_ONCE)
+        .collect()
+        .await
+}
 
 /// An object found by `list_owned`: created by aksform, maybe not (or no longer) in the state.
 #[derive(Debug, Clone, PartialEq, Eq)]

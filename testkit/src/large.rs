@@ -87,6 +87,38 @@ namespace "{namespace}" {{ cluster = cluster.c }}
     out
 }
 
+/// Azure resources to add to a stack, many of a type in one place: `groups` resource groups
+/// (`g0`, `g1`, ...) with a vnet each (10.100.0.0/16, 10.101.0.0/16, ...), and in the first
+/// `subnets` subnets of its vnet, `ips` public IPs and a DNS zone of `records` A records:
+/// `groups * 2 + subnets + ips + 1 + records` resources (at most 200 groups, 256 subnets and
+/// 256 records).
+pub fn generate_azure_resources(groups: usize, ips: usize, subnets: usize, records: usize) -> String {
+    let (groups, subnets, records) = (groups.clamp(1, 200), subnets.min(256), records.min(256));
+    let mut out = String::with_capacity(80 * (groups * 2 + subnets + ips + records));
+    for g in 0..groups {
+        let _ = write!(
+            out,
+            "\nresource_group \"g{g}\" {{}}\n\nvnet \"v{g}\" {{\n  resource_group = resource_group.g{g}\n  address_space  = [10.{}.0.0/16]\n",
+            100 + g
+        );
+        if g == 0 {
+            for s in 0..subnets {
+                let _ = write!(out, "\n  subnet \"s{s}\" {{\n    prefix = 10.100.{s}.0/24\n  }}\n");
+            }
+        }
+        out.push_str("}\n");
+    }
+    for i in 0..ips {
+        let _ = write!(out, "\npublic_ip \"ip{i}\" {{\n  resource_group = resource_group.g0\n}}\n");
+    }
+    out.push_str("\ndns_zone \"example.com\" {\n  resource_group = resource_group.g0\n}\n");
+    for r in 0..records {
+        let _ =
+            write!(out, "\ndns_record \"r{r}\" {{\n  zone = dns_zone.\"example.com\"\n  a    = [203.0.113.{r}]\n}}\n");
+    }
+    out
+}
+
 fn hub(out: &mut String, clusters: usize) {
     out.push_str("\nvnet \"hub\" {\n  resource_group = resource_group.net\n  address_space  = [10.0.0.0/16]\n\n  subnet \"shared\" {\n    prefix = 10.0.0.0/24\n  }\n");
     for c in 0..clusters {

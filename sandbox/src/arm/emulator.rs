@@ -15,7 +15,7 @@ use super::faults::{Fault, Faults};
 use super::resources;
 use super::server;
 use super::state::{LatencySettings, Shared, lock};
-use super::store::{ResourceSummary, Store, WriteRecord};
+use super::store::{ReadRecord, ResourceSummary, Store, WriteRecord};
 use super::throttle::{Throttle, ThrottleSettings};
 use crate::SandboxError;
 
@@ -198,6 +198,11 @@ impl Emulator {
     /// The log of write requests.
     pub fn operations(&self) -> Vec<WriteRecord> {
         self.shared.store().writes()
+    }
+
+    /// The log of read requests (control requests to `/_emulator` aside).
+    pub fn reads(&self) -> Vec<ReadRecord> {
+        self.shared.store().reads()
     }
 
     /// How many cluster control planes are running.

@@ -38,7 +38,10 @@ pub fn begin(
         OperationKind::Delete => OperationFilter::Delete,
     };
     let failure = lock(&shared.faults).on_operation(&arm_type, &address.id(), filter);
-    let delay = lock(&shared.latency).of(&arm_type);
+    let delay = match kind {
+        OperationKind::Update => lock(&shared.latency).of_update(&arm_type),
+        OperationKind::Create | OperationKind::Delete => lock(&shared.latency).of(&arm_type),
+    };
     store.insert_operation(Operation {
         id: id.clone(),
         kind,

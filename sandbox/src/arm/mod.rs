@@ -47,5 +47,5 @@ pub use identity::{
     NETWORK_API_VERSION, NETWORK_API_VERSIONS, RESOURCES_API_VERSION, RESOURCES_API_VERSIONS,
 };
 pub use state::LatencySettings;
-pub use store::{ResourceSummary, WriteRecord};
+pub use store::{ReadRecord, ResourceSummary, WriteRecord};
 pub use throttle::ThrottleSettings;

@@ -19,7 +19,7 @@ use super::errors::ArmError;
 use super::faults::{DropPoint, RequestFault};
 use super::lro;
 use super::state::{Shared, lock};
-use super::store::WriteRecord;
+use super::store::{ReadRecord, WriteRecord};
 use super::throttle::Budget;
 use super::{control, handlers};
 
@@ -211,7 +211,11 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
 }
 
 fn record(shared: &Shared, method: &Method, path: &str, is_write: bool, status: u16) {
+    if path.starts_with("/_emulator") {
+        return;
+    }
     if !is_write {
+        shared.store().record_read(ReadRecord { path: path.to_string(), status });
         return;
     }
     let id = match super::address::parse_path(path) {

@@ -23,25 +23,34 @@ pub struct LatencySettings {
     /// By ARM type (e.g. `Microsoft.Network/virtualNetworks`, any casing).
     #[serde(default)]
     pub types: BTreeMap<String, u64>,
+    /// By ARM type, an update's (a PUT on a resource that exists) where it is not the
+    /// create's: on AKS an agent pool's update is an operation of its own, minutes long, even
+    /// when nothing in the pool changes.
+    #[serde(default)]
+    pub updates: BTreeMap<String, u64>,
 }
 
 impl Default for LatencySettings {
     /// Short enough for tests, long enough that clients see an operation in progress.
     fn default() -> Self {
-        LatencySettings { default_ms: 50, types: BTreeMap::new() }
+        LatencySettings { default_ms: 50, types: BTreeMap::new(), updates: BTreeMap::new() }
     }
 }
 
 impl LatencySettings {
+    /// A create's or a delete's.
     pub fn of(&self, arm_type: &str) -> Duration {
-        let ms = self
-            .types
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(arm_type))
-            .map(|(_, ms)| *ms)
-            .unwrap_or(self.default_ms);
-        Duration::from_millis(ms)
+        Duration::from_millis(by_type(&self.types, arm_type).unwrap_or(self.default_ms))
     }
+
+    /// An update's: its own where one is set, else the create's.
+    pub fn of_update(&self, arm_type: &str) -> Duration {
+        by_type(&self.updates, arm_type).map_or_else(|| self.of(arm_type), Duration::from_millis)
+    }
+}
+
+fn by_type(latencies: &BTreeMap<String, u64>, arm_type: &str) -> Option<u64> {
+    latencies.iter().find(|(name, _)| name.eq_ignore_ascii_case(arm_type)).map(|(_, ms)| *ms)
 }
 
 pub struct Shared {

@@ -84,6 +84,16 @@ pub struct WriteRecord {
     pub time: String,
 }
 
+/// One read request (a GET or HEAD).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadRecord {
+    /// The request path, without its query.
+    pub path: String,
+    /// The HTTP status answered; 429 when the read bucket was empty.
+    pub status: u16,
+}
+
 /// A resource as `/_emulator/resources` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -119,6 +129,7 @@ pub struct Store {
     role_assignments: BTreeMap<String, RoleAssignment>,
     operations: BTreeMap<String, Operation>,
     writes: Vec<WriteRecord>,
+    reads: Vec<ReadRecord>,
     sequence: u64,
 }
 
@@ -263,5 +274,13 @@ impl Store {
 
     pub fn writes(&self) -> Vec<WriteRecord> {
         self.writes.clone()
+    }
+
+    pub fn record_read(&mut self, record: ReadRecord) {
+        self.reads.push(record);
+    }
+
+    pub fn reads(&self) -> Vec<ReadRecord> {
+        self.reads.clone()
     }
 }

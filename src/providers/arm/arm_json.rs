@@ -134,9 +134,66 @@ pub fn id_ref(id: &str) -> Json {
     json!({ "id": id })
 }
 
+/// Whether `live` already holds everything `body` would write: each member of an object
+/// (the live one may have more: what the service fills in), each element of an array in
+/// order, each value equal, resource ids in any casing (ARM's are case-insensitive), and an
+/// absent member as good as an empty, false or null one.
+pub fn holds(live: &Json, body: &Json) -> bool {
+    match (live, body) {
+        (Json::Object(live), Json::Object(body)) => {
+            body.iter().all(|(name, wanted)| holds(live.get(name).unwrap_or(&Json::Null), wanted))
+        }
+        (Json::Array(live), Json::Array(body)) => {
+            live.len() == body.len() && live.iter().zip(body).all(|(live, wanted)| holds(live, wanted))
+        }
+        (Json::String(live), Json::String(wanted)) if wanted.starts_with("/subscriptions/") => {
+            live.eq_ignore_ascii_case(wanted)
+        }
+        (Json::Null, wanted) => match wanted {
+            Json::Null | Json::Bool(false) => true,
+            Json::Array(items) => items.is_empty(),
+            Json::Object(members) => members.is_empty(),
+            _ => false,
+        },
+        (live, wanted) => live == wanted,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_live_resource_holds_a_body_it_has_all_of_whatever_else_it_has() {
+        let live = json!({
+            "id": "/subscriptions/s/resourceGroups/RG/providers/x/y/z",
+            "properties": {
+                "count": 3, "vmSize": "Standard_D4s_v5", "provisioningState": "Succeeded",
+                "vnetSubnetID": "/subscriptions/S/resourcegroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a",
+                "availabilityZones": ["1", "2"], "tags": {"aksform-address": "node_pool.a", "team": "web"},
+            },
+        });
+        let body = json!({"properties": {
+            "count": 3, "vmSize": "Standard_D4s_v5", "enableAutoScaling": false, "nodeTaints": [],
+            "vnetSubnetID": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a",
+            "availabilityZones": ["1", "2"], "tags": {"aksform-address": "node_pool.a"},
+        }});
+        assert!(holds(&live, &body));
+        for (pointer, other) in [
+            ("/properties/count", json!(4)),
+            ("/properties/vmSize", json!("standard_d4s_v5")),
+            ("/properties/enableAutoScaling", json!(true)),
+            ("/properties/nodeTaints", json!(["a=b:NoSchedule"])),
+            ("/properties/availabilityZones", json!(["2", "1"])),
+            ("/properties/tags/team", json!("shop")),
+            ("/properties/maxPods", json!(30)),
+        ] {
+            let mut changed = body.clone();
+            let (parent, name) = pointer.rsplit_once('/').unwrap();
+            changed.pointer_mut(parent).unwrap()[name] = other;
+            assert!(!holds(&live, &changed), "{pointer}");
+        }
+    }
 
     #[test]
     fn locations_and_names_keep_the_recorded_spelling_when_they_mean_the_same() {

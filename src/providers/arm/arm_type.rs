@@ -84,6 +84,14 @@ pub(crate) trait ArmType: Sync {
     /// as aksform's, so that the PUT, which replaces the resource, does not remove it.
     fn keep_foreign(&self, _live: &Json, _recorded: Option<&Attributes>, _body: &mut Json) {}
 
+    /// Whether a PUT on a resource of this type that exists is a long operation of its own
+    /// even when it changes nothing (an agent pool's update, minutes on AKS): a create then
+    /// finding the resource as its body would make it (a pool its cluster's create made) only
+    /// records it.
+    fn puts_only_a_change(&self) -> bool {
+        false
+    }
+
     fn marks_at(&self) -> MarksAt {
         MarksAt::Tags
     }

@@ -18,7 +18,7 @@ use serde_json::Value as Json;
 use super::cloud::Cloud;
 use super::error::ArmError;
 use super::lro::{self, Polling};
-use super::policies::{LoopbackBearer, RunHeaders};
+use super::policies::{LoopbackBearer, Pace, RunHeaders};
 use crate::providers::error_chain;
 
 /// Why no token could be had.
@@ -107,7 +107,7 @@ impl ArmClient {
             Arc::new(BearerTokenAuthorizationPolicy::new(credential.clone(), [cloud.scope.clone()]))
         };
         let per_try: Vec<Arc<dyn Policy>> =
-            vec![Arc::new(RunHeaders { correlation_id: correlation_id.clone() }), bearer];
+            vec![Arc::new(RunHeaders { correlation_id: correlation_id.clone() }), Arc::new(Pace::default()), bearer];
         let options = ClientOptions { retry, ..ClientOptions::default() };
         let pipeline =
             Pipeline::new(Some("aksform"), Some(env!("CARGO_PKG_VERSION")), options, Vec::new(), per_try, None);

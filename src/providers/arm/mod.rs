@@ -16,6 +16,7 @@ pub mod credentials;
 mod dns_record;
 mod dns_zone;
 mod error;
+mod listing;
 mod lro;
 mod nat_gateway;
 mod node_pool;
@@ -205,22 +206,11 @@ impl ArmProvider {
             arm_type::Place::ResourceGroup => format!("{parent}/providers/{}", identity.type_name),
             _ => format!("{parent}/{segment}"),
         };
-        let mut next = Some(list);
-        let mut out = Vec::new();
-        while let Some(path) = next.take() {
-            let page =
-                self.client.get(&path, arm_type.api_version()).await.map_err(|e| e.into_provider_error(&doing))?;
-            let Some(page) = page else { break };
-            for item in page.get("value").and_then(Json::as_array).into_iter().flatten() {
-                if let (Some(name), Some(id)) =
-                    (item.get("name").and_then(Json::as_str), item.get("id").and_then(Json::as_str))
-                {
-                    out.push((name.to_string(), id.to_string()));
-                }
-            }
-            next = page.get("nextLink").and_then(Json::as_str).and_then(|link| self.same_origin_path(link));
-        }
-        Ok(out)
+        let listed = self.list_all(&list, arm_type.api_version(), &doing).await?.unwrap_or_default();
+        Ok(listed
+            .iter()
+            .filter_map(|item| Some((item.get("name")?.as_str()?.to_string(), item.get("id")?.as_str()?.to_string())))
+            .collect())
     }
 
     /// A page's `nextLink` as a path on this run's endpoint (its query, without the
@@ -321,9 +311,11 @@ impl ArmProvider {
     }
 
     /// [`Provider::check_create`] of `address` at `path`: what is there must carry the stack's
-    /// marks, or, for a type that has none of its own (a subnet), its parent's must.
-    async fn check_path(&self, address: &Address, path: &str) -> Result<(), ProviderError> {
+    /// marks, or, for a type that has none of its own (a subnet), its parent's must. Returns
+    /// the resource at `path` as read, if there is one.
+    async fn check_path(&self, address: &Address, path: &str) -> Result<Option<Json>, ProviderError> {
         let (mut marked, mut marked_path) = (address.clone(), path.to_string());
+        let mut found = None;
         loop {
             let arm_type = arm_type_of(&marked)?;
             let live = self
@@ -331,9 +323,9 @@ impl ArmProvider {
                 .get(&marked_path, arm_type.api_version())
                 .await
                 .map_err(|e| e.into_provider_error(&marked))?;
-            let Some(live) = live else { return Ok(()) };
+            let Some(live) = live else { return Ok(found) };
             let marks = match arm_type.marks_at() {
-                MarksAt::Name => return Ok(()),
+                MarksAt::Name => return Ok(found.or(Some(live))),
                 MarksAt::Tags => live.get("tags"),
                 MarksAt::Metadata => live.pointer("/properties/metadata"),
                 MarksAt::Parent => {
@@ -342,12 +334,13 @@ impl ArmProvider {
                     let (Some(parent), Some(parent_path)) = (marked.parent_address(), parent_path) else {
                         return Err(super::taken(address, path, "it has no marks of its own"));
                     };
+                    found.get_or_insert(live);
                     (marked, marked_path) = (parent, parent_path);
                     continue;
                 }
             };
             return match arm_json::not_ours(marks, &marked, self.resolver.lineage()) {
-                None => Ok(()),
+                None => Ok(found.or(Some(live))),
                 Some(why) if marked == *address => Err(super::taken(address, path, &why)),
                 Some(why) => Err(super::taken(address, path, &format!("it is in `{marked}`, and {why}"))),
             };
@@ -355,25 +348,14 @@ impl ArmProvider {
     }
 
     async fn list_tagged(&self, path: &str, out: &mut Vec<Owned>) -> Result<(), ProviderError> {
-        let mut next = Some(path.to_string());
-        while let Some(page_path) = next.take() {
-            let page = self
-                .client
-                .get(&page_path, RESOURCES_API)
-                .await
-                .map_err(|e| e.into_provider_error(&"listing aksform's resources"))?
-                .unwrap_or(Json::Null);
-            for item in page.get("value").and_then(Json::as_array).into_iter().flatten() {
-                let address = item
-                    .pointer(&format!("/tags/{OWNER_TAG}"))
-                    .and_then(Json::as_str)
-                    .and_then(|a| a.parse::<Address>().ok());
-                if let (Some(address), Some(id)) = (address, item.get("id").and_then(Json::as_str)) {
-                    out.push(Owned { address, provider_id: id.to_string() });
-                }
+        for item in self.list_all(path, RESOURCES_API, "listing aksform's resources").await?.unwrap_or_default() {
+            let address = item
+                .pointer(&format!("/tags/{OWNER_TAG}"))
+                .and_then(Json::as_str)
+                .and_then(|a| a.parse::<Address>().ok());
+            if let (Some(address), Some(id)) = (address, item.get("id").and_then(Json::as_str)) {
+                out.push(Owned { address, provider_id: id.to_string() });
             }
-            // The next page's path, on the same endpoint (its query repeats the api-version).
-            next = page.get("nextLink").and_then(Json::as_str).and_then(|link| self.same_origin_path(link));
         }
         Ok(())
     }
@@ -437,7 +419,10 @@ impl Provider for ArmProvider {
         let creating = request.provider_id.is_none();
         let body = self.body(&request, creating)?;
         if creating {
-            self.check_path(address, &path).await?;
+            let found = self.check_path(address, &path).await?;
+            if let Some(live) = found.filter(|live| arm_type.puts_only_a_change() && arm_json::holds(live, &body)) {
+                return Ok(Applied { provider_id: path, computed: arm_type.computed(&live) });
+            }
         }
         let live = if arm_type.keeps_foreign() {
             self.put_keeping_foreign(arm_type, address, &path, &body).await?
@@ -455,7 +440,7 @@ impl Provider for ArmProvider {
 
     async fn check_create(&self, request: ApplyRequest<'_>) -> Result<(), ProviderError> {
         let path = self.resolver.path_of(request.address)?;
-        self.check_path(request.address, &path).await
+        self.check_path(request.address, &path).await.map(drop)
     }
 
     async fn read(&self, existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
@@ -476,6 +461,10 @@ impl Provider for ArmProvider {
             return Ok(None);
         }
         Ok(Some(arm_type.observed(&live, existing.attributes, &self.resolver)))
+    }
+
+    async fn read_many(&self, existing: &[Existing<'_>]) -> Vec<Result<Option<Attributes>, ProviderError>> {
+        self.read_listed(existing).await
     }
 
     async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {

@@ -1,6 +1,7 @@
 //! Node pools (Microsoft.ContainerService/managedClusters/agentPools), a child resource of
 //! their cluster. The same properties make the cluster's `agentPoolProfiles` at create, so a
-//! pool created with its cluster is then brought up to date by an idempotent PUT.
+//! pool created with its cluster is only recorded afterwards: on AKS a PUT on an existing
+//! pool is an update operation of its own, minutes long, even when nothing differs.
 
 use serde_json::{Map, Value as Json, json};
 
@@ -71,6 +72,10 @@ pub(crate) struct NodePool;
 impl ArmType for NodePool {
     fn marks_at(&self) -> MarksAt {
         MarksAt::Parent
+    }
+
+    fn puts_only_a_change(&self) -> bool {
+        true
     }
 
     fn identity(&self) -> &'static Identity {

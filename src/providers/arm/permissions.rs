@@ -79,20 +79,6 @@ fn scopes_above(id: &str) -> Vec<String> {
 }
 
 impl ArmProvider {
-    /// Every item of a list, following its `nextLink`s; `None` when the scope is not there.
-    async fn list_all(&self, path: &str, doing: &str) -> Result<Option<Vec<Json>>, ProviderError> {
-        let mut next = Some(path.to_string());
-        let mut out = Vec::new();
-        while let Some(page_path) = next.take() {
-            let page =
-                self.client.get(&page_path, AUTHORIZATION_API).await.map_err(|e| e.into_provider_error(&doing))?;
-            let Some(page) = page else { return Ok(None) };
-            out.extend(page.get("value").and_then(Json::as_array).into_iter().flatten().cloned());
-            next = page.get("nextLink").and_then(Json::as_str).and_then(|link| self.same_origin_path(link));
-        }
-        Ok(Some(out))
-    }
-
     /// The ARM id of a resource the run knows (a subnet, a route table, a public IP).
     pub fn id_of(&self, address: &Address) -> Result<String, ProviderError> {
         self.resolver.path_of(address)
@@ -104,7 +90,7 @@ impl ArmProvider {
         let doing = format!("reading the caller's permissions on {scope}");
         for at in std::iter::once(scope.to_string()).chain(scopes_above(scope)) {
             let path = format!("{at}/providers/Microsoft.Authorization/permissions");
-            if let Some(items) = self.list_all(&path, &doing).await? {
+            if let Some(items) = self.list_all(&path, AUTHORIZATION_API, &doing).await? {
                 return Ok(items.iter().map(Permission::from_json).collect());
             }
         }
@@ -127,7 +113,7 @@ impl ArmProvider {
             url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
         );
         let doing = format!("listing the role assignments of {principal} on {scope}");
-        let Some(assignments) = self.list_all(&path, &doing).await? else { return Ok(None) };
+        let Some(assignments) = self.list_all(&path, AUTHORIZATION_API, &doing).await? else { return Ok(None) };
         for assignment in &assignments {
             let (Some(id), Some(role)) = (
                 assignment.get("id").and_then(Json::as_str),

@@ -2,13 +2,12 @@
 //! reads many recorded objects at once — one list per kind and namespace, filtered by
 //! aksform's label, and a read of its own for each recorded object the list does not return
 //! (its label was taken off, or it is gone), so that every object reads as
-//! [`Provider::read`] reads it.
+//! [`crate::providers::Provider::read`] reads it.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::future::Future;
 
-use futures::stream::{self, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ListParams, ObjectList};
@@ -17,15 +16,8 @@ use serde::de::DeserializeOwned;
 use super::{KubeProvider, LIST_PAGE, ListingKey, MANAGED_BY, MANAGED_BY_LABEL, ObjectId, ObjectKind};
 use super::{ingress, namespace, service};
 use crate::model::Address;
-use crate::providers::{Attributes, Existing, Provider, ProviderError, READS_AT_ONCE};
+use crate::providers::{Attributes, Existing, LISTED_FROM, LiveRead, ProviderError, read_by_lists};
 
-/// Lists a refresh has in flight at once, each for another kind or namespace.
-const LISTS_AT_ONCE: usize = 4;
-/// Fewer recorded objects of a kind in a namespace than this are read one by one: a list
-/// returns all that carry aksform's label there, other stacks' objects too.
-const LISTED_FROM: usize = 2;
-
-type LiveRead = Result<Option<Attributes>, ProviderError>;
 /// The recorded objects of one kind and namespace: their place among those asked for, and id.
 type Group = Vec<(usize, ObjectId)>;
 /// What the server has for an object with aksform's mark, from its live values and the recorded ones.
@@ -69,8 +61,8 @@ impl KubeProvider {
         self.list_paged(marked(), doing, |params| async move { api.list(&params).await }).await
     }
 
-    /// [`Provider::read_many`]: a list for each kind and namespace with several of `existing`
-    /// in it, [`LISTS_AT_ONCE`] at a time, then a read for every object no list returned.
+    /// [`crate::providers::Provider::read_many`]: a list for each kind and namespace with
+    /// several of `existing` in it, then a read for every object no list returned.
     pub(super) async fn read_listed(&self, existing: &[Existing<'_>]) -> Vec<LiveRead> {
         let mut groups: HashMap<ListingKey, Group> = HashMap::new();
         for (index, e) in existing.iter().enumerate() {
@@ -79,25 +71,8 @@ impl KubeProvider {
                 groups.entry((id.kind, id.namespace.clone())).or_default().push((index, id));
             }
         }
-        let mut found: Vec<Option<LiveRead>> = vec![None; existing.len()];
-        let listed = stream::iter(groups.into_values().filter(|group| group.len() >= LISTED_FROM))
-            .map(|group| async move { self.read_group(&group, existing).await })
-            .buffer_unordered(LISTS_AT_ONCE)
-            .collect::<Vec<_>>()
-            .await;
-        for (index, read) in listed.into_iter().flatten() {
-            found[index] = Some(read);
-        }
-        stream::iter(found.into_iter().enumerate())
-            .map(|(index, found)| async move {
-                match found {
-                    Some(read) => read,
-                    None => self.read(existing[index]).await,
-                }
-            })
-            .buffered(READS_AT_ONCE)
-            .collect()
-            .await
+        let groups = groups.into_values().filter(|group| group.len() >= LISTED_FROM);
+        read_by_lists(self, existing, groups, |group| async move { self.read_group(&group, existing).await }).await
     }
 
     /// The reads of the objects of `group` that one list returns, by their place in `existing`.
