@@ -600,3 +600,48 @@ fn a_refresh_lists_each_type_in_each_group_and_keeps_to_arms_read_bucket() {
     assert_eq!(listed("/dnszones/example.com/a"), 1, "{reads:?}");
     assert_eq!(listed("/resourcegroups"), 1, "{reads:?}");
 }
+
+/// The PUTs on agent pools the emulator answered: (pool name, status).
+fn agent_pool_puts(emulator: &Emulator) -> Vec<(String, u16)> {
+    let writes = emulator.operations();
+    let puts = writes.iter().filter(|w| w.method == "PUT" && w.id.to_ascii_lowercase().contains("/agentpools/"));
+    puts.map(|w| (w.id.rsplit('/').next().unwrap_or_default().to_string(), w.status)).collect()
+}
+
+#[test]
+fn node_pools_go_in_their_clusters_create_and_are_put_on_their_own_only_to_change() {
+    let emulator = Emulator::start(EmulatorOptions::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let stack = |pools: &str| {
+        format!(
+            "stack \"pools\" {{\n  subscription = env(\"AZURE_SUBSCRIPTION_ID\")\n  location     = westeurope\n}}\n\n\
+             resource_group \"rg\" {{}}\n\ncluster \"c\" {{\n  resource_group = resource_group.rg\n  network kubenet {{}}\n{pools}}}\n"
+        )
+    };
+    let system = "  node_pool \"system\" {\n    vm_size = \"Standard_D2s_v5\"\n    count   = 2\n  }\n";
+    std::fs::write(dir.path().join("main.aks"), stack(system)).unwrap();
+    let apply = run(&emulator, &["apply", "--auto-approve"], dir.path(), &state);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert!(String::from_utf8_lossy(&apply.stdout).contains("cluster.c.node_pool.system"), "{}", text(&apply));
+    // On AKS a second PUT would be an update operation of its own, minutes long.
+    assert_eq!(agent_pool_puts(&emulator), Vec::new(), "the pool was made by the cluster's create");
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], dir.path(), &state);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+
+    // A pool added and one changed: each gets its own PUT, the new one created.
+    let changed = system.replace("count   = 2", "count   = 3");
+    let apps = "  node_pool \"apps\" {\n    vm_size = \"Standard_D4s_v5\"\n    count   = 1\n  }\n";
+    std::fs::write(dir.path().join("main.aks"), stack(&format!("{changed}{apps}"))).unwrap();
+    let apply = run(&emulator, &["apply", "--auto-approve"], dir.path(), &state);
+    assert!(apply.status.success(), "{}", text(&apply));
+    let mut puts = agent_pool_puts(&emulator);
+    puts.sort();
+    assert_eq!(puts, vec![("apps".to_string(), 201), ("system".to_string(), 200)]);
+    let pool = emulator.resource(&format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/agentPools/system"
+    ));
+    assert_eq!(pool.unwrap()["properties"]["count"], 3);
+    let plan = run(&emulator, &["plan", "--detailed-exitcode"], dir.path(), &state);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
