@@ -54,8 +54,21 @@ const WRITE_INTERVAL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// How many steps may run at once.
+    /// How many Azure steps may run at once.
     pub parallelism: usize,
+    /// How many Kubernetes steps may run at once, besides the Azure ones: an API server takes
+    /// far more writes in flight than ARM does, and they need not wait on ARM's.
+    pub kubernetes_parallelism: usize,
+}
+
+impl Options {
+    /// Steps of `address`'s provider that may run at once, and which of the two counts it is.
+    fn limit_of(&self, address: &Address) -> (usize, usize) {
+        match address.kind.is_kubernetes() {
+            false => (0, self.parallelism.max(1)),
+            true => (1, self.kubernetes_parallelism.max(1)),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -145,7 +158,8 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
     let mut running = FuturesUnordered::new();
     let mut stopping = false;
     let mut cancel = std::pin::pin!(cancel);
-    let parallelism = options.parallelism.max(1);
+    // Steps running, Azure's and Kubernetes'.
+    let mut in_flight = [0usize; 2];
     // Finished steps recorded in `state` but not yet written, and the steps that wait only on
     // them: they start once the write is done.
     let mut unwritten = 0usize;
@@ -153,10 +167,16 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
     let mut last_write = Instant::now();
 
     loop {
-        while !stopping && running.len() < parallelism {
-            let Some(index) = ready.pop() else { break };
+        // The first ready step (they are kept last first) whose provider has room.
+        let room = |i: &usize, in_flight: &[usize; 2]| {
+            let (class, limit) = options.limit_of(&plan.actions()[steps[*i].action].address);
+            in_flight[class] < limit
+        };
+        while let Some(place) = ready.iter().rposition(|i| !stopping && room(i, &in_flight)) {
+            let index = ready.remove(place);
             let step = &steps[index];
             let action = &plan.actions()[step.action];
+            in_flight[options.limit_of(&action.address).0] += 1;
             let operation = step.operation;
             // References are filled in from the state as it is now: what they name has finished.
             let recorded = state.get(&action.address);
@@ -226,6 +246,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
         let Some(Finished { step: index, elapsed, result }) = finished else { break };
         let step = &steps[index];
         let action = &plan.actions()[step.action];
+        in_flight[options.limit_of(&action.address).0] -= 1;
         match result {
             Ok(applied) => {
                 let computed = applied.as_ref().map(|a| a.computed.clone()).unwrap_or_default();

@@ -86,9 +86,10 @@ impl Provider for Answering {
     }
 }
 
-struct One(Arc<Answering>);
+/// Every step to the one provider.
+struct One<P>(Arc<P>);
 
-impl Router for One {
+impl<P: Provider + 'static> Router for One<P> {
     fn provider(&self, _address: &Address, _attributes: &Attributes) -> Result<Arc<dyn Provider>, ProviderError> {
         Ok(self.0.clone())
     }
@@ -101,8 +102,15 @@ impl Observer for Quiet {
     fn finished(&self, _: &Address, _: Operation, _: Result<&Attributes, &ProviderError>, _: Duration) {}
 }
 
-fn run<'a>(plan: &'a Plan, desired: &'a [Resource], writes: &'a Writes, router: &'a One) -> Run<'a> {
-    Run { plan, desired, backend: writes, router, observer: &Quiet, options: Options { parallelism: 10 } }
+fn run<'a>(plan: &'a Plan, desired: &'a [Resource], writes: &'a Writes, router: &'a One<Answering>) -> Run<'a> {
+    Run {
+        plan,
+        desired,
+        backend: writes,
+        router,
+        observer: &Quiet,
+        options: Options { parallelism: 10, kubernetes_parallelism: 10 },
+    }
 }
 
 #[tokio::test]
@@ -139,4 +147,71 @@ async fn dependents_start_once_written_and_steps_finishing_together_share_a_writ
     let destroyed = writes.all().len() - applied.len();
     assert!(destroyed < SERVICES / 2, "{destroyed} writes for {} steps", SERVICES + 1);
     assert_eq!(provider.started_too_early.lock().unwrap().clone(), Vec::<Address>::new());
+}
+
+/// Counts the steps in flight of each provider, Azure's and Kubernetes', and the most seen.
+#[derive(Default)]
+struct Counting {
+    now: Mutex<[usize; 2]>,
+    most: Mutex<[usize; 2]>,
+}
+
+impl Counting {
+    async fn step(&self, address: &Address) {
+        let class = usize::from(address.kind.is_kubernetes());
+        {
+            let mut now = self.now.lock().unwrap();
+            now[class] += 1;
+            let mut most = self.most.lock().unwrap();
+            most[class] = most[class].max(now[class]);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.now.lock().unwrap()[class] -= 1;
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Counting {
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Applied, ProviderError> {
+        self.step(request.address).await;
+        Ok(Applied { provider_id: request.address.to_string(), computed: Attributes::new() })
+    }
+
+    async fn read(&self, _existing: Existing<'_>) -> Result<Option<Attributes>, ProviderError> {
+        unreachable!("the executor does not read")
+    }
+
+    async fn delete(&self, existing: Existing<'_>) -> Result<(), ProviderError> {
+        self.step(existing.address).await;
+        Ok(())
+    }
+
+    async fn list_owned(&self) -> Result<Vec<crate::providers::Owned>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test]
+async fn azure_and_kubernetes_steps_each_run_as_many_at_once_as_their_own_limit() {
+    let mut sources = SourceMap::new();
+    let stack =
+        generate_services_stack("s", "apps", 60) + &aksform_testkit::large::generate_azure_resources(1, 30, 0, 0);
+    sources.add("main.aks", "main.aks", stack);
+    let loaded = crate::loading::from_sources(sources, Vec::new(), None, &[], &|_| None);
+    assert!(!loaded.diagnostics.has_errors());
+    let desired = loaded.stack.resources();
+    // The public IPs and the Services, as `--target public_ip --target service` gives them:
+    // nothing waits on anything.
+    let independent = |a: &Address| matches!(a.kind, Kind::PublicIp | Kind::Service);
+    let state = State::new("s");
+    let plan = crate::plan::plan(&desired, &state).unwrap().plan.only(independent);
+    assert_eq!(plan.actions().len(), 90);
+    let counting = Arc::new(Counting::default());
+    let router = One(Arc::clone(&counting));
+    let writes = Writes::default();
+    let options = Options { parallelism: 2, kubernetes_parallelism: 8 };
+    let run = Run { plan: &plan, desired: &desired, backend: &writes, router: &router, observer: &Quiet, options };
+    let (_, report) = execute(run, state, std::future::pending()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(*counting.most.lock().unwrap(), [2, 8], "Azure's and Kubernetes' steps in flight at most");
 }

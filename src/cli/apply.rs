@@ -45,9 +45,12 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (for CI).
     #[arg(long)]
     auto_approve: bool,
-    /// How many resources may be changed at once.
+    /// How many Azure resources may be changed at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     parallelism: u16,
+    /// How many Kubernetes objects may be changed at once, besides the Azure resources.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    kubernetes_parallelism: u16,
     #[command(flatten)]
     providers: ProviderArgs,
     /// Only these resources: an address (with its children) or a kind such as `service` (repeatable).
@@ -256,7 +259,10 @@ fn run(args: &ApplyArgs, out: &Output, destroy: bool) -> u8 {
         backend: backend.as_ref(),
         router: &providers,
         observer: &observer,
-        options: Options { parallelism: usize::from(args.parallelism) },
+        options: Options {
+            parallelism: usize::from(args.parallelism),
+            kubernetes_parallelism: usize::from(args.kubernetes_parallelism),
+        },
     };
     let lost = guard.lost();
     let cancel = async {
