@@ -274,7 +274,7 @@ impl Running {
         let stdout = dir.join("apply.stdout");
         let stderr = dir.join("apply.stderr");
         let child = aksform_process("apply", stack, state, kubeconfig)
-            .args(["--auto-approve", "--parallelism", &PARALLELISM.to_string()])
+            .args(["--auto-approve", "--kubernetes-parallelism", &PARALLELISM.to_string()])
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
