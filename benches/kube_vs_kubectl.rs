@@ -5,7 +5,10 @@
 //! each tool in namespaces of its own. Prints figures; the target is aksform at least 5×
 //! faster in both. Beside them, the plan against the floor a refresh cannot beat: one list
 //! call returning all the Services, made in this process on a new connection (target: the
-//! plan within 2× of it, and at most 0.3 s for 1,000 Services).
+//! plan within 2× of it, and at most 0.3 s for 1,000 Services). And the API server's own
+//! pace: the same objects created by server-side apply, then deleted, by a minimal client in
+//! this process at its best concurrency (of `AKSFORM_BENCH_CONCURRENCY`, by default 8, 32 and
+//! 128), against `aksform apply` and `aksform destroy` (target: within 1.5× of it).
 //!
 //! `cargo bench --bench kube_vs_kubectl` measures 1,000 Services in 2 rounds
 //! (`AKSFORM_BENCH_SERVICES`, `AKSFORM_BENCH_ROUNDS` change that). `cargo test --all-targets`
@@ -24,8 +27,9 @@ use aksform::providers::kube::{MANAGED_BY, MANAGED_BY_LABEL, manifest};
 use aksform_sandbox::ControlPlane;
 use aksform_testkit::bench::{self, Size};
 use aksform_testkit::large::generate_services_stack;
-use k8s_openapi::api::core::v1::Service;
-use kube::api::{Api, ListParams};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 
 const KUBERNETES: [&str; 6] = ["--target", "namespace", "--target", "service", "--target", "ingress"];
 
@@ -53,6 +57,15 @@ struct Round {
     kubectl_diff: Duration,
     /// One list call returning every Service of the plan.
     list_call: Duration,
+    aksform_destroy: Duration,
+    /// The minimal client at its best concurrency: its creates, its deletes.
+    limit: Limit,
+}
+
+/// The minimal client's best times, and the concurrency that gave each.
+struct Limit {
+    create: (Duration, usize),
+    delete: (Duration, usize),
 }
 
 fn run(services: usize, rounds: usize) -> Result<(), String> {
@@ -124,10 +137,107 @@ impl Bench {
         let kubectl_diff = self.kubectl(&work, &["diff", "--server-side", "-f", &manifests.to_string_lossy()])?;
         let list_call = self.list_call(&aksform_namespace, services)?;
 
-        // The server slows down as it holds more objects: the next round starts from none.
-        let namespaces = [aksform_namespace.as_str(), kubectl_namespace.as_str()];
-        self.kubectl(&work, &[&["delete", "namespace", "--wait", "--timeout=600s"][..], &namespaces].concat())?;
-        Ok(Round { aksform_apply, kubectl_apply, aksform_plan, kubectl_diff, list_call })
+        let aksform_destroy = self.aksform(&work, "destroy", &stack, &state, &["--auto-approve"])?;
+        // The server slows down as it holds more objects: what follows starts from none.
+        self.kubectl(&work, &["delete", "namespace", &kubectl_namespace, "--wait", "--timeout=600s"])?;
+        let limit = self.limit(&work, round, services)?;
+        Ok(Round { aksform_apply, kubectl_apply, aksform_plan, kubectl_diff, list_call, aksform_destroy, limit })
+    }
+
+    /// The minimal client: the objects aksform applies, in a namespace of their own for each
+    /// concurrency tried, created by server-side apply (the namespace first) and then deleted
+    /// (the Services, then the namespace, until it is gone), each at that concurrency.
+    fn limit(&self, work: &Path, round: usize, services: usize) -> Result<Limit, String> {
+        let tried: Vec<usize> = std::env::var("AKSFORM_BENCH_CONCURRENCY")
+            .ok()
+            .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).filter(|&n| n > 0).collect())
+            .filter(|list: &Vec<usize>| !list.is_empty())
+            .unwrap_or_else(|| vec![8, 32, 128]);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting a runtime: {e}"))?;
+        let mut best = Limit { create: (Duration::MAX, 0), delete: (Duration::MAX, 0) };
+        for concurrency in tried {
+            let namespace = format!("limit{round}c{concurrency}");
+            let folder = work.join(&namespace);
+            std::fs::create_dir_all(&folder).map_err(|e| format!("creating {}: {e}", folder.display()))?;
+            write_manifests(&generate_services_stack("bench", &namespace, services), &folder)?;
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+                .map_err(|e| e.to_string())?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .collect();
+            files.sort();
+            let read = |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| e.to_string());
+            let namespace_object: Namespace = serde_json::from_str(&read(&files[0])?).map_err(|e| e.to_string())?;
+            let objects: Vec<Service> = files[1..]
+                .iter()
+                .map(|path| serde_json::from_str(&read(path)?).map_err(|e| e.to_string()))
+                .collect::<Result<_, String>>()?;
+            let (create, delete) =
+                runtime.block_on(self.limit_run(&namespace, &namespace_object, &objects, concurrency))?;
+            eprintln!(
+                "  minimal client at {concurrency} at once: creates {} ms, deletes {} ms",
+                create.as_millis(),
+                delete.as_millis()
+            );
+            if create < best.create.0 {
+                best.create = (create, concurrency);
+            }
+            if delete < best.delete.0 {
+                best.delete = (delete, concurrency);
+            }
+        }
+        Ok(best)
+    }
+
+    async fn limit_run(
+        &self,
+        namespace: &str,
+        namespace_object: &Namespace,
+        services: &[Service],
+        concurrency: usize,
+    ) -> Result<(Duration, Duration), String> {
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml).map_err(|e| e.to_string())?;
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.map_err(|e| e.to_string())?;
+        let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+        let namespaces = Api::<Namespace>::all(client.clone());
+        let api = Api::<Service>::namespaced(client, namespace);
+        let apply = PatchParams::apply("bench").force();
+        let started = Instant::now();
+        namespaces.patch(namespace, &apply, &Patch::Apply(namespace_object)).await.map_err(|e| e.to_string())?;
+        stream::iter(services)
+            .map(|service| {
+                let (api, apply) = (&api, &apply);
+                async move {
+                    let name = service.metadata.name.as_deref().unwrap_or_default();
+                    api.patch(name, apply, &Patch::Apply(service)).await.map(drop)
+                }
+            })
+            .buffer_unordered(concurrency)
+            .try_collect::<Vec<()>>()
+            .await
+            .map_err(|e| format!("creating: {e}"))?;
+        let create = started.elapsed();
+        let started = Instant::now();
+        stream::iter(services)
+            .map(|service| {
+                let api = &api;
+                async move {
+                    let name = service.metadata.name.as_deref().unwrap_or_default();
+                    api.delete(name, &DeleteParams::background()).await.map(drop)
+                }
+            })
+            .buffer_unordered(concurrency)
+            .try_collect::<Vec<()>>()
+            .await
+            .map_err(|e| format!("deleting: {e}"))?;
+        namespaces.delete(namespace, &DeleteParams::background()).await.map_err(|e| e.to_string())?;
+        while namespaces.get_opt(namespace).await.map_err(|e| e.to_string())?.is_some() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok((create, started.elapsed()))
     }
 
     /// How long one list of aksform's Services in `namespace` takes, unpaged, on a connection
@@ -289,6 +399,24 @@ fn print_table(services: usize, rounds: &[Round]) {
             seconds(round.kubectl_diff),
             ratio(round.aksform_plan, round.kubectl_diff)
         );
+    }
+    println!();
+    println!("{services} Services against the API server's own pace: a minimal client at its best concurrency");
+    println!("| round | operation | aksform | minimal client (at once) | aksform / client |");
+    println!("|---|---|---|---|---|");
+    for (i, round) in rounds.iter().enumerate() {
+        for (operation, ours, (theirs, at)) in [
+            ("apply / server-side apply", round.aksform_apply, round.limit.create),
+            ("destroy / delete", round.aksform_destroy, round.limit.delete),
+        ] {
+            println!(
+                "| {} | {operation} | {} | {} ({at}) | {:.2}× |",
+                i + 1,
+                seconds(ours),
+                seconds(theirs),
+                ours.as_secs_f64() / theirs.as_secs_f64()
+            );
+        }
     }
     println!();
     println!("{services} Services planned with refresh against one list call returning them all");
