@@ -321,17 +321,11 @@ impl Running {
 
 /// The Service addresses a state file records (none while it does not exist yet).
 fn recorded_services(state: &Path) -> BTreeSet<String> {
-    let Ok(text) = std::fs::read_to_string(state) else { return BTreeSet::new() };
-    // Written whole and renamed into place, so what is read is always a complete document.
-    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
-    document["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["address"].as_str())
-        .filter(|a| a.starts_with("service."))
-        .map(str::to_string)
-        .collect()
+    // The document, written whole and renamed into place, and the journal of what was
+    // recorded since, as the next command reads them.
+    use aksform::state::Backend;
+    let Some(recorded) = aksform::state::LocalBackend::new(state).read().unwrap() else { return BTreeSet::new() };
+    recorded.addresses().map(ToString::to_string).filter(|a| a.starts_with("service.")).collect()
 }
 
 /// The addresses of the Services in `namespace` that carry aksform's marks, as the server

@@ -15,6 +15,7 @@ use crate::model::{Address, Resource, Value};
 use crate::plan::record::record_step;
 use crate::plan::{ActionKind, Operation, Plan};
 use crate::providers::{Applied, ApplyRequest, Attributes, ErrorKind, Existing, Provider, ProviderError};
+use crate::state::journal::Delta;
 use crate::state::{Backend, State, StateError};
 
 /// Finds the provider for a resource.
@@ -160,9 +161,11 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
     let mut cancel = std::pin::pin!(cancel);
     // Steps running, Azure's and Kubernetes'.
     let mut in_flight = [0usize; 2];
-    // Finished steps recorded in `state` but not yet written, and the steps that wait only on
-    // them: they start once the write is done.
-    let mut unwritten = 0usize;
+    // The resources changed in `state` but not yet written, and the steps that wait only on
+    // them: they start once the write is done. `recorded`: something went into the backend's
+    // journal since the whole state was last written.
+    let mut changed: Vec<Address> = Vec::new();
+    let mut recorded = false;
     let mut unblocked: Vec<usize> = Vec::new();
     let mut last_write = Instant::now();
 
@@ -216,16 +219,21 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
         }
         // Recorded steps are written now when something waits on them, or when nothing else
         // will finish; otherwise with the ones that finish in the next moments.
-        if unwritten > 0
+        if !changed.is_empty()
             && (running.is_empty() || stopping || last_write.elapsed() >= WRITE_INTERVAL || !unblocked.is_empty())
         {
             state.commit();
-            if let Err(e) = backend.write(&state) {
-                report.state_error = Some(e);
-                stopping = true;
+            // Recorded at a cost that follows the change; the whole document once at the end.
+            let delta = Delta::of(&state, &changed);
+            match backend.record(&state, &delta) {
+                Ok(journaled) => recorded |= journaled,
+                Err(e) => {
+                    report.state_error = Some(e);
+                    stopping = true;
+                }
             }
             last_write = Instant::now();
-            unwritten = 0;
+            changed.clear();
             ready.append(&mut unblocked);
             ready.sort_by(|a, b| b.cmp(a));
             continue;
@@ -241,7 +249,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 report.cancelled = true;
                 continue;
             }
-            () = tokio::time::sleep_until(next_write), if unwritten > 0 => continue,
+            () = tokio::time::sleep_until(next_write), if !changed.is_empty() => continue,
         };
         let Some(Finished { step: index, elapsed, result }) = finished else { break };
         let step = &steps[index];
@@ -261,7 +269,7 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 let recorded = state.get(&action.address).map(|r| &r.attributes);
                 observer.finished(&action.address, step.operation, Ok(recorded.unwrap_or(&Attributes::new())), elapsed);
                 report.completed.push((action.address.clone(), step.operation));
-                unwritten += 1;
+                changed.push(action.address.clone());
                 for &dependent in &dependents[index] {
                     waiting_on[dependent] -= 1;
                     if waiting_on[dependent] == 0 && !blocked[dependent] {
@@ -278,6 +286,13 @@ pub async fn execute(run: Run<'_>, state: State, cancel: impl std::future::Futur
                 report.failed.push((action.address.clone(), step.operation, error));
                 block_dependents(index, &dependents, &mut blocked);
             }
+        }
+    }
+    // The journal folded into the document, unless recording already failed.
+    if recorded && report.state_error.is_none() {
+        state.commit();
+        if let Err(e) = backend.write(&state) {
+            report.state_error = Some(e);
         }
     }
     let done: std::collections::HashSet<(Address, Operation)> =

@@ -215,3 +215,30 @@ async fn azure_and_kubernetes_steps_each_run_as_many_at_once_as_their_own_limit(
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(*counting.most.lock().unwrap(), [2, 8], "Azure's and Kubernetes' steps in flight at most");
 }
+
+#[tokio::test]
+async fn a_local_state_gets_the_steps_in_its_journal_and_the_whole_document_at_the_start_and_end() {
+    const SERVICES: usize = 200;
+    let mut sources = SourceMap::new();
+    sources.add("main.aks", "main.aks", generate_services_stack("s", "apps", SERVICES));
+    let loaded = crate::loading::from_sources(sources, Vec::new(), None, &[], &|_| None);
+    let desired = loaded.stack.resources();
+    let dir = tempfile::tempdir().unwrap();
+    let backend = crate::state::LocalBackend::new(dir.path().join("s.json"));
+    let _lock = backend.lock(LockInfo::new("aksform apply")).unwrap();
+    let counting = Arc::new(Counting::default());
+    let router = One(Arc::clone(&counting));
+    let plan = crate::plan::plan(&desired, &State::new("s")).unwrap().plan.only(|a| a.kind.is_kubernetes());
+    let options = Options { parallelism: 10, kubernetes_parallelism: 10 };
+    let run = Run { plan: &plan, desired: &desired, backend: &backend, router: &router, observer: &Quiet, options };
+    let (state, report) = execute(run, State::new("s"), std::future::pending()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(state.resources.len(), SERVICES + 1);
+    assert!(!backend.journal_path().exists(), "folded into the document");
+    assert_eq!(crate::state::LocalBackend::new(backend.path()).read().unwrap(), Some(state));
+    // The version before the last whole write is the first: the namespace alone, which
+    // everything waited on. Every Service went through the journal.
+    let first = std::fs::read(backend.backup_path()).unwrap();
+    let first = crate::state::document::decode(&first, "backup").unwrap();
+    assert_eq!(first.addresses().map(ToString::to_string).collect::<Vec<_>>(), ["namespace.apps"]);
+}

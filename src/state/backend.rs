@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::journal::Delta;
 use super::{State, StateError};
 
 /// Where a state document is kept.
@@ -27,6 +28,16 @@ pub trait Backend: Send + Sync {
     /// nothing in `state`: the caller calls [`State::commit`] first. Refuses a state of
     /// another lineage or one whose serial is not greater than the recorded one.
     fn write(&self, state: &State) -> Result<(), StateError>;
+
+    /// Records `delta`, what changed in `state` since it was last written or recorded (the
+    /// caller has committed it). A backend with a journal ([`super::journal`]) appends the
+    /// delta, at a cost that follows the change, and returns true: its next
+    /// [`Backend::write`] folds the journal into the document. By default `state` is written
+    /// whole, and this returns false.
+    fn record(&self, state: &State, delta: &Delta) -> Result<bool, StateError> {
+        let _ = delta;
+        self.write(state).map(|()| false)
+    }
 
     /// Breaks the lock whose id is `id` (the one a refused run was told), for a run that is
     /// gone for good; refused when the lock has another id. Returns who held it.

@@ -89,6 +89,16 @@ fn check_version(version: Option<u64>, origin: &str) -> Result<(), StateError> {
     }
 }
 
+/// Refuses a resource with a value not known yet: the state records only what is.
+pub(crate) fn check_known(resource: &super::ResourceState) -> Result<(), StateError> {
+    match resource.attributes.iter().find(|(_, value)| value.is_unknown()) {
+        Some((attribute, _)) => {
+            Err(StateError::UnknownValue { address: resource.address.clone(), attribute: attribute.clone() })
+        }
+        None => Ok(()),
+    }
+}
+
 /// The document for `state`: pretty JSON, resources sorted, a trailing newline, so that
 /// the file diffs well in review.
 pub fn encode(state: &State) -> Result<Vec<u8>, StateError> {
@@ -98,11 +108,7 @@ pub fn encode(state: &State) -> Result<Vec<u8>, StateError> {
     if let Some(address) = first_duplicate(state) {
         return Err(StateError::DuplicateToWrite { address });
     }
-    for resource in &state.resources {
-        if let Some((attribute, _)) = resource.attributes.iter().find(|(_, value)| value.is_unknown()) {
-            return Err(StateError::UnknownValue { address: resource.address.clone(), attribute: attribute.clone() });
-        }
-    }
+    state.resources.iter().try_for_each(check_known)?;
     // `commit` sorts before every write, so a copy to sort is rarely needed; a large apply
     // writes the state hundreds of times.
     let in_order = state.resources.is_sorted_by(|a, b| address_order(&a.address, &b.address).is_le());

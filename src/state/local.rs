@@ -6,23 +6,71 @@ use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::backend::{Backend, LockGuard, LockInfo};
+use super::journal::{self, Delta, Header};
 use super::{State, StateError, document};
 
-/// A state file on the local disk. Clones share whether the lock is held.
+/// A state file on the local disk. Clones share whether the lock is held, and the journal.
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     path: PathBuf,
     /// Set while a guard from this backend holds the lock; writes require it.
     held: Arc<AtomicBool>,
+    journaling: Arc<Mutex<Journaling>>,
+}
+
+/// What [`Backend::record`] appends after.
+#[derive(Debug, Default)]
+struct Journaling {
+    /// The document on disk as this process last read or wrote it: its lineage and serial.
+    document: Option<(String, u64)>,
+    /// The journal, once this process has appended to it.
+    file: Option<File>,
 }
 
 impl LocalBackend {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        LocalBackend { path: path.into(), held: Arc::new(AtomicBool::new(false)) }
+        LocalBackend { path: path.into(), held: Arc::new(AtomicBool::new(false)), journaling: Arc::default() }
+    }
+
+    /// `<path>.journal`: what was recorded since the document was last written.
+    pub fn journal_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".journal")
+    }
+
+    fn journaling(&self) -> MutexGuard<'_, Journaling> {
+        self.journaling.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The journal open for appending after the document `(lineage, serial)`: the one there
+    /// if it follows that document (cut to its last whole entry), else a new one.
+    fn open_journal(&self, lineage: &str, serial: u64) -> Result<File, StateError> {
+        let path = self.journal_path();
+        let existing = match fs::read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(StateError::io("read", &path, e)),
+        };
+        let header = Header::new(lineage, serial);
+        let kept = existing
+            .as_deref()
+            .filter(|bytes| journal::header_of(bytes).as_ref() == Some(&header))
+            .map_or(0, journal::kept_length);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| StateError::io("open the journal", &path, e))?;
+        file.set_len(kept as u64).map_err(|e| StateError::io("cut short", &path, e))?;
+        if kept == 0 {
+            file.write_all(&journal::header_line(&header)?).map_err(|e| StateError::io("write", &path, e))?;
+            file.sync_data().map_err(|e| StateError::io("flush to disk", &path, e))?;
+            sync_directory(self.directory())?;
+        }
+        Ok(file)
     }
 
     /// `state/<stack>.json`, relative to where aksform runs.
@@ -105,7 +153,40 @@ impl Backend for LocalBackend {
     }
 
     fn read(&self) -> Result<Option<State>, StateError> {
-        self.read_bytes()?.map(|bytes| self.decode(&bytes)).transpose()
+        let Some(bytes) = self.read_bytes()? else { return Ok(None) };
+        let mut state = self.decode(&bytes)?;
+        self.journaling().document = Some((state.lineage.clone(), state.serial));
+        let path = self.journal_path();
+        match fs::read(&path) {
+            Ok(bytes) => {
+                journal::replay(&mut state, &bytes, &path.display().to_string())?;
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::io("read", &path, e)),
+        }
+        Ok(Some(state))
+    }
+
+    fn record(&self, state: &State, delta: &Delta) -> Result<bool, StateError> {
+        if !self.held.load(Ordering::SeqCst) {
+            return Err(StateError::NotLocked { origin: self.describe() });
+        }
+        let mut journaling = self.journaling();
+        let document = journaling.document.clone().filter(|(lineage, _)| *lineage == state.lineage);
+        // Without a document to follow (none yet, or another than this one), it is written.
+        let Some((lineage, serial)) = document else {
+            drop(journaling);
+            return self.write(state).map(|()| false);
+        };
+        if journaling.file.is_none() {
+            journaling.file = Some(self.open_journal(&lineage, serial)?);
+        }
+        let path = self.journal_path();
+        let line = journal::entry_line(state.serial, delta)?;
+        let file = journaling.file.as_mut().expect("opened above");
+        file.write_all(&line).map_err(|e| StateError::io("write", &path, e))?;
+        file.sync_data().map_err(|e| StateError::io("flush to disk", &path, e))?;
+        Ok(true)
     }
 
     fn write(&self, state: &State) -> Result<(), StateError> {
@@ -135,7 +216,14 @@ impl Backend for LocalBackend {
         }
         replace_atomically(&self.path, &bytes, None)?;
         // The renames are durable only once the directory itself is on disk.
-        sync_directory(self.directory())
+        sync_directory(self.directory())?;
+        // The document holds what the journal did: a journal left by a failed removal
+        // follows an older document, and is ignored.
+        let mut journaling = self.journaling();
+        journaling.file = None;
+        journaling.document = Some((state.lineage.clone(), state.serial));
+        let _ = fs::remove_file(self.journal_path());
+        Ok(())
     }
 
     fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
@@ -339,6 +427,92 @@ mod tests {
             fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         names
+    }
+
+    /// Commits `state` after `change`, and records what `change` touched, as apply does.
+    fn record_change(backend: &LocalBackend, state: &mut State, touched: &[&str], change: impl FnOnce(&mut State)) {
+        change(state);
+        state.commit();
+        let touched: Vec<Address> = touched.iter().map(|a| address(a)).collect();
+        assert!(backend.record(state, &Delta::of(state, &touched)).unwrap(), "journaled");
+    }
+
+    #[test]
+    fn records_go_to_the_journal_and_the_next_write_folds_them_into_the_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let _guard = backend.lock(alice()).unwrap();
+        let mut state = State::new("shop");
+        with_vnet(&mut state, "a");
+        // No document to follow yet: written whole.
+        state.commit();
+        assert!(!backend.record(&state, &Delta::of(&state, &[address("vnet.a")])).unwrap());
+        let document = fs::read(backend.path()).unwrap();
+
+        record_change(&backend, &mut state, &["vnet.b"], |s| with_vnet(s, "b"));
+        record_change(&backend, &mut state, &["vnet.a", "vnet.c"], |s| {
+            s.remove(&address("vnet.a"));
+            with_vnet(s, "c");
+        });
+        assert_eq!(fs::read(backend.path()).unwrap(), document, "the document is not rewritten");
+        let journal = fs::read(backend.journal_path()).unwrap();
+        assert_eq!(journal.iter().filter(|&&b| b == b'\n').count(), 3, "a header and a line for each record");
+        // Another process reads both.
+        let read = LocalBackend::new(backend.path()).read().unwrap().unwrap();
+        assert_eq!(read, state);
+
+        save(&backend, &mut state);
+        assert!(!backend.journal_path().exists());
+        assert_eq!(LocalBackend::new(backend.path()).read().unwrap().unwrap(), state);
+        assert_eq!(names_in(backend.directory()), ["shop.json", "shop.json.backup", "shop.json.lock"]);
+    }
+
+    #[test]
+    fn a_journal_cut_short_by_a_crash_reads_without_its_last_line_and_the_next_run_goes_on_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let crashed = backend(&dir);
+        let guard = crashed.lock(alice()).unwrap();
+        let mut state = State::new("shop");
+        with_vnet(&mut state, "a");
+        save(&crashed, &mut state);
+        record_change(&crashed, &mut state, &["vnet.b"], |s| with_vnet(s, "b"));
+        let before_cut = state.clone();
+        record_change(&crashed, &mut state, &["vnet.c"], |s| with_vnet(s, "c"));
+        let journal = fs::read(crashed.journal_path()).unwrap();
+        fs::write(crashed.journal_path(), &journal[..journal.len() - 7]).unwrap();
+        drop(guard);
+
+        let next = LocalBackend::new(crashed.path());
+        let mut read = next.read().unwrap().unwrap();
+        assert_eq!(read, before_cut);
+        let _guard = next.lock(alice()).unwrap();
+        record_change(&next, &mut read, &["vnet.d"], |s| with_vnet(s, "d"));
+        let again = LocalBackend::new(crashed.path()).read().unwrap().unwrap();
+        assert_eq!(again, read, "the cut line is gone and the new one follows the last whole one");
+        assert!(again.contains(&address("vnet.b")) && !again.contains(&address("vnet.c")));
+    }
+
+    #[test]
+    fn a_journal_that_follows_an_older_document_is_ignored_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let _guard = backend.lock(alice()).unwrap();
+        let mut state = State::new("shop");
+        with_vnet(&mut state, "a");
+        save(&backend, &mut state);
+        record_change(&backend, &mut state, &["vnet.b"], |s| with_vnet(s, "b"));
+        let stale = fs::read(backend.journal_path()).unwrap();
+        save(&backend, &mut state);
+        // A removal that failed leaves the journal the document already holds.
+        fs::write(backend.journal_path(), &stale).unwrap();
+        let fresh = LocalBackend::new(backend.path());
+        assert_eq!(fresh.read().unwrap().unwrap(), state);
+        // Appending starts a journal of its own after the document.
+        drop(_guard);
+        let _guard = fresh.lock(alice()).unwrap();
+        let mut read = fresh.read().unwrap().unwrap();
+        record_change(&fresh, &mut read, &["vnet.c"], |s| with_vnet(s, "c"));
+        assert_eq!(LocalBackend::new(backend.path()).read().unwrap().unwrap(), read);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod blob;
 pub mod document;
 pub mod error;
+pub mod journal;
 pub mod local;
 pub mod ops;
 pub mod sas;
