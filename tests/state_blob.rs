@@ -629,3 +629,70 @@ fn an_apply_whose_lock_is_broken_stops_as_ctrl_c_does_and_says_why() {
     assert_eq!(again.0, Some(0), "{}", again.1);
     assert_eq!(created_once(&emulator), 4);
 }
+
+/// The blob's type and its committed block count, as the SDK reads them.
+fn blob_type(container: &str, key: &str) -> Option<(String, Option<i64>)> {
+    let out = python(&format!(
+        "c = service.get_blob_client({container:?}, {key:?})\n\
+         print(json.dumps([c.get_blob_properties().blob_type, c.get_blob_properties().append_blob_committed_block_count] if c.exists() else None))"
+    ));
+    serde_json::from_str(&out).unwrap()
+}
+
+/// Adds `vnet.NAME` to `state`, commits it and records the change as apply does; whether it
+/// went to the journal.
+fn record_vnet(backend: &dyn Backend, state: &mut State, name: &str) -> bool {
+    with_vnet(state, name);
+    state.commit();
+    let address: aksform::model::Address = format!("vnet.{name}").parse().unwrap();
+    backend.record(state, &aksform::state::journal::Delta::of(state, [&address])).unwrap()
+}
+
+#[test]
+fn records_go_to_an_append_blob_beside_the_state_that_the_next_write_folds_in() {
+    let container = container("journal");
+    let backend = backend(&container, 60);
+    let guard = backend.lock(LockInfo::new("aksform apply")).unwrap();
+    backend.read().unwrap();
+    let mut state = State::new("shop");
+    assert!(!record_vnet(&backend, &mut state, "a"), "no document yet: written whole");
+    let document = content(&container, "shop.json");
+    for name in ["b", "c"] {
+        assert!(record_vnet(&backend, &mut state, name));
+    }
+    assert_eq!(content(&container, "shop.json"), document, "the document is not rewritten");
+    let (kind, blocks) = blob_type(&container, "shop.json.journal").expect("a journal");
+    assert!(kind.to_lowercase().contains("append"), "{kind}");
+    assert_eq!(blocks, Some(2), "one block for each record");
+    // Read by another runner (a plan), without the lease: the document and its journal.
+    assert_eq!(self::backend(&container, 60).read().unwrap().as_ref(), Some(&state));
+
+    save(&backend, &mut state).unwrap();
+    assert_eq!(blob_type(&container, "shop.json.journal"), None, "folded into the document and deleted");
+    assert_eq!(self::backend(&container, 60).read().unwrap().as_ref(), Some(&state));
+    guard.release().unwrap();
+}
+
+#[test]
+fn a_run_that_died_leaves_its_journal_which_the_next_run_reads_and_folds_before_its_own() {
+    let container = container("journal-crash");
+    let crashed = backend(&container, 15);
+    let guard = crashed.lock(LockInfo::new("aksform apply")).unwrap();
+    crashed.read().unwrap();
+    let mut state = State::new("shop");
+    with_vnet(&mut state, "a");
+    save(&crashed, &mut state).unwrap();
+    assert!(record_vnet(&crashed, &mut state, "b"));
+    // The run is gone: its lease is broken as `force-unlock` does.
+    let id = guard.info().id.clone();
+    std::mem::forget(guard);
+    backend(&container, 15).force_unlock(&id).unwrap();
+
+    let next = backend(&container, 15);
+    let _guard = next.lock(LockInfo::new("aksform apply")).unwrap();
+    let mut read = next.read().unwrap().unwrap();
+    assert_eq!(read, state, "the dead run's record is read");
+    assert!(!record_vnet(&next, &mut read, "c"), "the journal read is folded in first");
+    assert_eq!(blob_type(&container, "shop.json.journal"), None);
+    assert_eq!(backend(&container, 15).read().unwrap().as_ref(), Some(&read));
+}

@@ -9,6 +9,9 @@
 //!   wrote, plus the lease id, so a write never replaces a state it did not read.
 //! - The previous version is kept: by blob versioning where the account has it on, else in
 //!   `<key>.backup` beside the state.
+//! - Between whole writes an apply appends what it records to the append blob
+//!   `<key>.journal` ([`super::journal`]), each block under the ETag of the one before; the
+//!   next whole write folds it in and deletes it.
 //! - Reads take no lease and need only read access (`plan` on a pull request).
 
 use std::collections::HashMap;
@@ -21,13 +24,18 @@ use azure_core::error::ErrorKind;
 use azure_core::http::{Etag, RequestContent, StatusCode, Url};
 use azure_storage_blob::BlobClient;
 use azure_storage_blob::models::{
-    BlobClientAcquireLeaseOptions, BlobClientBreakLeaseOptions, BlobClientGetPropertiesResultHeaders,
-    BlobClientReleaseLeaseOptions, BlobClientSetMetadataOptions, BlobClientUploadOptions, LeaseState,
+    AppendBlobClientAppendBlockOptions, AppendBlobClientCreateOptions, BlobClientAcquireLeaseOptions,
+    BlobClientBreakLeaseOptions, BlobClientGetPropertiesResultHeaders, BlobClientReleaseLeaseOptions,
+    BlobClientSetMetadataOptions, BlobClientUploadOptions, LeaseState,
 };
 use tokio::sync::watch;
 
 use super::backend::{Backend, LockGuard, LockInfo};
+use super::journal::{self, Delta, Header};
 use super::{State, StateError, document, sas};
+
+/// The largest block an append blob takes.
+const MAX_APPEND_BLOCK: usize = 4 * 1024 * 1024;
 
 /// How long a lease lasts unless renewed, in seconds (the service allows 15 to 60).
 pub const LEASE_SECONDS: u32 = 60;
@@ -125,6 +133,13 @@ struct Held {
     document: Vec<u8>,
     /// The account keeps each version itself (the blob has a version id).
     versioned: bool,
+    /// The lineage and serial of that document, once read or written.
+    recorded: Option<(String, u64)>,
+    /// Whether what was read last had a journal: the next record writes the whole state
+    /// first, so that the journal this process starts holds everything after its document.
+    journal_read: bool,
+    /// The ETag of the journal this process appends to, once started.
+    journal: Option<Etag>,
     lost: Arc<watch::Sender<Option<String>>>,
 }
 
@@ -168,6 +183,9 @@ impl Backend for BlobBackend {
             etag,
             document: Vec::new(),
             versioned: false,
+            recorded: None,
+            journal_read: false,
+            journal: None,
             lost: Arc::new(lost),
         });
         let renewing = self.io.handle.spawn(Arc::clone(&self.shared).renew(info.id.clone()));
@@ -182,19 +200,67 @@ impl Backend for BlobBackend {
 
     fn read(&self) -> Result<Option<State>, StateError> {
         let shared = Arc::clone(&self.shared);
-        let read = self.io.run(async move { shared.download().await })??;
+        let read = self.io.run(async move { shared.download(&shared.location.key).await })??;
         let Some(read) = read else { return Ok(None) };
-        let state = if read.bytes.is_empty() {
+        let mut state = if read.bytes.is_empty() {
             None
         } else {
             Some(document::decode(&read.bytes, &self.describe()).map_err(|e| e.with_backup(Some(self.backup_hint())))?)
         };
+        let recorded = state.as_ref().map(|s| (s.lineage.clone(), s.serial));
+        let mut journal_read = false;
+        if let Some(state) = state.as_mut() {
+            let shared = Arc::clone(&self.shared);
+            let journal = self.io.run(async move { shared.download(&shared.journal_key()).await })??;
+            if let Some(journal) = journal {
+                let origin = format!("{}.journal", self.describe());
+                journal_read = journal::replay(state, &journal.bytes, &origin)? > 0;
+            }
+        }
         if let Some(held) = self.shared.held().as_mut() {
             held.etag = read.etag;
             held.document = read.bytes;
             held.versioned = read.versioned;
+            held.recorded = recorded;
+            held.journal_read = journal_read;
+            held.journal = None;
         }
         Ok(state)
+    }
+
+    fn record(&self, state: &State, delta: &Delta) -> Result<bool, StateError> {
+        let Some(held) = self.shared.held().clone() else {
+            return Err(StateError::NotLocked { origin: self.describe() });
+        };
+        if let Some(reason) = held.lost.borrow().clone() {
+            return Err(StateError::LockLost { origin: self.describe(), reason });
+        }
+        let follows = held.recorded.as_ref().filter(|(lineage, _)| *lineage == state.lineage);
+        let (Some((lineage, serial)), false) = (follows, held.journal_read) else {
+            return self.write(state).map(|()| false);
+        };
+        let mut block = match held.journal {
+            Some(_) => Vec::new(),
+            None => journal::header_line(&Header::new(lineage, *serial))?,
+        };
+        block.extend(journal::entry_line(state.serial, delta)?);
+        // A block the service would refuse (more than 4 MiB), and a journal that cannot take
+        // another, leave the state to be written whole.
+        if block.len() > MAX_APPEND_BLOCK {
+            return self.write(state).map(|()| false);
+        }
+        let shared = Arc::clone(&self.shared);
+        let after = held.journal.clone();
+        let appended = self.io.run(async move { shared.append(after, block).await })??;
+        match appended {
+            Some(etag) => {
+                if let Some(held) = self.shared.held().as_mut() {
+                    held.journal = Some(etag);
+                }
+                Ok(true)
+            }
+            None => self.write(state).map(|()| false),
+        }
     }
 
     fn write(&self, state: &State) -> Result<(), StateError> {
@@ -225,9 +291,22 @@ impl Backend for BlobBackend {
         let shared = Arc::clone(&self.shared);
         let written = bytes.clone();
         let etag = self.io.run(async move { shared.upload(&held, written).await })??;
-        if let Some(held) = self.shared.held().as_mut() {
+        let journaled = {
+            let mut held = self.shared.held();
+            let Some(held) = held.as_mut() else { return Ok(()) };
             held.etag = etag;
             held.document = bytes;
+            held.recorded = Some((state.lineage.clone(), state.serial));
+            let journaled = held.journal.is_some() || held.journal_read;
+            held.journal = None;
+            held.journal_read = false;
+            journaled
+        };
+        // The document holds what the journal did; one left by a failed delete follows an
+        // older document, and is ignored.
+        if journaled {
+            let shared = Arc::clone(&self.shared);
+            let _ = self.io.run(async move { shared.delete_journal().await });
         }
         Ok(())
     }
@@ -377,8 +456,46 @@ impl Shared {
         Ok((leased, properties.metadata().ok().and_then(|m| holder_from(&m))))
     }
 
-    async fn download(&self) -> Result<Option<Download>, StateError> {
-        let client = self.client(&self.location.key)?;
+    fn journal_key(&self) -> String {
+        format!("{}.journal", self.location.key)
+    }
+
+    /// Appends `block` to the journal: after the block whose ETag is `after`, or as the first
+    /// of a new journal (over one a crashed run left, which the last read folded or found
+    /// following an older document). The new ETag; `None` when the journal can take no more
+    /// blocks.
+    async fn append(&self, after: Option<Etag>, block: Vec<u8>) -> Result<Option<Etag>, StateError> {
+        let client = self.client(&self.journal_key())?.append_blob_client();
+        if after.is_none() {
+            let options = AppendBlobClientCreateOptions {
+                blob_content_type: Some("application/x-ndjson".to_string()),
+                ..Default::default()
+            };
+            client.create(Some(options)).await.map_err(|e| self.service_error("start the journal of", &e))?;
+        }
+        let length = block.len() as u64;
+        let options = AppendBlobClientAppendBlockOptions { if_match: after, ..Default::default() };
+        match client.append_block(RequestContent::from(block), length, Some(options)).await {
+            Ok(response) => Ok(response.headers().get_optional_str(&azure_core::http::headers::ETAG).map(Etag::from)),
+            Err(e) if status_and_code(&e).1.as_deref() == Some("BlockCountExceedsLimit") => Ok(None),
+            Err(e) if status_and_code(&e).0 == Some(StatusCode::PreconditionFailed) => {
+                Err(StateError::ChangedSinceRead { origin: format!("{}.journal", self.location) })
+            }
+            Err(e) => Err(self.service_error("append to the journal of", &e)),
+        }
+    }
+
+    async fn delete_journal(&self) -> Result<(), StateError> {
+        let client = self.client(&self.journal_key())?;
+        match client.delete(None).await {
+            Ok(_) => Ok(()),
+            Err(e) if status_and_code(&e).0 == Some(StatusCode::NotFound) => Ok(()),
+            Err(e) => Err(self.service_error("delete the journal of", &e)),
+        }
+    }
+
+    async fn download(&self, name: &str) -> Result<Option<Download>, StateError> {
+        let client = self.client(name)?;
         let response = match client.download(None).await {
             Ok(response) => response,
             Err(e) if status_and_code(&e) == (Some(StatusCode::NotFound), Some("BlobNotFound".to_string())) => {

@@ -12,8 +12,9 @@ use super::backend::rfc3339_utc;
 /// The SAS version signed (`sv`), one every Blob service and Azurite accept.
 pub const SIGNED_VERSION: &str = "2022-11-02";
 
-/// What a SAS allows on the container: read, create and write (a lease is a write).
-pub const READ_WRITE: &str = "rcw";
+/// What a SAS allows on the container: read, add (append to the journal), create, write (a
+/// lease is a write) and delete (the journal, once folded in).
+pub const READ_WRITE: &str = "racwd";
 
 /// Why a SAS cannot be made.
 #[derive(Debug, thiserror::Error)]
