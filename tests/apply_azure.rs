@@ -599,6 +599,37 @@ fn a_refresh_lists_each_type_in_each_group_and_keeps_to_arms_read_bucket() {
     assert_eq!(listed("/virtualnetworks/v1"), 1, "{reads:?}");
     assert_eq!(listed("/dnszones/example.com/a"), 1, "{reads:?}");
     assert_eq!(listed("/resourcegroups"), 1, "{reads:?}");
+
+    // Changed and deleted outside aksform (by Microsoft's SDK): the lists show both.
+    let target = aksform_testkit::azure_mgmt::Target {
+        url: emulator.url(),
+        token: emulator.token(),
+        subscription: SUBSCRIPTION,
+    };
+    aksform_testkit::azure_mgmt::run(
+        &target,
+        r#"
+network.public_ip_addresses.begin_delete("g0", "ip5").result()
+ip = network.public_ip_addresses.get("g0", "ip7")
+ip.dns_settings = {"domainNameLabel": "drifted"}
+network.public_ip_addresses.begin_create_or_update("g0", "ip7", ip).result()
+out({})
+"#,
+    );
+    let drifted = run(&emulator, &["plan", "--json"], dir.path(), &state);
+    assert!(drifted.status.success(), "{}", text(&drifted));
+    let plan: serde_json::Value = serde_json::from_slice(&drifted.stdout).unwrap();
+    let drift: Vec<(String, String)> = plan["drift"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{plan:#}"))
+        .iter()
+        .map(|d| (d["address"].as_str().unwrap().to_string(), d["status"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        drift,
+        [("public_ip.ip5".to_string(), "deleted".to_string()), ("public_ip.ip7".to_string(), "changed".to_string())],
+        "{plan:#}"
+    );
 }
 
 /// The PUTs on agent pools the emulator answered: (pool name, status).
