@@ -22,7 +22,14 @@ fn pip_body() -> Value {
 #[test]
 fn token_buckets_answer_429_with_retry_after_and_refill() {
     let arm = Arm::start_with(EmulatorOptions {
-        throttle: ThrottleSettings { write_burst: 3, writes_per_second: 2.0, read_burst: 5, reads_per_second: 1.0 },
+        throttle: ThrottleSettings {
+            write_burst: 3,
+            writes_per_second: 2.0,
+            read_burst: 5,
+            reads_per_second: 1.0,
+            delete_burst: 1,
+            deletes_per_second: 0.5,
+        },
         ..Default::default()
     });
     let paths: Vec<String> = (0..3).map(|i| rg(&format!("rg{i}"))).collect();
@@ -42,6 +49,10 @@ fn token_buckets_answer_429_with_retry_after_and_refill() {
     }
     let reads = arm.get(&paths[0]).expect_error(429, "SubscriptionRequestsThrottled");
     assert!(reads.body["error"]["message"].as_str().unwrap().contains("'read'"));
+    // Deletes have a bucket of their own too.
+    arm.delete(&paths[0]).expect(&[200, 202]);
+    let deletes = arm.delete(&paths[1]).expect_error(429, "SubscriptionRequestsThrottled");
+    assert!(deletes.body["error"]["message"].as_str().unwrap().contains("'delete'"));
     // The control endpoints are never throttled.
     control(&arm, reqwest::Method::GET, "resources", None).expect(&[200]);
 }
@@ -175,6 +186,17 @@ fn latencies_are_set_per_type_over_http() {
     let started = Instant::now();
     arm.create(&network("rg", "publicIPAddresses/slow"), pip_body());
     assert!(started.elapsed() >= Duration::from_millis(700), "{:?}", started.elapsed());
+    // An update's latency is the create's unless set apart.
+    let with_updates = json!({ "defaultMs": 0, "types": { "Microsoft.Network/publicIPAddresses": 0 }, "updates": { "Microsoft.Network/publicIPAddresses": 700 } });
+    control(&arm, reqwest::Method::PUT, "latency", Some(with_updates.clone())).expect(&[200]);
+    assert_eq!(control(&arm, reqwest::Method::GET, "latency", None).body, with_updates);
+    let started = Instant::now();
+    arm.create(&network("rg", "publicIPAddresses/quick"), pip_body());
+    assert!(started.elapsed() < Duration::from_millis(700), "a create: {:?}", started.elapsed());
+    let started = Instant::now();
+    arm.create(&network("rg", "publicIPAddresses/slow"), pip_body());
+    assert!(started.elapsed() >= Duration::from_millis(700), "an update: {:?}", started.elapsed());
+    arm.remove(&network("rg", "publicIPAddresses/quick"));
     let summary = control(&arm, reqwest::Method::GET, "resources", None).body;
     let types: Vec<&str> = summary["value"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
     assert_eq!(types, vec!["Microsoft.Resources/resourceGroups", "Microsoft.Network/publicIPAddresses"]);

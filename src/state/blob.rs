@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::error::ErrorKind;
@@ -119,6 +119,8 @@ struct Shared {
     lease: Duration,
     /// While this process holds the lease: the lease, and what a write must match.
     held: Mutex<Option<Held>>,
+    /// When the lease was last taken or renewed.
+    renewed: Mutex<Option<Instant>>,
 }
 
 #[derive(Clone)]
@@ -138,8 +140,9 @@ struct Held {
     /// Whether what was read last had a journal: the next record writes the whole state
     /// first, so that the journal this process starts holds everything after its document.
     journal_read: bool,
-    /// The ETag of the journal this process appends to, once started.
-    journal: Option<Etag>,
+    /// The journal this process appends to, once started: its length, and when the lease
+    /// was last known to be held (a block is appended only well inside the lease).
+    journal: Option<u64>,
     lost: Arc<watch::Sender<Option<String>>>,
 }
 
@@ -156,6 +159,7 @@ impl BlobBackend {
             auth,
             lease: lease.clamp(Duration::from_secs(15), Duration::from_secs(60)),
             held: Mutex::new(None),
+            renewed: Mutex::new(None),
         });
         Ok(BlobBackend { shared, io })
     }
@@ -176,6 +180,7 @@ impl Backend for BlobBackend {
         let shared = Arc::clone(&self.shared);
         let lock_info = info.clone();
         let (metadata, etag) = self.io.run(async move { shared.acquire(&lock_info).await })??;
+        self.shared.mark_renewed();
         let (lost, lost_rx) = watch::channel(None);
         *self.shared.held() = Some(Held {
             info: info.clone(),
@@ -239,27 +244,36 @@ impl Backend for BlobBackend {
         let (Some((lineage, serial)), false) = (follows, held.journal_read) else {
             return self.write(state).map(|()| false);
         };
+        // The journal has no lease of its own: a block goes only while the state's lease
+        // has been renewed within half its length, so it cannot land after another run took
+        // the lease. Otherwise the write, under the lease, says whether it is still ours.
+        if self.shared.renewed_within(self.shared.lease / 2).is_none() {
+            return self.write(state).map(|()| false);
+        }
         let mut block = match held.journal {
             Some(_) => Vec::new(),
             None => journal::header_line(&Header::new(lineage, *serial))?,
         };
         block.extend(journal::entry_line(state.serial, delta)?);
-        // A block the service would refuse (more than 4 MiB), and a journal that cannot take
-        // another, leave the state to be written whole.
+        // A block the service would refuse (more than 4 MiB) leaves the state to be written
+        // whole.
         if block.len() > MAX_APPEND_BLOCK {
             return self.write(state).map(|()| false);
         }
         let shared = Arc::clone(&self.shared);
-        let after = held.journal.clone();
-        let appended = self.io.run(async move { shared.append(after, block).await })??;
-        match appended {
-            Some(etag) => {
+        let at = held.journal;
+        let length = block.len() as u64;
+        match self.io.run(async move { shared.append(at, block).await })? {
+            Ok(()) => {
                 if let Some(held) = self.shared.held().as_mut() {
-                    held.journal = Some(etag);
+                    held.journal = Some(at.unwrap_or(0) + length);
                 }
                 Ok(true)
             }
-            None => self.write(state).map(|()| false),
+            // Not appended where it belongs (a retry of a block that had landed, a full
+            // journal, an error): the whole state is written, under the lease, and the
+            // journal goes.
+            Err(_) => self.write(state).map(|()| false),
         }
     }
 
@@ -460,13 +474,13 @@ impl Shared {
         format!("{}.journal", self.location.key)
     }
 
-    /// Appends `block` to the journal: after the block whose ETag is `after`, or as the first
-    /// of a new journal (over one a crashed run left, which the last read folded or found
-    /// following an older document). The new ETag; `None` when the journal can take no more
-    /// blocks.
-    async fn append(&self, after: Option<Etag>, block: Vec<u8>) -> Result<Option<Etag>, StateError> {
+    /// Appends `block` to the journal at `at`, its length so far, or as the first block of a
+    /// new journal (over one a crashed run left, which the last read folded or found
+    /// following an older document). The append is conditional on that position, so a retry
+    /// of a block that landed is refused rather than appended twice.
+    async fn append(&self, at: Option<u64>, block: Vec<u8>) -> Result<(), StateError> {
         let client = self.client(&self.journal_key())?.append_blob_client();
-        if after.is_none() {
+        if at.is_none() {
             let options = AppendBlobClientCreateOptions {
                 blob_content_type: Some("application/x-ndjson".to_string()),
                 ..Default::default()
@@ -474,15 +488,23 @@ impl Shared {
             client.create(Some(options)).await.map_err(|e| self.service_error("start the journal of", &e))?;
         }
         let length = block.len() as u64;
-        let options = AppendBlobClientAppendBlockOptions { if_match: after, ..Default::default() };
-        match client.append_block(RequestContent::from(block), length, Some(options)).await {
-            Ok(response) => Ok(response.headers().get_optional_str(&azure_core::http::headers::ETAG).map(Etag::from)),
-            Err(e) if status_and_code(&e).1.as_deref() == Some("BlockCountExceedsLimit") => Ok(None),
-            Err(e) if status_and_code(&e).0 == Some(StatusCode::PreconditionFailed) => {
-                Err(StateError::ChangedSinceRead { origin: format!("{}.journal", self.location) })
-            }
-            Err(e) => Err(self.service_error("append to the journal of", &e)),
-        }
+        let position = i64::try_from(at.unwrap_or(0)).unwrap_or(i64::MAX);
+        let options = AppendBlobClientAppendBlockOptions { append_position: Some(position), ..Default::default() };
+        client
+            .append_block(RequestContent::from(block), length, Some(options))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.service_error("append to the journal of", &e))
+    }
+
+    /// When the lease was last renewed (or taken), if within `window`.
+    fn renewed_within(&self, window: Duration) -> Option<Instant> {
+        let renewed = *self.renewed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        renewed.filter(|at| at.elapsed() < window)
+    }
+
+    fn mark_renewed(&self) {
+        *self.renewed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
     }
 
     async fn delete_journal(&self) -> Result<(), StateError> {
@@ -570,6 +592,7 @@ impl Shared {
             let reason = match result {
                 Ok(()) => {
                     renewed = tokio::time::Instant::now();
+                    self.mark_renewed();
                     continue;
                 }
                 // Refused: the lease is someone else's now, or was broken.

@@ -124,6 +124,9 @@ pub fn kept_length(bytes: &[u8]) -> usize {
 /// it applied (none when it follows another document).
 pub fn replay(state: &mut State, bytes: &[u8], origin: &str) -> Result<usize, StateError> {
     match header_of(bytes) {
+        Some(header) if header.journal > FORMAT => {
+            return Err(StateError::NewerFormat { origin: origin.to_string(), found: u64::from(header.journal) });
+        }
         Some(header) if header.lineage == state.lineage && header.serial == state.serial => {}
         _ => return Ok(0),
     }

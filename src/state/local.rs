@@ -65,6 +65,11 @@ impl LocalBackend {
             .open(&path)
             .map_err(|e| StateError::io("open the journal", &path, e))?;
         file.set_len(kept as u64).map_err(|e| StateError::io("cut short", &path, e))?;
+        // It holds what the document does: a state file the user restricted (chmod 600)
+        // gets a journal as restricted.
+        if let Ok(metadata) = fs::metadata(&self.path) {
+            file.set_permissions(metadata.permissions()).map_err(|e| StateError::io("set permissions of", &path, e))?;
+        }
         if kept == 0 {
             file.write_all(&journal::header_line(&header)?).map_err(|e| StateError::io("write", &path, e))?;
             file.sync_data().map_err(|e| StateError::io("flush to disk", &path, e))?;
@@ -184,9 +189,16 @@ impl Backend for LocalBackend {
         let path = self.journal_path();
         let line = journal::entry_line(state.serial, delta)?;
         let file = journaling.file.as_mut().expect("opened above");
-        file.write_all(&line).map_err(|e| StateError::io("write", &path, e))?;
-        file.sync_data().map_err(|e| StateError::io("flush to disk", &path, e))?;
-        Ok(true)
+        let appended = file
+            .write_all(&line)
+            .map_err(|e| StateError::io("write", &path, e))
+            .and_then(|()| file.sync_data().map_err(|e| StateError::io("flush to disk", &path, e)));
+        if appended.is_err() {
+            // What a failed append left (part of a line) is cut off when the journal is
+            // opened again, before anything follows it.
+            journaling.file = None;
+        }
+        appended.map(|()| true)
     }
 
     fn write(&self, state: &State) -> Result<(), StateError> {
@@ -196,8 +208,15 @@ impl Backend for LocalBackend {
         let bytes = document::encode(state)?;
         self.create_directory()?;
         if let Some(previous) = self.read_bytes()? {
-            // Decoding refuses to replace a file this build cannot fully read.
-            let on_disk = self.decode(&previous)?;
+            // Decoding refuses to replace a file this build cannot fully read. The state
+            // recorded is the document and its journal.
+            let mut on_disk = self.decode(&previous)?;
+            let journal_path = self.journal_path();
+            let replayed = match fs::read(&journal_path) {
+                Ok(bytes) => journal::replay(&mut on_disk, &bytes, &journal_path.display().to_string())?,
+                Err(e) if e.kind() == ErrorKind::NotFound => 0,
+                Err(e) => return Err(StateError::io("read", &journal_path, e)),
+            };
             if on_disk.lineage != state.lineage {
                 return Err(StateError::LineageMismatch {
                     origin: self.describe(),
@@ -212,6 +231,8 @@ impl Backend for LocalBackend {
                     writing: state.serial,
                 });
             }
+            // The version before this one, with what its journal recorded.
+            let previous = if replayed > 0 { document::encode(&on_disk)? } else { previous };
             replace_atomically(&self.backup_path(), &previous, Some(&self.path))?;
         }
         replace_atomically(&self.path, &bytes, None)?;
@@ -490,6 +511,35 @@ mod tests {
         let again = LocalBackend::new(crashed.path()).read().unwrap().unwrap();
         assert_eq!(again, read, "the cut line is gone and the new one follows the last whole one");
         assert!(again.contains(&address("vnet.b")) && !again.contains(&address("vnet.c")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_journal_is_as_restricted_as_the_state_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let _guard = backend.lock(alice()).unwrap();
+        let mut state = State::new("shop");
+        save(&backend, &mut state);
+        fs::set_permissions(backend.path(), fs::Permissions::from_mode(0o600)).unwrap();
+        record_change(&backend, &mut state, &["vnet.b"], |s| with_vnet(s, "b"));
+        let mode = fs::metadata(backend.journal_path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_journal_of_a_newer_format_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let _guard = backend.lock(alice()).unwrap();
+        let mut state = State::new("shop");
+        save(&backend, &mut state);
+        let newer = format!("{{\"journal\":2,\"lineage\":\"{}\",\"serial\":{}}}\n", state.lineage, state.serial);
+        fs::write(backend.journal_path(), &newer).unwrap();
+        let error = LocalBackend::new(backend.path()).read().unwrap_err();
+        assert!(matches!(error, StateError::NewerFormat { found: 2, .. }), "{error:?}");
+        assert_eq!(fs::read_to_string(backend.journal_path()).unwrap(), newer);
     }
 
     #[test]

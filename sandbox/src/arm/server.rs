@@ -117,7 +117,11 @@ fn subscription_of(path: &str) -> String {
 
 fn throttled(subscription: &str, budget: Budget, wait: Duration) -> Response {
     let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let kind = if budget == Budget::Write { "write" } else { "read" };
+    let kind = match budget {
+        Budget::Read => "read",
+        Budget::Write => "write",
+        Budget::Delete => "delete",
+    };
     let error = ArmError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "SubscriptionRequestsThrottled",
@@ -173,7 +177,11 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
             }
             RequestFault::Drop(DropPoint::AfterHandling) => drop_after = true,
         }
-        let budget = if is_write { Budget::Write } else { Budget::Read };
+        let budget = match (is_write, &method) {
+            (false, _) => Budget::Read,
+            (true, &Method::DELETE) => Budget::Delete,
+            (true, _) => Budget::Write,
+        };
         let subscription = subscription_of(&path);
         let admitted = lock(&shared.throttle).admit(&subscription, budget);
         match admitted {
@@ -194,10 +202,10 @@ async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Nex
         lro::insert(response_headers, "x-ms-client-request-id", client);
     }
     if let Some((budget, left)) = remaining {
-        let name = if budget == Budget::Write {
-            "x-ms-ratelimit-remaining-subscription-writes"
-        } else {
-            "x-ms-ratelimit-remaining-subscription-reads"
+        let name = match budget {
+            Budget::Read => "x-ms-ratelimit-remaining-subscription-reads",
+            Budget::Write => "x-ms-ratelimit-remaining-subscription-writes",
+            Budget::Delete => "x-ms-ratelimit-remaining-subscription-deletes",
         };
         lro::insert(response_headers, name, &left.to_string());
     }

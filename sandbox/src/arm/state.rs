@@ -26,7 +26,7 @@ pub struct LatencySettings {
     /// By ARM type, an update's (a PUT on a resource that exists) where it is not the
     /// create's: on AKS an agent pool's update is an operation of its own, minutes long, even
     /// when nothing in the pool changes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub updates: BTreeMap<String, u64>,
 }
 

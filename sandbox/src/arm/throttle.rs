@@ -1,5 +1,5 @@
-//! ARM's request throttling: a token bucket per subscription for reads and one for writes
-//! (since 2024 ARM refills buckets per second instead of counting per hour).
+//! ARM's request throttling: a token bucket per subscription for reads, one for writes and
+//! one for deletes (since 2024 ARM refills buckets per second instead of counting per hour).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -14,12 +14,32 @@ pub struct ThrottleSettings {
     pub writes_per_second: f64,
     pub read_burst: u32,
     pub reads_per_second: f64,
+    #[serde(default = "default_delete_burst")]
+    pub delete_burst: u32,
+    #[serde(default = "default_deletes_per_second")]
+    pub deletes_per_second: f64,
+}
+
+fn default_delete_burst() -> u32 {
+    200
+}
+
+fn default_deletes_per_second() -> f64 {
+    10.0
 }
 
 impl Default for ThrottleSettings {
-    /// ARM's published defaults: writes 200 burst, 10/s; reads 250 burst, 25/s.
+    /// ARM's published defaults: writes 200 burst, 10/s; reads 250 burst, 25/s; deletes 200
+    /// burst, 10/s.
     fn default() -> Self {
-        ThrottleSettings { write_burst: 200, writes_per_second: 10.0, read_burst: 250, reads_per_second: 25.0 }
+        ThrottleSettings {
+            write_burst: 200,
+            writes_per_second: 10.0,
+            read_burst: 250,
+            reads_per_second: 25.0,
+            delete_burst: default_delete_burst(),
+            deletes_per_second: default_deletes_per_second(),
+        }
     }
 }
 
@@ -51,11 +71,12 @@ impl Bucket {
     }
 }
 
-/// Whether a request is counted against the read or the write bucket.
+/// Which bucket a request is counted against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Budget {
     Read,
     Write,
+    Delete,
 }
 
 /// The buckets of every subscription seen.
@@ -89,6 +110,7 @@ impl Throttle {
         let (burst, per_second) = match budget {
             Budget::Read => (self.settings.read_burst, self.settings.reads_per_second),
             Budget::Write => (self.settings.write_burst, self.settings.writes_per_second),
+            Budget::Delete => (self.settings.delete_burst, self.settings.deletes_per_second),
         };
         let bucket =
             self.buckets.entry((subscription.to_ascii_lowercase(), budget)).or_insert_with(|| Bucket::full(burst));

@@ -420,7 +420,11 @@ impl Provider for ArmProvider {
         let body = self.body(&request, creating)?;
         if creating {
             let found = self.check_path(address, &path).await?;
-            if let Some(live) = found.filter(|live| arm_type.puts_only_a_change() && arm_json::holds(live, &body)) {
+            // Only one that is done: one still being made (an apply cut off while it was) or
+            // failed is PUT, which waits for it or tries again.
+            let done = |live: &Json| lro::provisioning_state(live).is_some_and(|s| s.eq_ignore_ascii_case("Succeeded"));
+            let made = found.filter(|live| arm_type.puts_only_a_change() && done(live) && arm_json::holds(live, &body));
+            if let Some(live) = made {
                 return Ok(Applied { provider_id: path, computed: arm_type.computed(&live) });
             }
         }

@@ -58,9 +58,45 @@ impl Policy for LoopbackBearer {
 
 /// ARM's buckets per subscription and principal, as published
 /// (<https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling>):
-/// reads 250 at once then 25 a second, writes 200 then 10 a second.
+/// reads 250 at once then 25 a second, writes and deletes each 200 then 10 a second.
 const READS: Rate = Rate { burst: 250.0, per_second: 25.0 };
 const WRITES: Rate = Rate { burst: 200.0, per_second: 10.0 };
+const DELETES: Rate = Rate { burst: 200.0, per_second: 10.0 };
+
+/// Which of ARM's buckets a request draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Budget {
+    Read,
+    Write,
+    Delete,
+}
+
+impl Budget {
+    fn of(method: &Method) -> Budget {
+        match method {
+            Method::Get | Method::Head => Budget::Read,
+            Method::Delete => Budget::Delete,
+            _ => Budget::Write,
+        }
+    }
+
+    fn rate(self) -> Rate {
+        match self {
+            Budget::Read => READS,
+            Budget::Write => WRITES,
+            Budget::Delete => DELETES,
+        }
+    }
+
+    /// The header in which ARM says how many are left.
+    fn remaining(self) -> HeaderName {
+        HeaderName::from_static(match self {
+            Budget::Read => "x-ms-ratelimit-remaining-subscription-reads",
+            Budget::Write => "x-ms-ratelimit-remaining-subscription-writes",
+            Budget::Delete => "x-ms-ratelimit-remaining-subscription-deletes",
+        })
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Rate {
@@ -132,23 +168,33 @@ impl Bucket {
 /// that a refresh of hundreds of resources is spread over time instead of refused with 429.
 #[derive(Debug, Default)]
 pub struct Pace {
-    buckets: Mutex<HashMap<(String, bool), Bucket>>,
+    buckets: Mutex<HashMap<(String, Budget), Bucket>>,
 }
 
-const REMAINING_READS: HeaderName = HeaderName::from_static("x-ms-ratelimit-remaining-subscription-reads");
-const REMAINING_WRITES: HeaderName = HeaderName::from_static("x-ms-ratelimit-remaining-subscription-writes");
+/// A request taken from a bucket: ARM's answer goes back to the bucket when it comes, and a
+/// request dropped before its answer (cancelled) frees the bucket's first request all the same.
+struct Taken<'a> {
+    pace: &'a Pace,
+    key: (String, Budget),
+    remaining: Option<f64>,
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        self.pace.told(&self.key, self.remaining);
+    }
+}
 
 impl Pace {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, bool), Bucket>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Budget), Bucket>> {
         self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    async fn take(&self, key: &(String, bool)) {
+    async fn take(&self, key: &(String, Budget)) {
         loop {
             let wait = {
                 let mut buckets = self.lock();
-                let rate = if key.1 { WRITES } else { READS };
-                match buckets.entry(key.clone()).or_insert_with(|| Bucket::new(rate)).take(Instant::now()) {
+                match buckets.entry(key.clone()).or_insert_with(|| Bucket::new(key.1.rate())).take(Instant::now()) {
                     Ok(()) => return,
                     Err(wait) => wait,
                 }
@@ -157,7 +203,7 @@ impl Pace {
         }
     }
 
-    fn told(&self, key: &(String, bool), remaining: Option<f64>) {
+    fn told(&self, key: &(String, Budget), remaining: Option<f64>) {
         if let Some(bucket) = self.lock().get_mut(key) {
             bucket.told(remaining, Instant::now());
         }
@@ -181,15 +227,16 @@ impl Policy for Pace {
         let Some(subscription) = subscription_of(request.url().path()) else {
             return next[0].send(ctx, request, &next[1..]).await;
         };
-        let write = !matches!(request.method(), Method::Get | Method::Head);
-        let key = (subscription, write);
+        let budget = Budget::of(&request.method());
+        let key = (subscription, budget);
         self.take(&key).await;
+        let mut taken = Taken { pace: self, key, remaining: None };
         let answer = next[0].send(ctx, request, &next[1..]).await;
-        let remaining = answer.as_ref().ok().and_then(|response| {
-            let header = if write { &REMAINING_WRITES } else { &REMAINING_READS };
-            response.headers().get_optional_str(header).and_then(|v| v.trim().parse::<f64>().ok())
+        taken.remaining = answer.as_ref().ok().and_then(|response| {
+            let header = budget.remaining();
+            response.headers().get_optional_str(&header).and_then(|v| v.trim().parse::<f64>().ok())
         });
-        self.told(&key, remaining);
+        drop(taken);
         answer
     }
 }
@@ -213,6 +260,16 @@ mod tests {
         assert!(bucket.take(start + Duration::from_millis(40)).is_ok());
         bucket.refill(start + Duration::from_secs(60));
         assert_eq!(bucket.tokens, 3.0);
+    }
+
+    #[tokio::test]
+    async fn a_first_request_dropped_before_its_answer_does_not_hold_up_the_others() {
+        let pace = Pace::default();
+        let key = ("s".to_string(), Budget::Read);
+        pace.take(&key).await;
+        drop(Taken { pace: &pace, key: key.clone(), remaining: None });
+        let next = tokio::time::timeout(Duration::from_secs(1), pace.take(&key)).await;
+        assert!(next.is_ok(), "the bucket still waits for the dropped request's answer");
     }
 
     #[test]
