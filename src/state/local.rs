@@ -158,18 +158,31 @@ impl Backend for LocalBackend {
     }
 
     fn read(&self) -> Result<Option<State>, StateError> {
-        let Some(bytes) = self.read_bytes()? else { return Ok(None) };
-        let mut state = self.decode(&bytes)?;
-        self.journaling().document = Some((state.lineage.clone(), state.serial));
-        let path = self.journal_path();
-        match fs::read(&path) {
-            Ok(bytes) => {
-                journal::replay(&mut state, &bytes, &path.display().to_string())?;
+        // A writer may fold the journal into a new document between the two reads (a plan
+        // reads without the lock): then the document read is no longer the one on disk, and
+        // both are read again.
+        let identity = |path: &Path| fs::metadata(path).ok().map(|m| (m.len(), m.modified().ok(), file_id(&m)));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let before = identity(&self.path);
+            let Some(bytes) = self.read_bytes()? else { return Ok(None) };
+            let mut state = self.decode(&bytes)?;
+            let path = self.journal_path();
+            let journal = match fs::read(&path) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == ErrorKind::NotFound => None,
+                Err(e) => return Err(StateError::io("read", &path, e)),
+            };
+            if before != identity(&self.path) && attempts < 5 {
+                continue;
             }
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(StateError::io("read", &path, e)),
+            self.journaling().document = Some((state.lineage.clone(), state.serial));
+            if let Some(journal) = journal {
+                journal::replay(&mut state, &journal, &path.display().to_string())?;
+            }
+            return Ok(Some(state));
         }
-        Ok(Some(state))
     }
 
     fn record(&self, state: &State, delta: &Delta) -> Result<bool, StateError> {
@@ -349,6 +362,18 @@ fn replace_atomically(target: &Path, bytes: &[u8], permissions_from: Option<&Pat
     file.sync_all().map_err(|e| StateError::io("flush to disk", &temp.path, e))?;
     drop(file);
     temp.rename_to(target)
+}
+
+/// The file's identity on its file system, where there is one: a rename over it makes another.
+#[cfg(unix)]
+fn file_id(metadata: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_metadata: &fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 #[cfg(unix)]
