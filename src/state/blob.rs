@@ -204,33 +204,25 @@ impl Backend for BlobBackend {
     }
 
     fn read(&self) -> Result<Option<State>, StateError> {
-        let shared = Arc::clone(&self.shared);
-        let read = self.io.run(async move { shared.download(&shared.location.key).await })??;
-        let Some(read) = read else { return Ok(None) };
-        let mut state = if read.bytes.is_empty() {
-            None
-        } else {
-            Some(document::decode(&read.bytes, &self.describe()).map_err(|e| e.with_backup(Some(self.backup_hint())))?)
-        };
-        let recorded = state.as_ref().map(|s| (s.lineage.clone(), s.serial));
-        let mut journal_read = false;
-        if let Some(state) = state.as_mut() {
-            let shared = Arc::clone(&self.shared);
-            let journal = self.io.run(async move { shared.download(&shared.journal_key()).await })??;
-            if let Some(journal) = journal {
-                let origin = format!("{}.journal", self.describe());
-                journal_read = journal::replay(state, &journal.bytes, &origin)? > 0;
+        // Without the lease, a writer may fold the journal into a new document between the
+        // two reads: then the document's ETag has moved on, and both are read again.
+        let holding = self.shared.held().is_some();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let read = self.read_once()?;
+            let settled = match &read {
+                Some((_, etag)) if !holding && attempts < 5 => {
+                    let shared = Arc::clone(&self.shared);
+                    let now = self.io.run(async move { shared.etag().await })??;
+                    now == *etag
+                }
+                _ => true,
+            };
+            if settled {
+                return Ok(read.and_then(|(state, _)| state));
             }
         }
-        if let Some(held) = self.shared.held().as_mut() {
-            held.etag = read.etag;
-            held.document = read.bytes;
-            held.versioned = read.versioned;
-            held.recorded = recorded;
-            held.journal_read = journal_read;
-            held.journal = None;
-        }
-        Ok(state)
     }
 
     fn record(&self, state: &State, delta: &Delta) -> Result<bool, StateError> {
@@ -345,10 +337,47 @@ impl Backend for BlobBackend {
 }
 
 impl BlobBackend {
+    /// The document and its journal, once, and the document's ETag as read; `None` when
+    /// there is no blob.
+    fn read_once(&self) -> Result<Option<ReadOnce>, StateError> {
+        let shared = Arc::clone(&self.shared);
+        let read = self.io.run(async move { shared.download(&shared.location.key).await })??;
+        let Some(read) = read else { return Ok(None) };
+        let etag = read.etag.clone();
+        let mut state = if read.bytes.is_empty() {
+            None
+        } else {
+            Some(document::decode(&read.bytes, &self.describe()).map_err(|e| e.with_backup(Some(self.backup_hint())))?)
+        };
+        let recorded = state.as_ref().map(|s| (s.lineage.clone(), s.serial));
+        let mut journal_read = false;
+        if let Some(state) = state.as_mut() {
+            let shared = Arc::clone(&self.shared);
+            let journal = self.io.run(async move { shared.download(&shared.journal_key()).await })??;
+            if let Some(journal) = journal {
+                let origin = format!("{}.journal", self.describe());
+                journal_read = journal::replay(state, &journal.bytes, &origin)? > 0;
+            }
+        }
+        if let Some(held) = self.shared.held().as_mut() {
+            held.etag = read.etag;
+            held.document = read.bytes;
+            held.versioned = read.versioned;
+            held.recorded = recorded;
+            held.journal_read = journal_read;
+            held.journal = None;
+        }
+        Ok(Some((state, etag)))
+    }
+
     fn backup_hint(&self) -> String {
         format!("{}.backup (or the blob's previous version, where versioning is on)", self.shared.location)
     }
 }
+
+/// The state a read found (`None` for the empty blob a first lock makes), and the ETag of
+/// the document it was read from.
+type ReadOnce = (Option<State>, Option<Etag>);
 
 /// What a download found.
 struct Download {
@@ -495,6 +524,16 @@ impl Shared {
             .await
             .map(|_| ())
             .map_err(|e| self.service_error("append to the journal of", &e))
+    }
+
+    /// The state blob's ETag now; `None` when it is gone.
+    async fn etag(&self) -> Result<Option<Etag>, StateError> {
+        let client = self.client(&self.location.key)?;
+        match client.get_properties(None).await {
+            Ok(properties) => Ok(properties.etag().ok().flatten()),
+            Err(e) if status_and_code(&e).0 == Some(StatusCode::NotFound) => Ok(None),
+            Err(e) => Err(self.service_error("read", &e)),
+        }
     }
 
     /// When the lease was last renewed (or taken), if within `window`.
