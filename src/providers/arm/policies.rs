@@ -88,13 +88,23 @@ impl Budget {
         }
     }
 
-    /// The header in which ARM says how many are left.
-    fn remaining(self) -> HeaderName {
-        HeaderName::from_static(match self {
-            Budget::Read => "x-ms-ratelimit-remaining-subscription-reads",
-            Budget::Write => "x-ms-ratelimit-remaining-subscription-writes",
-            Budget::Delete => "x-ms-ratelimit-remaining-subscription-deletes",
-        })
+    /// The headers in which ARM says how many are left: this principal's, and the whole
+    /// subscription's (all principals together).
+    fn remaining(self) -> [HeaderName; 2] {
+        match self {
+            Budget::Read => [
+                HeaderName::from_static("x-ms-ratelimit-remaining-subscription-reads"),
+                HeaderName::from_static("x-ms-ratelimit-remaining-subscription-global-reads"),
+            ],
+            Budget::Write => [
+                HeaderName::from_static("x-ms-ratelimit-remaining-subscription-writes"),
+                HeaderName::from_static("x-ms-ratelimit-remaining-subscription-global-writes"),
+            ],
+            Budget::Delete => [
+                HeaderName::from_static("x-ms-ratelimit-remaining-subscription-deletes"),
+                HeaderName::from_static("x-ms-ratelimit-remaining-subscription-global-deletes"),
+            ],
+        }
     }
 }
 
@@ -232,9 +242,12 @@ impl Policy for Pace {
         self.take(&key).await;
         let mut taken = Taken { pace: self, key, remaining: None };
         let answer = next[0].send(ctx, request, &next[1..]).await;
+        // The fewer of the two, where ARM gives them.
         taken.remaining = answer.as_ref().ok().and_then(|response| {
-            let header = budget.remaining();
-            response.headers().get_optional_str(&header).and_then(|v| v.trim().parse::<f64>().ok())
+            let told = budget.remaining().into_iter().filter_map(|header| {
+                response.headers().get_optional_str(&header).and_then(|v| v.trim().parse::<f64>().ok())
+            });
+            told.reduce(f64::min)
         });
         drop(taken);
         answer
