@@ -155,22 +155,10 @@ fn a_change_made_with_kubectl_shows_as_drift_and_apply_puts_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     plane.write_kubeconfig(&kubeconfig).unwrap();
-    let credentials = kubeconfig.display().to_string();
     let state = dir.path().join("state.json");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service-types");
-    let run = |command: &str, extra: &[&str]| {
-        aksform()
-            .arg(command)
-            .arg(&example)
-            .arg("--state")
-            .arg(&state)
-            .args(KUBERNETES)
-            .args(["--kubeconfig", &credentials])
-            .args(extra)
-            .output()
-            .unwrap()
-    };
-    assert!(run("apply", &["--auto-approve"]).status.success());
+    let run = kubernetes_part(&example, &state, &kubeconfig);
+    assert!(run(&["apply", "--auto-approve"]).status.success());
     let (ok, out) = kubectl(
         &kubeconfig,
         &[
@@ -188,14 +176,14 @@ fn a_change_made_with_kubectl_shows_as_drift_and_apply_puts_it_back() {
     let (ok, out) = kubectl(&kubeconfig, &["-n", "platform", "label", "service", "grafana", "team=observability"]);
     assert!(ok, "{out}");
 
-    let plan = run("plan", &["--detailed-exitcode"]);
+    let plan = run(&["plan", "--detailed-exitcode"]);
     let stdout = String::from_utf8_lossy(&plan.stdout);
     assert_eq!(plan.status.code(), Some(2), "{stdout}\n{}", String::from_utf8_lossy(&plan.stderr));
     assert!(stdout.contains("~ service.redis was changed outside aksform"), "{stdout}");
     assert!(stdout.contains("~ ports[0].port: 6379 → 6380"), "{stdout}");
     assert!(stdout.contains("~ ports[0].port: 6380 → 6379"), "the plan puts it back: {stdout}");
     assert!(!stdout.contains("service.grafana"), "a label aksform does not manage is not drift: {stdout}");
-    let json = run("plan", &["--json"]);
+    let json = run(&["plan", "--json"]);
     let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(
         document["drift"],
@@ -208,12 +196,12 @@ fn a_change_made_with_kubectl_shows_as_drift_and_apply_puts_it_back() {
         "{document}"
     );
 
-    assert!(run("apply", &["--auto-approve"]).status.success());
+    assert!(run(&["apply", "--auto-approve"]).status.success());
     let (_, port) =
         kubectl(&kubeconfig, &["-n", "platform", "get", "service", "redis", "-o", "jsonpath={.spec.ports[0].port}"]);
     assert_eq!(port.trim(), "6379");
-    assert_eq!(run("plan", &["--detailed-exitcode"]).status.code(), Some(0));
-    assert!(run("destroy", &["--auto-approve"]).status.success());
+    assert_eq!(run(&["plan", "--detailed-exitcode"]).status.code(), Some(0));
+    assert!(run(&["destroy", "--auto-approve"]).status.success());
 }
 
 /// How many Services the interrupted applies have: enough that an apply is still running
@@ -668,22 +656,10 @@ fn a_refresh_lists_each_namespace_once_and_reads_alone_only_what_the_list_misses
         .concat(),
     );
     let state = dir.path().join("state.json");
-    let credentials = kubeconfig.display().to_string();
-    let run = |command: &str, extra: &[&str]| {
-        aksform()
-            .arg(command)
-            .arg(&stack)
-            .arg("--state")
-            .arg(&state)
-            .args(KUBERNETES)
-            .args(["--kubeconfig", &credentials])
-            .args(extra)
-            .output()
-            .unwrap()
-    };
-    let apply = run("apply", &["--auto-approve"]);
+    let run = kubernetes_part(&stack, &state, &kubeconfig);
+    let apply = run(&["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", String::from_utf8_lossy(&apply.stderr));
-    assert_eq!(run("plan", &["--detailed-exitcode"]).status.code(), Some(0), "a plan after apply is clean");
+    assert_eq!(run(&["plan", "--detailed-exitcode"]).status.code(), Some(0), "a plan after apply is clean");
 
     // a0 loses aksform's label, so a list by it misses a0; b1's label is changed; b2 is deleted.
     for args in [
@@ -696,7 +672,7 @@ fn a_refresh_lists_each_namespace_once_and_reads_alone_only_what_the_list_misses
     }
 
     let (gets, lists) = (service_requests(&kubeconfig, "GET"), service_requests(&kubeconfig, "LIST"));
-    let plan = run("plan", &["--json"]);
+    let plan = run(&["plan", "--json"]);
     let (gets, lists) = (service_requests(&kubeconfig, "GET") - gets, service_requests(&kubeconfig, "LIST") - lists);
     assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
     let document: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
